@@ -1,0 +1,116 @@
+//! Dynamic calls for any component: a call written in WAVE text (`compute-hash([1, 2, 3])`) is parsed against the
+//! export's own types, made, and its results are printed back as WAVE, like `wasmtime run --invoke`.
+//! Only exported functions are reachable; nothing here knows a particular world.
+
+use anyhow::{Context, Result, anyhow, bail};
+use wasmtime::Store;
+use wasmtime::component::wasm_wave::{self, untyped::UntypedFuncCall};
+use wasmtime::component::{Component, Func, Instance, Type, Val, types::ComponentItem};
+
+use crate::{Host, State};
+
+/// Where an exported function lives: at the top level of the component, or inside an exported interface.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportPath {
+    /// The exported interface's name (`ns:pkg/iface@1.0.0`) or `None` for a world-level function.
+    pub interface: Option<String>,
+    /// The function's name inside it.
+    pub function: String,
+}
+
+impl std::fmt::Display for ExportPath {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.interface {
+            Some(iface) => write!(f, "{iface}#{}", self.function),
+            None => f.write_str(&self.function),
+        }
+    }
+}
+
+/// Every function a component exports, world-level ones first, in the component's order.
+pub fn exported_functions(host: &Host, component: &Component) -> Vec<ExportPath> {
+    let engine = host.engine();
+    let ty = component.component_type();
+    let mut out = Vec::new();
+    let mut nested = Vec::new();
+    for (name, item) in ty.exports(engine) {
+        match item.ty {
+            ComponentItem::ComponentFunc(_) => out.push(ExportPath { interface: None, function: name.to_string() }),
+            ComponentItem::ComponentInstance(instance) => {
+                for (func, item) in instance.exports(engine) {
+                    if let ComponentItem::ComponentFunc(_) = item.ty {
+                        nested.push(ExportPath { interface: Some(name.to_string()), function: func.to_string() });
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    out.extend(nested);
+    out
+}
+
+/// Finds an export by the name a user typed: a world-level function, `iface#func`, or a function name that is
+/// unique across the exported interfaces.
+pub fn resolve_export(host: &Host, component: &Component, name: &str) -> Result<ExportPath> {
+    let all = exported_functions(host, component);
+    if let Some((iface, func)) = name.rsplit_once('#') {
+        return all
+            .into_iter()
+            .find(|e| e.interface.as_deref() == Some(iface) && e.function == func)
+            .ok_or_else(|| anyhow!("the component exports no function `{name}`"));
+    }
+    let matches: Vec<_> = all.iter().filter(|e| e.function == name).collect();
+    match matches.as_slice() {
+        [one] => Ok((*one).clone()),
+        [] => {
+            let names: Vec<_> = all.iter().map(ToString::to_string).collect();
+            bail!("the component exports no function `{name}` (it exports: {})", names.join(", "))
+        }
+        _ => {
+            let names: Vec<_> = matches.iter().map(ToString::to_string).collect();
+            bail!("`{name}` is ambiguous: use one of {}", names.join(", "))
+        }
+    }
+}
+
+/// Looks up an exported function in a live instance.
+pub fn get_func(store: &mut Store<State>, instance: &Instance, export: &ExportPath) -> Result<Func> {
+    let func_index = match &export.interface {
+        None => instance.get_export_index(&mut *store, None, &export.function),
+        Some(iface) => {
+            let iface_index = instance
+                .get_export_index(&mut *store, None, iface)
+                .ok_or_else(|| anyhow!("the instance has no export `{iface}`"))?;
+            instance.get_export_index(&mut *store, Some(&iface_index), &export.function)
+        }
+    }
+    .ok_or_else(|| anyhow!("the instance has no export `{export}`"))?;
+    instance.get_func(&mut *store, func_index).ok_or_else(|| anyhow!("the export `{export}` is not a function"))
+}
+
+/// Parses `call` (WAVE: `name(arg, ...)`), calls the export on `instance`, and returns each result as WAVE text.
+pub fn call(
+    host: &Host,
+    component: &Component,
+    store: &mut Store<State>,
+    instance: &Instance,
+    call: &str,
+) -> Result<Vec<String>> {
+    let parsed = UntypedFuncCall::parse(call).map_err(|e| anyhow!("invalid WAVE call `{call}`: {e}"))?;
+    let export = resolve_export(host, component, parsed.name())?;
+    let func = get_func(store, instance, &export)?;
+    let ty = func.ty(&*store);
+    let param_types: Vec<Type> = ty.params().map(|(_, t)| t).collect();
+    let params: Vec<Val> = parsed
+        .to_wasm_params(param_types.iter())
+        .map_err(|e| anyhow!("arguments of `{export}` do not match its signature: {e}"))?;
+    let mut results = vec![Val::Bool(false); ty.results().len()];
+    func.call(&mut *store, &params, &mut results)
+        .map_err(anyhow::Error::from)
+        .with_context(|| format!("call to `{export}` failed"))?;
+    results
+        .iter()
+        .map(|v| wasm_wave::to_string(v).map_err(|e| anyhow!("cannot print the result of `{export}` as WAVE: {e}")))
+        .collect()
+}

@@ -1,0 +1,7 @@
+//! Typed bindings for the `hasher` world (wit/hasher.wit), generated at compile time by wasmtime's `bindgen!`.
+//! Use them when the world is known; [`crate::dynamic`] calls any component by name instead.
+
+wasmtime::component::bindgen!({
+    world: "hasher",
+    path: "../wit/hasher.wit",
+});

@@ -1,0 +1,115 @@
+//! `cargo xtask componentize`: turns each core module into a component, in-process with wit-component:
+//! harden the module (see `harden`), embed the world's WIT metadata, encode it with the WASI preview1 reactor
+//! adapter, validate the result and verify that it exports exactly the world's functions.
+//! Output: `target/wasm/<component>/<variant>/component.wasm`. It never writes target/dist.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use wit_component::{ComponentEncoder, DecodedWasm, StringEncoding};
+use wit_parser::{Resolve, WorldId, WorldItem, WorldKey};
+use xshell::Shell;
+
+use crate::build::{self, GoToolchain};
+use crate::project::{self, Component, Variant, paths};
+use crate::{adapter, bindgen, flags, harden, status, util};
+
+impl flags::Componentize {
+    pub(crate) fn run(self, sh: &Shell) -> Result<()> {
+        let root = project::root();
+        for (component, variant) in project::select(&root, &self.selection)? {
+            let toolchain = GoToolchain::for_variant(sh, &variant)?;
+            build::build(sh, &root, &component, &variant, &toolchain)?;
+            componentize(&root, &component, &variant)?;
+        }
+        Ok(())
+    }
+}
+
+/// Componentizes the built core module of (component, variant); returns the component's path.
+pub(crate) fn componentize(root: &Path, component: &Component, variant: &Variant) -> Result<PathBuf> {
+    let start = Instant::now();
+    let core_path = paths::core_module(root, component, variant);
+    let core = util::read(&core_path).context("build the component first (`cargo xtask build`)")?;
+    let bytes = encode(root, component, &core)
+        .with_context(|| format!("failed to componentize {} (variant {})", component.name, variant.name))?;
+    let out = paths::component(root, component, variant);
+    util::write_atomic(&out, &bytes)?;
+    status::step(
+        "Componentized",
+        format!(
+            "{} ({} bytes) in {}",
+            out.strip_prefix(root).unwrap_or(&out).display(),
+            bytes.len(),
+            status::elapsed(start.elapsed())
+        ),
+    );
+    Ok(out)
+}
+
+/// Core module bytes → validated component bytes that export exactly the component's world.
+pub(crate) fn encode(root: &Path, component: &Component, core: &[u8]) -> Result<Vec<u8>> {
+    let (resolve, world) = bindgen::load_world(root, component)?;
+    let (mut module, _report) = harden::harden(core).context("failed to harden the core module")?;
+    wit_component::embed_component_metadata(&mut module, &resolve, world, StringEncoding::UTF8)
+        .context("failed to embed the WIT metadata")?;
+    let bytes = ComponentEncoder::default()
+        .validate(true)
+        .module(&module)
+        .context("the core module does not fit the world")?
+        .adapter(adapter::NAME, adapter::reactor()?)
+        .context("failed to add the WASI preview1 adapter")?
+        .encode()
+        .with_context(|| format!("the core module does not implement world `{}`", component.world))?;
+    wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all())
+        .validate_all(&bytes)
+        .context("the encoded component does not validate")?;
+    verify_exports(&bytes, &resolve, world, &component.world)?;
+    Ok(bytes)
+}
+
+/// Every function a world exports, as `name` or `interface#name`.
+fn world_exports(resolve: &Resolve, world: WorldId) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for (key, item) in &resolve.worlds[world].exports {
+        match item {
+            WorldItem::Function(f) => {
+                out.insert(f.name.clone());
+            }
+            WorldItem::Interface { id, .. } => {
+                let iface = match key {
+                    WorldKey::Name(name) => name.clone(),
+                    WorldKey::Interface(id) => resolve.id_of(*id).unwrap_or_default(),
+                };
+                for name in resolve.interfaces[*id].functions.keys() {
+                    out.insert(format!("{iface}#{name}"));
+                }
+            }
+            WorldItem::Type { .. } => {}
+        }
+    }
+    out
+}
+
+/// Fails unless the component's exported functions are exactly those of the world.
+fn verify_exports(component: &[u8], resolve: &Resolve, world: WorldId, world_name: &str) -> Result<()> {
+    let DecodedWasm::Component(found_resolve, found_world) =
+        wit_component::decode(component).context("failed to decode the encoded component")?
+    else {
+        bail!("the encoder produced a WIT package instead of a component");
+    };
+    let wanted = world_exports(resolve, world);
+    let found = world_exports(&found_resolve, found_world);
+    let missing: Vec<_> = wanted.difference(&found).cloned().collect();
+    let extra: Vec<_> = found.difference(&wanted).cloned().collect();
+    if !missing.is_empty() || !extra.is_empty() {
+        bail!(
+            "the component's exports differ from world `{world_name}`: missing [{}], unexpected [{}]",
+            missing.join(", "),
+            extra.join(", ")
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,81 @@
+//! `cargo xtask doctor`: reports every tool the pipeline uses (external programs and in-process crates) and
+//! fails when a required one is missing. It changes nothing.
+
+use anyhow::{Result, bail};
+use serde::Serialize;
+use xshell::Shell;
+
+use crate::{flags, tools};
+
+#[derive(Debug, Serialize)]
+struct Entry {
+    name: String,
+    kind: &'static str,
+    found: bool,
+    version: Option<String>,
+    path: Option<String>,
+    purpose: &'static str,
+    /// Why it is missing and how to get it (only when not found).
+    hint: Option<String>,
+}
+
+impl flags::Doctor {
+    pub(crate) fn run(self, sh: &Shell) -> Result<()> {
+        let mut entries = Vec::new();
+        for tool in tools::ALL {
+            let entry = match tool.locate() {
+                Ok(path) => Entry {
+                    name: tool.name.to_string(),
+                    kind: "program",
+                    found: true,
+                    version: Some(tool.version(sh, &path).unwrap_or_else(|e| format!("unknown ({e})"))),
+                    path: Some(path.display().to_string()),
+                    purpose: tool.why,
+                    hint: None,
+                },
+                Err(err) => Entry {
+                    name: tool.name.to_string(),
+                    kind: "program",
+                    found: false,
+                    version: None,
+                    path: None,
+                    purpose: tool.why,
+                    hint: Some(err.to_string()),
+                },
+            };
+            entries.push(entry);
+        }
+        for (name, purpose) in tools::IN_PROCESS {
+            let version = tools::crate_version(name).ok();
+            entries.push(Entry {
+                name: name.to_string(),
+                kind: "crate",
+                found: version.is_some(),
+                version,
+                path: None,
+                purpose,
+                hint: None,
+            });
+        }
+
+        if self.json {
+            println!("{}", serde_json::to_string_pretty(&entries)?);
+        } else {
+            for e in &entries {
+                let mark = if e.found { "ok" } else { "MISSING" };
+                let version = e.version.as_deref().unwrap_or("-");
+                let place = e.path.as_deref().unwrap_or(if e.kind == "crate" { "(in-process)" } else { "-" });
+                eprintln!("{mark:>8} {:<42} {version:<34} {place}", e.name);
+                eprintln!("{:>8} {}", "", e.purpose);
+                if let Some(hint) = &e.hint {
+                    eprintln!("{:>8} {hint}", "");
+                }
+            }
+        }
+        let missing: Vec<_> = entries.iter().filter(|e| !e.found).map(|e| e.name.as_str()).collect();
+        if !missing.is_empty() {
+            bail!("missing: {}", missing.join(", "));
+        }
+        Ok(())
+    }
+}

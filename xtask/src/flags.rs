@@ -1,0 +1,107 @@
+//! The whole command line of `cargo xtask`, declared in one place (clap derive). Each subcommand's `run` lives in
+//! the module of the same name; this file holds no behaviour.
+
+use clap::{Args, Parser, Subcommand};
+
+/// Go → WebAssembly component pipeline: build Go packages for wasm, wrap them as components, check them in a real
+/// wasmtime host, and ship hashed artifacts.
+#[derive(Debug, Parser)]
+#[command(name = "cargo xtask", bin_name = "cargo xtask", version, propagate_version = true)]
+pub(crate) struct Xtask {
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// List every external tool the pipeline uses: found or not, version, path and what it is for
+    Doctor(Doctor),
+    /// Regenerate the Go bindings of each component from its WIT world (wit-bindgen-go, in-process)
+    Bindgen(Bindgen),
+    /// Compile each component's Go module to a core wasm module: target/wasm/<component>/<variant>/core.wasm
+    Build(Build),
+    /// Build, then wrap each core module into a component (WIT metadata + WASI preview1 reactor adapter)
+    Componentize(Componentize),
+    /// Build and componentize, then call every export in the wasmtime host against a native Rust reference
+    Check(Check),
+    /// Build → componentize → check everything, then write target/dist/<component>/<variant>.wasm + manifest.json
+    Dist(Dist),
+    /// What CI runs: formatting, lints, bindings freshness, all tests and a full dist
+    Ci(Ci),
+    /// Run every test of the workspace (Rust and Go), after the set-up they need
+    Test(Test),
+}
+
+/// Which components and variants a task works on. With no filter, all of them.
+#[derive(Debug, Args, Clone, Default)]
+pub(crate) struct Selection {
+    /// Only this component (a directory name under go/); repeat for several
+    #[arg(long = "component", value_name = "NAME")]
+    pub(crate) components: Vec<String>,
+    /// Only this variant (e.g. go1.26); repeat for several
+    #[arg(long = "variant", value_name = "NAME")]
+    pub(crate) variants: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct Doctor {
+    /// Print the report as JSON on stdout instead of a table
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct Bindgen {
+    /// Do not write: fail (listing the files) if the committed bindings differ from what would be generated
+    #[arg(long)]
+    pub(crate) check: bool,
+    /// Only this component (a directory name under go/); repeat for several
+    #[arg(long = "component", value_name = "NAME")]
+    pub(crate) components: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct Build {
+    #[command(flatten)]
+    pub(crate) selection: Selection,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct Componentize {
+    #[command(flatten)]
+    pub(crate) selection: Selection,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct Check {
+    #[command(flatten)]
+    pub(crate) selection: Selection,
+    /// Calls with 64 KiB inputs in the stress phase (on one instance)
+    #[arg(long, value_name = "N", default_value_t = 10_000)]
+    pub(crate) stress_64k: usize,
+    /// Calls with 1 MiB inputs in the stress phase (on one instance)
+    #[arg(long, value_name = "N", default_value_t = 200)]
+    pub(crate) stress_1m: usize,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct Dist {
+    #[command(flatten)]
+    pub(crate) selection: Selection,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct Ci {}
+
+#[derive(Debug, Args)]
+pub(crate) struct Test {}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn verify_cli() {
+        super::Xtask::command().debug_assert();
+    }
+}

@@ -1,0 +1,325 @@
+//! Hardening of a core module against "Trap 2": the Go garbage collector running inside `cabi_realloc`.
+//!
+//! While the host lowers arguments it calls the guest's `cabi_realloc`, and the component model forbids the guest
+//! to call any import until that call returns (the same holds for `cabi_post_*`). Go's allocator may start or
+//! finish a GC cycle on any allocation, and the GC reads the clocks (`nanotime`/`walltime` →
+//! `wasi_snapshot_preview1.clock_time_get` → the adapter → `wasi:clocks/*.now`): the instance traps with
+//! "cannot leave component instance" after a few dozen large calls.
+//!
+//! This pass rewrites the core module, in-process, so that the GC may run anywhere:
+//! - every call to the imported `clock_time_get` goes through a shim; outside the guarded window the shim calls the
+//!   import and caches the realtime and monotonic readings, inside it returns the cached reading without leaving
+//!   the instance (time stands still for the few microseconds of an allocation: only GC pacing statistics see it);
+//! - each exported `cabi_realloc*` and `cabi_post_*` is replaced by a wrapper that opens the window (a global flag,
+//!   saved and restored so nesting is safe), calls the original, and closes it.
+//!
+//! The Go heap, the pinning of arguments and the automatic GC are untouched: memory is reclaimed as usual.
+//! Function, type and global indices of the original module are preserved (new items are appended), so names,
+//! DWARF and tables stay valid. The pass must not change anything else; a module with no `clock_time_get` import
+//! is returned unchanged.
+
+use std::convert::Infallible;
+
+use anyhow::{Context, Result, bail};
+use wasm_encoder::reencode::{self, Reencode};
+use wasm_encoder::{
+    BlockType, CodeSection, ConstExpr, CustomSection, ExportKind, ExportSection, Function, FunctionSection,
+    GlobalSection, GlobalType, Instruction, MemArg, Module, ValType,
+};
+use wasmparser::{ExternalKind, Parser, Payload, TypeRef};
+
+const WASI_MODULE: &str = "wasi_snapshot_preview1";
+const CLOCK_IMPORT: &str = "clock_time_get";
+const CLOCK_REALTIME: i32 = 0;
+const CLOCK_MONOTONIC: i32 = 1;
+
+/// What the pass did, for status lines and tests.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct Report {
+    /// Function index of the `clock_time_get` import, if the module has one.
+    pub(crate) clock_import: Option<u32>,
+    /// Exports now running inside the guarded window.
+    pub(crate) guarded_exports: Vec<String>,
+}
+
+/// Exports during which the component model forbids calls to imports.
+pub(crate) fn is_guarded_export(name: &str) -> bool {
+    (name.starts_with("cabi_") && name.contains("realloc")) || name.starts_with("cabi_post_")
+}
+
+struct Shape {
+    func_types: Vec<u32>,
+    imported_funcs: u32,
+    globals: u32,
+    has_global_section: bool,
+    clock_import: Option<u32>,
+    guarded: Vec<(String, u32)>,
+}
+
+fn read_shape(module: &[u8]) -> Result<Shape> {
+    let mut shape = Shape {
+        func_types: Vec::new(),
+        imported_funcs: 0,
+        globals: 0,
+        has_global_section: false,
+        clock_import: None,
+        guarded: Vec::new(),
+    };
+    for payload in Parser::new(0).parse_all(module) {
+        match payload? {
+            Payload::ImportSection(reader) => {
+                for import in reader.into_imports() {
+                    let import = import?;
+                    match import.ty {
+                        TypeRef::Func(ty) | TypeRef::FuncExact(ty) => {
+                            if import.module == WASI_MODULE && import.name == CLOCK_IMPORT {
+                                shape.clock_import = Some(shape.imported_funcs);
+                            }
+                            shape.func_types.push(ty);
+                            shape.imported_funcs += 1;
+                        }
+                        TypeRef::Global(_) => shape.globals += 1,
+                        _ => {}
+                    }
+                }
+            }
+            Payload::FunctionSection(reader) => {
+                for ty in reader {
+                    shape.func_types.push(ty?);
+                }
+            }
+            Payload::GlobalSection(reader) => {
+                shape.has_global_section = true;
+                shape.globals += reader.count();
+            }
+            Payload::ExportSection(reader) => {
+                for export in reader {
+                    let export = export?;
+                    if matches!(export.kind, ExternalKind::Func | ExternalKind::FuncExact)
+                        && is_guarded_export(export.name)
+                    {
+                        shape.guarded.push((export.name.to_string(), export.index));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(shape)
+}
+
+/// Re-encodes everything unchanged except references to the clock import, which point at the shim.
+struct Redirect {
+    from: u32,
+    to: u32,
+}
+
+impl Reencode for Redirect {
+    type Error = Infallible;
+
+    fn function_index(&mut self, func: u32) -> Result<u32, reencode::Error<Infallible>> {
+        Ok(if func == self.from { self.to } else { func })
+    }
+
+    // Custom sections (names, DWARF, producers) are copied byte for byte: no index in them changes.
+    fn parse_custom_section(
+        &mut self,
+        module: &mut Module,
+        section: wasmparser::CustomSectionReader<'_>,
+    ) -> Result<(), reencode::Error<Infallible>> {
+        module.section(&CustomSection { name: section.name().into(), data: section.data().into() });
+        Ok(())
+    }
+}
+
+/// Rewrites `module` as described in the module docs. Returns the new bytes and what was done.
+pub(crate) fn harden(module: &[u8]) -> Result<(Vec<u8>, Report)> {
+    let shape = read_shape(module).context("failed to read the core module")?;
+    let Some(clock) = shape.clock_import else {
+        return Ok((module.to_vec(), Report::default()));
+    };
+    if !shape.has_global_section {
+        bail!("unsupported module shape: no global section");
+    }
+    let shim = shape.func_types.len() as u32;
+    let frozen = shape.globals;
+    let (wall, mono) = (frozen + 1, frozen + 2);
+
+    let mut re = Redirect { from: clock, to: shim };
+    let mut out = Module::new();
+    let mut code: Option<(CodeSection, u32)> = None;
+    let mut type_params: Vec<usize> = Vec::new();
+
+    for payload in Parser::new(0).parse_all(module) {
+        let payload = payload?;
+        match payload {
+            Payload::Version { .. } | Payload::End(_) => {}
+            Payload::TypeSection(reader) => {
+                for group in reader.clone() {
+                    for sub in group?.into_types() {
+                        let params = match &sub.composite_type.inner {
+                            wasmparser::CompositeInnerType::Func(f) => f.params().len(),
+                            _ => 0,
+                        };
+                        type_params.push(params);
+                    }
+                }
+                let mut section = wasm_encoder::TypeSection::new();
+                re.parse_type_section(&mut section, reader)?;
+                out.section(&section);
+            }
+            Payload::ImportSection(reader) => {
+                let mut section = wasm_encoder::ImportSection::new();
+                re.parse_import_section(&mut section, reader)?;
+                out.section(&section);
+            }
+            Payload::FunctionSection(reader) => {
+                let mut section = FunctionSection::new();
+                re.parse_function_section(&mut section, reader)?;
+                section.function(shape.func_types[clock as usize]);
+                for (_, index) in &shape.guarded {
+                    section.function(shape.func_types[*index as usize]);
+                }
+                out.section(&section);
+            }
+            Payload::GlobalSection(reader) => {
+                let mut section = GlobalSection::new();
+                re.parse_global_section(&mut section, reader)?;
+                let mutable = |val_type| GlobalType { val_type, mutable: true, shared: false };
+                section.global(mutable(ValType::I32), &ConstExpr::i32_const(0));
+                section.global(mutable(ValType::I64), &ConstExpr::i64_const(0));
+                section.global(mutable(ValType::I64), &ConstExpr::i64_const(0));
+                out.section(&section);
+            }
+            Payload::ExportSection(reader) => {
+                let mut section = ExportSection::new();
+                for export in reader {
+                    let export = export?;
+                    match shape.guarded.iter().position(|(name, _)| name == export.name) {
+                        Some(i) => {
+                            section.export(export.name, ExportKind::Func, shim + 1 + i as u32);
+                        }
+                        None => {
+                            re.parse_export(&mut section, export)?;
+                        }
+                    }
+                }
+                out.section(&section);
+            }
+            Payload::CodeSectionStart { count, .. } => code = Some((CodeSection::new(), count)),
+            Payload::CodeSectionEntry(body) => {
+                let (section, remaining) = code.as_mut().context("code entry outside the code section")?;
+                re.parse_function_body(section, body)?;
+                *remaining -= 1;
+                if *remaining == 0 {
+                    let (mut section, _) = code.take().expect("checked above");
+                    section.function(&clock_shim(clock, frozen, wall, mono));
+                    for (_, index) in &shape.guarded {
+                        let params = type_params[shape.func_types[*index as usize] as usize] as u32;
+                        section.function(&guarded_wrapper(*index, params, frozen));
+                    }
+                    out.section(&section);
+                }
+            }
+            Payload::CustomSection(reader) => re.parse_custom_section(&mut out, reader)?,
+            Payload::TableSection(reader) => {
+                let mut section = wasm_encoder::TableSection::new();
+                re.parse_table_section(&mut section, reader)?;
+                out.section(&section);
+            }
+            Payload::MemorySection(reader) => {
+                let mut section = wasm_encoder::MemorySection::new();
+                re.parse_memory_section(&mut section, reader)?;
+                out.section(&section);
+            }
+            Payload::TagSection(reader) => {
+                let mut section = wasm_encoder::TagSection::new();
+                re.parse_tag_section(&mut section, reader)?;
+                out.section(&section);
+            }
+            Payload::StartSection { func, .. } => {
+                out.section(&wasm_encoder::StartSection { function_index: re.function_index(func)? });
+            }
+            Payload::ElementSection(reader) => {
+                let mut section = wasm_encoder::ElementSection::new();
+                re.parse_element_section(&mut section, reader)?;
+                out.section(&section);
+            }
+            Payload::DataCountSection { count, .. } => {
+                out.section(&wasm_encoder::DataCountSection { count });
+            }
+            Payload::DataSection(reader) => {
+                let mut section = wasm_encoder::DataSection::new();
+                re.parse_data_section(&mut section, reader)?;
+                out.section(&section);
+            }
+            other => bail!("unsupported section in a core module: {:?}", other.as_section().map(|(id, _)| id)),
+        }
+    }
+    let bytes = out.finish();
+    wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all())
+        .validate_all(&bytes)
+        .context("the hardened module does not validate")?;
+    let report =
+        Report { clock_import: Some(clock), guarded_exports: shape.guarded.into_iter().map(|(n, _)| n).collect() };
+    Ok((bytes, report))
+}
+
+/// `clock_time_get(id, precision, out) -> errno` with the freeze described in the module docs.
+fn clock_shim(import: u32, frozen: u32, wall: u32, mono: u32) -> Function {
+    use Instruction as I;
+    let (id, precision, out, errno) = (0, 1, 2, 3);
+    let store = MemArg { offset: 0, align: 3, memory_index: 0 };
+    let mut f = Function::new([(1, ValType::I32)]);
+    // Inside the window: answer realtime and monotonic from the cache, without leaving the instance.
+    f.instruction(&I::GlobalGet(frozen)).instruction(&I::If(BlockType::Empty));
+    for (clock, cache) in [(CLOCK_REALTIME, wall), (CLOCK_MONOTONIC, mono)] {
+        f.instruction(&I::LocalGet(id))
+            .instruction(&I::I32Const(clock))
+            .instruction(&I::I32Eq)
+            .instruction(&I::If(BlockType::Empty))
+            .instruction(&I::LocalGet(out))
+            .instruction(&I::GlobalGet(cache))
+            .instruction(&I::I64Store(store))
+            .instruction(&I::I32Const(0))
+            .instruction(&I::Return)
+            .instruction(&I::End);
+    }
+    f.instruction(&I::End);
+    // Outside: call the real import and remember what it said.
+    f.instruction(&I::LocalGet(id))
+        .instruction(&I::LocalGet(precision))
+        .instruction(&I::LocalGet(out))
+        .instruction(&I::Call(import))
+        .instruction(&I::LocalTee(errno))
+        .instruction(&I::I32Eqz)
+        .instruction(&I::If(BlockType::Empty));
+    for (clock, cache) in [(CLOCK_REALTIME, wall), (CLOCK_MONOTONIC, mono)] {
+        f.instruction(&I::LocalGet(id))
+            .instruction(&I::I32Const(clock))
+            .instruction(&I::I32Eq)
+            .instruction(&I::If(BlockType::Empty))
+            .instruction(&I::LocalGet(out))
+            .instruction(&I::I64Load(store))
+            .instruction(&I::GlobalSet(cache))
+            .instruction(&I::End);
+    }
+    f.instruction(&I::End).instruction(&I::LocalGet(errno)).instruction(&I::End);
+    f
+}
+
+/// Same signature as `target`: set the window flag (saving the old value), call `target`, restore the flag.
+fn guarded_wrapper(target: u32, params: u32, frozen: u32) -> Function {
+    use Instruction as I;
+    let saved = params;
+    let mut f = Function::new([(1, ValType::I32)]);
+    f.instruction(&I::GlobalGet(frozen)).instruction(&I::LocalSet(saved));
+    f.instruction(&I::I32Const(1)).instruction(&I::GlobalSet(frozen));
+    for i in 0..params {
+        f.instruction(&I::LocalGet(i));
+    }
+    f.instruction(&I::Call(target));
+    f.instruction(&I::LocalGet(saved)).instruction(&I::GlobalSet(frozen));
+    f.instruction(&I::End);
+    f
+}

@@ -1,0 +1,107 @@
+//! The one table of external tools: name, why the pipeline needs it, how to get it, the environment variable that
+//! overrides where it is. Tools are found with `which` and run with xshell; a missing tool is one clear line.
+//! Everything else the pipeline does runs in-process (wit-bindgen-go, wit-component, wasmparser, wasmtime).
+
+use std::path::PathBuf;
+
+use anyhow::{Result, bail};
+use xshell::{Shell, cmd};
+
+/// An external program the pipeline runs.
+#[derive(Debug)]
+pub(crate) struct Tool {
+    pub(crate) name: &'static str,
+    /// Environment variable that, when set, is the tool's path (skips the PATH lookup).
+    pub(crate) env: &'static str,
+    pub(crate) why: &'static str,
+    pub(crate) install: &'static str,
+}
+
+pub(crate) const GO: Tool = Tool {
+    name: "go",
+    env: "GO",
+    why: "compiles each component's Go module to a wasip1 core module",
+    install: "install Go 1.24 or newer and put its bin/ on PATH, or set GO=/path/to/go",
+};
+
+pub(crate) const GOFMT: Tool = Tool {
+    name: "gofmt",
+    env: "GOFMT",
+    why: "formats the generated Go bindings (the same bytes on every machine)",
+    install: "it ships with Go: put Go's bin/ on PATH, or set GOFMT=/path/to/gofmt",
+};
+
+/// Every external tool, for `doctor`.
+pub(crate) const ALL: &[&Tool] = &[&GO, &GOFMT];
+
+impl Tool {
+    /// The tool's path: `$ENV` if set, else the first match on PATH. The error is the one line a user needs.
+    pub(crate) fn locate(&self) -> Result<PathBuf> {
+        if let Some(path) = std::env::var_os(self.env).filter(|p| !p.is_empty()) {
+            let path = PathBuf::from(path);
+            if !path.is_file() {
+                bail!("{}={} does not exist: `{}` {}; {}", self.env, path.display(), self.name, self.why, self.install);
+            }
+            return Ok(path);
+        }
+        match which::which(self.name) {
+            Ok(path) => Ok(path),
+            Err(_) => bail!("`{}` not found on PATH: it {}; {}", self.name, self.why, self.install),
+        }
+    }
+
+    /// The version the tool reports about itself (first line), or a note where it has no version flag.
+    pub(crate) fn version(&self, sh: &Shell, path: &std::path::Path) -> Result<String> {
+        let out = match self.name {
+            "go" => cmd!(sh, "{path} version").quiet().read()?,
+            "gofmt" => return Ok("(ships with go)".to_string()),
+            _ => cmd!(sh, "{path} --version").quiet().read()?,
+        };
+        Ok(out.lines().next().unwrap_or_default().trim().to_string())
+    }
+}
+
+/// `go version` output → `1.26.8`.
+pub(crate) fn go_release(version_line: &str) -> Option<&str> {
+    version_line
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("go").filter(|v| v.starts_with(|c: char| c.is_ascii_digit())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn go_release_is_read_from_go_version() {
+        assert_eq!(go_release("go version go1.26.8 linux/amd64"), Some("1.26.8"));
+        assert_eq!(go_release("go version go1.25rc1 linux/amd64"), Some("1.25rc1"));
+        assert_eq!(go_release("garbage"), None);
+    }
+}
+
+/// Crates the pipeline runs in-process, reported by `doctor` and recorded in the manifest.
+pub(crate) const IN_PROCESS: &[(&str, &str)] = &[
+    ("wit-bindgen-go", "generates the Go bindings from WIT"),
+    ("wit-component", "embeds WIT metadata and encodes core module + adapter into a component"),
+    ("wasi-preview1-component-adapter-provider", "ships the WASI preview1 reactor adapter"),
+    ("wasmparser", "validates modules and components"),
+    ("wasm-encoder", "rewrites core modules (hardening)"),
+    ("wasmtime", "runs the components in `check`"),
+];
+
+/// The version of a crate as locked in Cargo.lock (what this xtask was built with).
+pub(crate) fn crate_version(name: &str) -> Result<String> {
+    use anyhow::Context;
+    let lock_path = crate::project::root().join("Cargo.lock");
+    let text =
+        std::fs::read_to_string(&lock_path).with_context(|| format!("failed to read {}", lock_path.display()))?;
+    let lock: toml::Table =
+        toml::from_str(&text).with_context(|| format!("failed to parse {}", lock_path.display()))?;
+    let packages = lock.get("package").and_then(|p| p.as_array()).context("Cargo.lock has no [[package]] list")?;
+    packages
+        .iter()
+        .filter(|p| p.get("name").and_then(|n| n.as_str()) == Some(name))
+        .find_map(|p| p.get("version").and_then(|v| v.as_str()).map(str::to_string))
+        .with_context(|| format!("crate `{name}` is not in Cargo.lock"))
+}
