@@ -23,3 +23,5 @@ pub mod hasher;
 
 pub use engine::{Host, HostConfig};
 pub use store::{MemoryStats, State};
+/// The wasmtime this host is built on, so embedders name the same types.
+pub use wasmtime;

@@ -6,17 +6,24 @@
 //! `wasi_snapshot_preview1.clock_time_get` → the adapter → `wasi:clocks/*.now`): the instance traps with
 //! "cannot leave component instance" after a few dozen large calls.
 //!
-//! This pass rewrites the core module, in-process, so that the GC may run anywhere:
-//! - every call to the imported `clock_time_get` goes through a shim; outside the guarded window the shim calls the
-//!   import and caches the realtime and monotonic readings, inside it returns the cached reading without leaving
-//!   the instance (time stands still for the few microseconds of an allocation: only GC pacing statistics see it);
-//! - each exported `cabi_realloc*` and `cabi_post_*` is replaced by a wrapper that opens the window (a global flag,
+//! The Go runtime's GC and scheduler paths reach three WASI imports: `clock_time_get` (every GC phase reads the
+//! clocks), `poll_oneoff` (a non-blocking `netpoll(0)` when the world restarts after a GC phase, once the scheduler
+//! has run) and `sched_yield`. This pass rewrites the core module, in-process, so that none of them leaves the
+//! instance while the host is inside `cabi_realloc` or `cabi_post_*`:
+//! - every call to one of those imports goes through a shim with the same signature. Outside the guarded window
+//!   the shim calls the import (and, for the clocks, caches the realtime and monotonic readings). Inside it, it
+//!   answers locally: the clocks return the cached reading (time stands still for the microseconds of an
+//!   allocation; only GC pacing statistics see it), `poll_oneoff` reports no events (the answer to a zero-timeout
+//!   poll when nothing is ready; I/O readiness is picked up by the next poll outside the window), `sched_yield`
+//!   succeeds;
+//! - each exported `cabi_*realloc*` and `cabi_post_*` is replaced by a wrapper that opens the window (a global flag,
 //!   saved and restored so nesting is safe), calls the original, and closes it.
 //!
-//! The Go heap, the pinning of arguments and the automatic GC are untouched: memory is reclaimed as usual.
+//! The Go heap, the pinning of arguments and the automatic GC are untouched: memory is reclaimed as usual (the
+//! runtime in go/witpkg lets a pending mark phase finish inside exports; see ARCHITECTURE.md).
 //! Function, type and global indices of the original module are preserved (new items are appended), so names,
-//! DWARF and tables stay valid. The pass must not change anything else; a module with no `clock_time_get` import
-//! is returned unchanged.
+//! DWARF and tables stay valid. The pass must not change anything else; a module importing none of those
+//! functions is returned unchanged.
 
 use std::convert::Infallible;
 
@@ -29,15 +36,16 @@ use wasm_encoder::{
 use wasmparser::{ExternalKind, Parser, Payload, TypeRef};
 
 const WASI_MODULE: &str = "wasi_snapshot_preview1";
-const CLOCK_IMPORT: &str = "clock_time_get";
+/// The imports answered locally inside the window, in the order their shims are appended.
+const GUARDED_IMPORTS: [&str; 3] = ["clock_time_get", "poll_oneoff", "sched_yield"];
 const CLOCK_REALTIME: i32 = 0;
 const CLOCK_MONOTONIC: i32 = 1;
 
 /// What the pass did, for status lines and tests.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub(crate) struct Report {
-    /// Function index of the `clock_time_get` import, if the module has one.
-    pub(crate) clock_import: Option<u32>,
+    /// The guarded WASI imports the module has, with their function indices.
+    pub(crate) guarded_imports: Vec<(&'static str, u32)>,
     /// Exports now running inside the guarded window.
     pub(crate) guarded_exports: Vec<String>,
 }
@@ -52,7 +60,7 @@ struct Shape {
     imported_funcs: u32,
     globals: u32,
     has_global_section: bool,
-    clock_import: Option<u32>,
+    guarded_imports: Vec<(&'static str, u32)>,
     guarded: Vec<(String, u32)>,
 }
 
@@ -62,7 +70,7 @@ fn read_shape(module: &[u8]) -> Result<Shape> {
         imported_funcs: 0,
         globals: 0,
         has_global_section: false,
-        clock_import: None,
+        guarded_imports: Vec::new(),
         guarded: Vec::new(),
     };
     for payload in Parser::new(0).parse_all(module) {
@@ -72,8 +80,10 @@ fn read_shape(module: &[u8]) -> Result<Shape> {
                     let import = import?;
                     match import.ty {
                         TypeRef::Func(ty) | TypeRef::FuncExact(ty) => {
-                            if import.module == WASI_MODULE && import.name == CLOCK_IMPORT {
-                                shape.clock_import = Some(shape.imported_funcs);
+                            if import.module == WASI_MODULE {
+                                if let Some(name) = GUARDED_IMPORTS.iter().find(|n| **n == import.name) {
+                                    shape.guarded_imports.push((name, shape.imported_funcs));
+                                }
                             }
                             shape.func_types.push(ty);
                             shape.imported_funcs += 1;
@@ -108,17 +118,17 @@ fn read_shape(module: &[u8]) -> Result<Shape> {
     Ok(shape)
 }
 
-/// Re-encodes everything unchanged except references to the clock import, which point at the shim.
+/// Re-encodes everything unchanged except references to guarded imports, which point at their shims.
 struct Redirect {
-    from: u32,
-    to: u32,
+    /// (import index, shim index)
+    map: Vec<(u32, u32)>,
 }
 
 impl Reencode for Redirect {
     type Error = Infallible;
 
     fn function_index(&mut self, func: u32) -> Result<u32, reencode::Error<Infallible>> {
-        Ok(if func == self.from { self.to } else { func })
+        Ok(self.map.iter().find(|(from, _)| *from == func).map_or(func, |(_, to)| *to))
     }
 
     // Custom sections (names, DWARF, producers) are copied byte for byte: no index in them changes.
@@ -134,18 +144,27 @@ impl Reencode for Redirect {
 
 /// Rewrites `module` as described in the module docs. Returns the new bytes and what was done.
 pub(crate) fn harden(module: &[u8]) -> Result<(Vec<u8>, Report)> {
-    let shape = read_shape(module).context("failed to read the core module")?;
-    let Some(clock) = shape.clock_import else {
+    let mut shape = read_shape(module).context("failed to read the core module")?;
+    if shape.guarded_imports.is_empty() {
         return Ok((module.to_vec(), Report::default()));
-    };
+    }
     if !shape.has_global_section {
         bail!("unsupported module shape: no global section");
     }
-    let shim = shape.func_types.len() as u32;
+    shape.guarded_imports.sort_by_key(|(name, _)| GUARDED_IMPORTS.iter().position(|n| n == name));
+    let first_shim = shape.func_types.len() as u32;
+    let first_wrapper = first_shim + shape.guarded_imports.len() as u32;
     let frozen = shape.globals;
     let (wall, mono) = (frozen + 1, frozen + 2);
 
-    let mut re = Redirect { from: clock, to: shim };
+    let mut re = Redirect {
+        map: shape
+            .guarded_imports
+            .iter()
+            .enumerate()
+            .map(|(i, (_, import))| (*import, first_shim + i as u32))
+            .collect(),
+    };
     let mut out = Module::new();
     let mut code: Option<(CodeSection, u32)> = None;
     let mut type_params: Vec<usize> = Vec::new();
@@ -176,7 +195,9 @@ pub(crate) fn harden(module: &[u8]) -> Result<(Vec<u8>, Report)> {
             Payload::FunctionSection(reader) => {
                 let mut section = FunctionSection::new();
                 re.parse_function_section(&mut section, reader)?;
-                section.function(shape.func_types[clock as usize]);
+                for (_, import) in &shape.guarded_imports {
+                    section.function(shape.func_types[*import as usize]);
+                }
                 for (_, index) in &shape.guarded {
                     section.function(shape.func_types[*index as usize]);
                 }
@@ -197,7 +218,7 @@ pub(crate) fn harden(module: &[u8]) -> Result<(Vec<u8>, Report)> {
                     let export = export?;
                     match shape.guarded.iter().position(|(name, _)| name == export.name) {
                         Some(i) => {
-                            section.export(export.name, ExportKind::Func, shim + 1 + i as u32);
+                            section.export(export.name, ExportKind::Func, first_wrapper + i as u32);
                         }
                         None => {
                             re.parse_export(&mut section, export)?;
@@ -213,7 +234,14 @@ pub(crate) fn harden(module: &[u8]) -> Result<(Vec<u8>, Report)> {
                 *remaining -= 1;
                 if *remaining == 0 {
                     let (mut section, _) = code.take().expect("checked above");
-                    section.function(&clock_shim(clock, frozen, wall, mono));
+                    for (name, import) in &shape.guarded_imports {
+                        let shim = match *name {
+                            "clock_time_get" => clock_shim(*import, frozen, wall, mono),
+                            "poll_oneoff" => poll_shim(*import, frozen),
+                            _ => yield_shim(*import, frozen),
+                        };
+                        section.function(&shim);
+                    }
                     for (_, index) in &shape.guarded {
                         let params = type_params[shape.func_types[*index as usize] as usize] as u32;
                         section.function(&guarded_wrapper(*index, params, frozen));
@@ -260,8 +288,10 @@ pub(crate) fn harden(module: &[u8]) -> Result<(Vec<u8>, Report)> {
     wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all())
         .validate_all(&bytes)
         .context("the hardened module does not validate")?;
-    let report =
-        Report { clock_import: Some(clock), guarded_exports: shape.guarded.into_iter().map(|(n, _)| n).collect() };
+    let report = Report {
+        guarded_imports: shape.guarded_imports,
+        guarded_exports: shape.guarded.into_iter().map(|(n, _)| n).collect(),
+    };
     Ok((bytes, report))
 }
 
@@ -305,6 +335,40 @@ fn clock_shim(import: u32, frozen: u32, wall: u32, mono: u32) -> Function {
             .instruction(&I::End);
     }
     f.instruction(&I::End).instruction(&I::LocalGet(errno)).instruction(&I::End);
+    f
+}
+
+/// `poll_oneoff(in, out, nsubscriptions, nevents_out) -> errno`: inside the window, no events.
+fn poll_shim(import: u32, frozen: u32) -> Function {
+    use Instruction as I;
+    let nevents_out = 3;
+    let mut f = Function::new([]);
+    f.instruction(&I::GlobalGet(frozen))
+        .instruction(&I::If(BlockType::Empty))
+        .instruction(&I::LocalGet(nevents_out))
+        .instruction(&I::I32Const(0))
+        .instruction(&I::I32Store(MemArg { offset: 0, align: 2, memory_index: 0 }))
+        .instruction(&I::I32Const(0))
+        .instruction(&I::Return)
+        .instruction(&I::End);
+    for i in 0..4 {
+        f.instruction(&I::LocalGet(i));
+    }
+    f.instruction(&I::Call(import)).instruction(&I::End);
+    f
+}
+
+/// `sched_yield() -> errno`: inside the window, success without yielding to the host.
+fn yield_shim(import: u32, frozen: u32) -> Function {
+    use Instruction as I;
+    let mut f = Function::new([]);
+    f.instruction(&I::GlobalGet(frozen))
+        .instruction(&I::If(BlockType::Empty))
+        .instruction(&I::I32Const(0))
+        .instruction(&I::Return)
+        .instruction(&I::End)
+        .instruction(&I::Call(import))
+        .instruction(&I::End);
     f
 }
 

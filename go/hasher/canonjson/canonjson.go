@@ -8,6 +8,9 @@
 //   - numbers are copied exactly as written (no float conversion, so no rounding and no reformatting);
 //   - strings are written as UTF-8, escaping only '"', '\' and the control characters U+0000..U+001F
 //     (\b \f \n \r \t, the others as \u00xx with lowercase hex); '<', '>', '&', U+2028 and U+2029 stay literal;
+//   - documents nested deeper than MaxDepth arrays/objects are rejected before decoding (the decoder and the
+//     writer recurse, and on wasm the recursion runs on the engine's bounded call stack: a trap is never the
+//     answer to bad input);
 //   - escapes in the input are decoded first, so "\u0041" becomes "A"; a lone surrogate escape such as
 //     "\ud800" decodes to U+FFFD (encoding/json's rule; serde_json rejects such input instead).
 package canonjson
@@ -20,10 +23,16 @@ import (
 	"unicode/utf8"
 )
 
+// MaxDepth is the deepest nesting of arrays and objects Canonicalize accepts.
+const MaxDepth = 1000
+
 // Canonicalize parses data as a JSON document and returns its canonical encoding.
 func Canonicalize(data []byte) ([]byte, error) {
 	if !utf8.Valid(data) {
 		return nil, fmt.Errorf("invalid UTF-8 at byte offset %d", invalidOffset(data))
+	}
+	if depth := nestingDepth(data); depth > MaxDepth {
+		return nil, fmt.Errorf("exceeded max depth %d (document nests %d levels)", MaxDepth, depth)
 	}
 	// Unmarshal into a RawMessage only checks syntax, with encoding/json's usual messages (including
 	// trailing data after the value); the decoder below then keeps numbers as written.
@@ -41,6 +50,35 @@ func Canonicalize(data []byte) ([]byte, error) {
 	out.Grow(len(data))
 	writeValue(&out, value)
 	return out.Bytes(), nil
+}
+
+// nestingDepth returns the deepest nesting of '[' and '{' outside strings; it never fails (syntax is checked later).
+func nestingDepth(data []byte) int {
+	depth, max := 0, 0
+	inString, escaped := false, false
+	for _, c := range data {
+		switch {
+		case inString && escaped:
+			escaped = false
+		case inString && c == '\\':
+			escaped = true
+		case inString && c == '"':
+			inString = false
+		case inString:
+		case c == '"':
+			inString = true
+		case c == '[' || c == '{':
+			depth++
+			if depth > max {
+				max = depth
+			}
+		case c == ']' || c == '}':
+			if depth > 0 {
+				depth--
+			}
+		}
+	}
+	return max
 }
 
 func invalidOffset(data []byte) int {

@@ -41,7 +41,8 @@ func TestCanonicalizeRejects(t *testing.T) {
 		{`[1,]`, "invalid character ']' looking for beginning of value"},
 		{`01`, "invalid character '1' after top-level value"},
 		{"\"\xff\"", "invalid UTF-8 at byte offset 1"},
-		{strings.Repeat("[", 10001) + strings.Repeat("]", 10001), "exceeded max depth"},
+		{strings.Repeat("[", MaxDepth+1) + strings.Repeat("]", MaxDepth+1), "exceeded max depth 1000"},
+		{strings.Repeat(`{"a":[`, 50000), "exceeded max depth 1000"},
 	}
 	for _, c := range cases {
 		_, err := Canonicalize([]byte(c.in))
@@ -52,7 +53,7 @@ func TestCanonicalizeRejects(t *testing.T) {
 }
 
 func TestDeepNestingWithinTheLimit(t *testing.T) {
-	in := strings.Repeat(`{"k":[`, 2000) + "1" + strings.Repeat("]}", 2000)
+	in := strings.Repeat(`{"k":[`, MaxDepth/2) + `"[{"` + strings.Repeat("]}", MaxDepth/2)
 	got, err := Canonicalize([]byte(in))
 	if err != nil || string(got) != in {
 		t.Fatalf("deep document not preserved: err=%v", err)

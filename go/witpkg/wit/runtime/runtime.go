@@ -101,8 +101,24 @@ func offset(ptr, align uintptr) uintptr {
 
 var pinner = runtime.Pinner{}
 
+// gcBlackenEnabled is non-zero while a garbage collection is in its mark phase.
+//
+//go:linkname gcBlackenEnabled runtime.gcBlackenEnabled
+var gcBlackenEnabled uint32
+
+// Unpin releases the arguments the host lowered through cabi_realloc; the generated glue calls it inside each
+// export, after lifting the arguments and before calling the user's function.
+//
+// Hardening (gowasm): a wasip1 reactor runs the Go scheduler only when an export blocks, so the GC's background
+// mark worker and the GC CPU limiter's bookkeeping never run on their own. A collection whose assists have been
+// switched off by the limiter then never finishes its mark phase and the heap grows until memory runs out. If a
+// mark phase is in progress, yield once here, inside the export (where the runtime may call imports): the mark
+// worker runs and completes the cycle.
 func Unpin() {
 	pinner.Unpin()
+	if gcBlackenEnabled != 0 {
+		runtime.Gosched()
+	}
 }
 
 //nolint:unused
