@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use wit_bindgen_core::{Files, WorldGenerator};
+use wit_bindgen_core::Files;
 use wit_parser::{Resolve, WorldId};
 use xshell::{Shell, cmd};
 
@@ -67,8 +67,11 @@ impl flags::Bindgen {
 pub(crate) fn load_world(root: &Path, component: &Component) -> Result<(Resolve, WorldId)> {
     let mut resolve = Resolve::default();
     let wit_path = root.join(&component.wit);
-    let (package, _) =
-        resolve.push_path(&wit_path).with_context(|| format!("failed to parse WIT {}", component.wit.display()))?;
+    // Errors are rendered against the resolve's source map, which gives them file:line:col and a snippet.
+    let (package, _) = resolve
+        .push_path(&wit_path)
+        .map_err(|err| anyhow::anyhow!(resolve.render_error(&err)))
+        .with_context(|| format!("failed to parse WIT {}", component.wit.display()))?;
     let world = resolve
         .select_world(&[package], Some(&component.world))
         .with_context(|| format!("no world `{}` in {}", component.world, component.wit.display()))?;
@@ -166,4 +169,43 @@ fn check_go_mod(dir: &Path, check_only: bool) -> Result<()> {
         );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The committed bindings are what `cargo xtask bindgen` generates now.
+    #[test]
+    fn committed_bindings_are_fresh() {
+        let sh = Shell::new().unwrap();
+        flags::Bindgen { check: true, components: Vec::new() }.run(&sh).unwrap();
+    }
+
+    #[test]
+    fn malformed_wit_is_reported_with_file_line_and_column() {
+        let root = std::env::temp_dir().join(format!("xtask-badwit-{}", std::process::id()));
+        std::fs::create_dir_all(root.join("wit")).unwrap();
+        std::fs::write(root.join("wit/bad.wit"), "package a:b;\n\nworld bad {\n  export f: func(x: u8) -> strin;\n}\n")
+            .unwrap();
+        let component =
+            Component { name: "bad".into(), dir: "go/bad".into(), wit: "wit/bad.wit".into(), world: "bad".into() };
+        let err = format!("{:#}", load_world(&root, &component).unwrap_err());
+        std::fs::remove_dir_all(&root).unwrap();
+        assert!(err.contains("failed to parse WIT wit/bad.wit"), "{err}");
+        assert!(err.contains("bad.wit:4:"), "no file:line:col in: {err}");
+        assert!(err.contains("strin"), "{err}");
+    }
+
+    #[test]
+    fn go_mod_without_the_runtime_replace_is_rejected() {
+        let dir = std::env::temp_dir().join(format!("xtask-gomod-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("go.mod"), "module wit_component\n\ngo 1.24\n").unwrap();
+        let err = check_go_mod(&dir, true).unwrap_err().to_string();
+        std::fs::write(dir.join("go.mod"), default_go_mod()).unwrap();
+        check_go_mod(&dir, true).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(err.contains("replace go.bytecodealliance.org/pkg => ../witpkg"), "{err}");
+    }
 }

@@ -122,3 +122,52 @@ pub(crate) fn build(
     status::step("Built", format!("{shown_out} ({size} bytes) in {}", status::elapsed(start.elapsed())));
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A copy of go/hasher and go/witpkg in a temporary root, with one Go file broken.
+    #[test]
+    fn go_compile_error_names_the_variant_the_command_and_the_compiler_output() {
+        let sh = Shell::new().unwrap();
+        let (root, component, variant) = crate::check::tests::hasher_go126();
+        let tmp = std::env::temp_dir().join(format!("xtask-goerr-{}", std::process::id()));
+        for dir in ["go/hasher", "go/witpkg"] {
+            copy_dir(&root.join(dir), &tmp.join(dir));
+        }
+        std::fs::write(
+            tmp.join("go/hasher/export_wit_world/broken.go"),
+            "package export_wit_world\n\nfunc Broken() int { return \"x\" }\n",
+        )
+        .unwrap();
+        let toolchain = GoToolchain::for_variant(&sh, &variant).unwrap();
+        let err = format!("{:#}", build(&sh, &tmp, &component, &variant, &toolchain).unwrap_err());
+        let leftovers: Vec<_> = std::fs::read_dir(tmp.join("target/wasm/hasher/go1.26")).unwrap().collect();
+        std::fs::remove_dir_all(&tmp).unwrap();
+        assert!(err.contains("go build failed for hasher (variant go1.26)"), "{err}");
+        assert!(err.contains("GOOS=wasip1") && err.contains("-buildmode=c-shared"), "no command in: {err}");
+        assert!(err.contains("broken.go:3"), "no compiler output in: {err}");
+        assert!(leftovers.is_empty(), "a failed build left files behind");
+    }
+
+    fn copy_dir(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for entry in std::fs::read_dir(from).unwrap() {
+            let entry = entry.unwrap();
+            if entry.file_type().unwrap().is_dir() {
+                copy_dir(&entry.path(), &to.join(entry.file_name()));
+            } else {
+                std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+            }
+        }
+    }
+
+    #[test]
+    fn a_toolchain_of_another_release_line_is_refused() {
+        let sh = Shell::new().unwrap();
+        let variant = Variant { name: "go1.99", go_minor: "1.99", goexperiment: None };
+        let err = GoToolchain::for_variant(&sh, &variant).unwrap_err().to_string();
+        assert!(err.contains("variant go1.99 needs Go 1.99.x"), "{err}");
+    }
+}

@@ -24,6 +24,11 @@ pub(crate) struct Stress {
     pub(crate) calls_1m: usize,
 }
 
+impl Stress {
+    /// What `dist` and a plain `check` run: 10,000 calls with 64 KiB and 200 with 1 MiB on one instance.
+    pub(crate) const FULL: Stress = Stress { calls_64k: 10_000, calls_1m: 200 };
+}
+
 impl flags::Check {
     pub(crate) fn run(self, sh: &Shell) -> Result<()> {
         let root = project::root();
@@ -81,4 +86,84 @@ pub(crate) fn pseudo_random(len: usize, seed: u64) -> Vec<u8> {
     }
     out.truncate(len);
     out
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use std::path::PathBuf;
+
+    use host::hasher::Hasher;
+
+    use super::*;
+
+    /// The hasher component and the machine-Go variant, as every end-to-end test uses them.
+    pub(crate) fn hasher_go126() -> (PathBuf, Component, Variant) {
+        let root = project::root();
+        let component = project::select_components(&root, &["hasher".to_string()]).unwrap().remove(0);
+        let variant = project::select_variants(&["go1.26".to_string()]).unwrap().remove(0);
+        (root, component, variant)
+    }
+
+    /// The hasher component built and componentized for the machine's Go, loaded in a host.
+    fn loaded_hasher() -> (Host, host::wasmtime::component::Component) {
+        let sh = Shell::new().unwrap();
+        let (root, component, variant) = hasher_go126();
+        let toolchain = GoToolchain::for_variant(&sh, &variant).unwrap();
+        let core = crate::util::read(&build::build(&sh, &root, &component, &variant, &toolchain).unwrap()).unwrap();
+        let host = Host::new(&HostConfig { inherit_stderr: false, ..HostConfig::default() }).unwrap();
+        let loaded = host.load_bytes(&componentize::encode(&root, &component, &core).unwrap()).unwrap();
+        (host, loaded)
+    }
+
+    #[test]
+    fn dynamic_calls_take_and_print_wave() {
+        let (host, loaded) = loaded_hasher();
+        let mut store = host.store();
+        let instance = host.instantiate(&mut store, &loaded).unwrap();
+        let call = |store: &mut _, text: &str| host::dynamic::call(&host, &loaded, store, &instance, text);
+        assert_eq!(
+            call(&mut store, "compute-hash([1, 2, 3, 4, 5])").unwrap(),
+            vec![r#""74f81fe167d99b4cb41d6d0ccda82278caee9f3e2f25d5e5a3936ff3dcec60d0""#.to_string()]
+        );
+        assert_eq!(call(&mut store, "process-json([91, 32, 93])").unwrap(), vec!["ok([91, 93])".to_string()]);
+        assert_eq!(
+            call(&mut store, "process-json([])").unwrap(),
+            vec![r#"err("unexpected end of JSON input")"#.to_string()]
+        );
+        let err = format!("{:#}", call(&mut store, "compute-hsh([1])").unwrap_err());
+        assert!(err.contains("no function `compute-hsh` (it exports: compute-hash, process-json)"), "{err}");
+        let err = format!("{:#}", call(&mut store, "compute-hash(\"text\")").unwrap_err());
+        assert!(err.contains("arguments of `compute-hash` do not match its signature"), "{err}");
+        // The instance still serves after bad calls.
+        assert_eq!(call(&mut store, "compute-hash([])").unwrap().len(), 1);
+    }
+
+    /// The reason the hardening pass exists: without it, the Go GC runs inside `cabi_realloc`, calls the clock
+    /// import and the instance traps within a few hundred 64 KiB calls. With it, the same stress passes.
+    #[test]
+    fn unhardened_component_traps_under_stress_and_hardened_one_survives() {
+        let sh = Shell::new().unwrap();
+        let (root, component, variant) = hasher_go126();
+        let toolchain = GoToolchain::for_variant(&sh, &variant).unwrap();
+        let core = crate::util::read(&build::build(&sh, &root, &component, &variant, &toolchain).unwrap()).unwrap();
+        let host = Host::new(&HostConfig { inherit_stderr: false, ..HostConfig::default() }).unwrap();
+
+        let unhardened = componentize::encode_with(&root, &component, &core, false).unwrap();
+        let loaded = host.load_bytes(&unhardened).unwrap();
+        let mut store = host.store();
+        let hasher = Hasher::instantiate(&mut store, &loaded, host.linker()).unwrap();
+        let data = pseudo_random(64 * 1024, 1);
+        let trap = (1..=2_000)
+            .find_map(|call| hasher.call_compute_hash(&mut store, &data).err().map(|e| (call, format!("{e:?}"))));
+        let (call, message) =
+            trap.expect("the unhardened component survived 2,000 calls: is the stress still meaningful?");
+        assert!(message.contains("cannot leave component instance"), "call #{call} failed differently: {message}");
+        eprintln!("unhardened component trapped at call #{call} (64 KiB inputs)");
+
+        let hardened = componentize::encode(&root, &component, &core).unwrap();
+        let loaded = host.load_bytes(&hardened).unwrap();
+        let mut store = host.store();
+        let hasher = Hasher::instantiate(&mut store, &loaded, host.linker()).unwrap();
+        hasher::run_stress(&hasher, &mut store, Stress { calls_64k: 4 * call.max(500), calls_1m: 20 }).unwrap();
+    }
 }

@@ -51,8 +51,14 @@ pub(crate) fn componentize(root: &Path, component: &Component, variant: &Variant
 
 /// Core module bytes → validated component bytes that export exactly the component's world.
 pub(crate) fn encode(root: &Path, component: &Component, core: &[u8]) -> Result<Vec<u8>> {
+    encode_with(root, component, core, true)
+}
+
+/// `encode`, optionally without the hardening pass (only tests turn it off, to show what it prevents).
+pub(crate) fn encode_with(root: &Path, component: &Component, core: &[u8], hardened: bool) -> Result<Vec<u8>> {
     let (resolve, world) = bindgen::load_world(root, component)?;
-    let (mut module, _report) = harden::harden(core).context("failed to harden the core module")?;
+    let mut module =
+        if hardened { harden::harden(core).context("failed to harden the core module")?.0 } else { core.to_vec() };
     wit_component::embed_component_metadata(&mut module, &resolve, world, StringEncoding::UTF8)
         .context("failed to embed the WIT metadata")?;
     let bytes = ComponentEncoder::default()
@@ -112,4 +118,40 @@ fn verify_exports(component: &[u8], resolve: &Resolve, world: WorldId, world_nam
         );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::convert::Infallible;
+
+    use wasm_encoder::reencode::{Error, Reencode, utils};
+
+    use super::*;
+
+    /// Re-encodes a module without one export.
+    struct DropExport(&'static str);
+
+    impl Reencode for DropExport {
+        type Error = Infallible;
+
+        fn parse_export(
+            &mut self,
+            exports: &mut wasm_encoder::ExportSection,
+            export: wasmparser::Export<'_>,
+        ) -> Result<(), Error<Infallible>> {
+            if export.name == self.0 { Ok(()) } else { utils::parse_export(self, exports, export) }
+        }
+    }
+
+    #[test]
+    fn a_module_missing_a_world_export_is_rejected_by_name() {
+        let sh = Shell::new().unwrap();
+        let (root, component, variant) = crate::check::tests::hasher_go126();
+        let toolchain = GoToolchain::for_variant(&sh, &variant).unwrap();
+        let core = util::read(&build::build(&sh, &root, &component, &variant, &toolchain).unwrap()).unwrap();
+        let mut module = wasm_encoder::Module::new();
+        DropExport("process-json").parse_core_module(&mut module, wasmparser::Parser::new(0), &core).unwrap();
+        let err = format!("{:#}", encode(&root, &component, &module.finish()).unwrap_err());
+        assert!(err.contains("does not implement world `hasher`") && err.contains("process-json"), "{err}");
+    }
 }

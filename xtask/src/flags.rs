@@ -77,10 +77,10 @@ pub(crate) struct Check {
     #[command(flatten)]
     pub(crate) selection: Selection,
     /// Calls with 64 KiB inputs in the stress phase (on one instance)
-    #[arg(long, value_name = "N", default_value_t = 10_000)]
+    #[arg(long, value_name = "N", default_value_t = crate::check::Stress::FULL.calls_64k)]
     pub(crate) stress_64k: usize,
     /// Calls with 1 MiB inputs in the stress phase (on one instance)
-    #[arg(long, value_name = "N", default_value_t = 200)]
+    #[arg(long, value_name = "N", default_value_t = crate::check::Stress::FULL.calls_1m)]
     pub(crate) stress_1m: usize,
 }
 

@@ -80,10 +80,10 @@ fn read_shape(module: &[u8]) -> Result<Shape> {
                     let import = import?;
                     match import.ty {
                         TypeRef::Func(ty) | TypeRef::FuncExact(ty) => {
-                            if import.module == WASI_MODULE {
-                                if let Some(name) = GUARDED_IMPORTS.iter().find(|n| **n == import.name) {
-                                    shape.guarded_imports.push((name, shape.imported_funcs));
-                                }
+                            if import.module == WASI_MODULE
+                                && let Some(name) = GUARDED_IMPORTS.iter().find(|n| **n == import.name)
+                            {
+                                shape.guarded_imports.push((name, shape.imported_funcs));
                             }
                             shape.func_types.push(ty);
                             shape.imported_funcs += 1;
@@ -386,4 +386,132 @@ fn guarded_wrapper(target: u32, params: u32, frozen: u32) -> Function {
     f.instruction(&I::LocalGet(saved)).instruction(&I::GlobalSet(frozen));
     f.instruction(&I::End);
     f
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use host::wasmtime::{Engine, Instance, Linker, Module as CoreModule, Store};
+    use wasm_encoder::{EntityType, ImportSection, MemorySection, MemoryType, TypeSection};
+
+    /// A module shaped like Go's: imports the clock, exports `now` (reads the monotonic clock) and
+    /// `cabi_realloc` (reads it too, as Go's GC would while allocating), plus one global of its own.
+    fn clock_module() -> Vec<u8> {
+        use Instruction as I;
+        let mut m = Module::new();
+        let mut types = TypeSection::new();
+        types.ty().function([ValType::I32, ValType::I64, ValType::I32], [ValType::I32]); // 0: clock_time_get
+        types.ty().function([], [ValType::I64]); // 1: now
+        types.ty().function([ValType::I32; 4], [ValType::I32]); // 2: cabi_realloc
+        m.section(&types);
+        let mut imports = ImportSection::new();
+        imports.import(WASI_MODULE, "clock_time_get", EntityType::Function(0));
+        m.section(&imports);
+        let mut funcs = FunctionSection::new();
+        funcs.function(1).function(2);
+        m.section(&funcs);
+        let mut memories = MemorySection::new();
+        memories.memory(MemoryType { minimum: 1, maximum: None, memory64: false, shared: false, page_size_log2: None });
+        m.section(&memories);
+        let mut globals = GlobalSection::new();
+        globals.global(GlobalType { val_type: ValType::I32, mutable: true, shared: false }, &ConstExpr::i32_const(0));
+        m.section(&globals);
+        let mut exports = ExportSection::new();
+        exports.export("memory", ExportKind::Memory, 0).export("now", ExportKind::Func, 1).export(
+            "cabi_realloc",
+            ExportKind::Func,
+            2,
+        );
+        m.section(&exports);
+        let load = MemArg { offset: 0, align: 3, memory_index: 0 };
+        let mut code = CodeSection::new();
+        let mut now = Function::new([]);
+        now.instruction(&I::I32Const(1)).instruction(&I::I64Const(0)).instruction(&I::I32Const(8));
+        now.instruction(&I::Call(0)).instruction(&I::Drop);
+        now.instruction(&I::I32Const(8)).instruction(&I::I64Load(load)).instruction(&I::End);
+        code.function(&now);
+        let mut realloc = Function::new([]);
+        realloc.instruction(&I::I32Const(1)).instruction(&I::I64Const(0)).instruction(&I::I32Const(8));
+        realloc.instruction(&I::Call(0)).instruction(&I::Drop);
+        realloc
+            .instruction(&I::I32Const(8))
+            .instruction(&I::I64Load(load))
+            .instruction(&I::I32WrapI64)
+            .instruction(&I::End);
+        code.function(&realloc);
+        m.section(&code);
+        m.finish()
+    }
+
+    /// Instantiates a module whose clock import counts its calls and returns 1000 × the count.
+    fn instantiate(bytes: &[u8]) -> (Store<u64>, Instance) {
+        let engine = Engine::default();
+        let module = CoreModule::new(&engine, bytes).unwrap();
+        let mut linker = Linker::new(&engine);
+        linker
+            .func_wrap(
+                WASI_MODULE,
+                "clock_time_get",
+                |mut caller: host::wasmtime::Caller<'_, u64>, _id: i32, _p: i64, out: i32| {
+                    *caller.data_mut() += 1;
+                    let value = (*caller.data() * 1000).to_le_bytes();
+                    let memory = caller.get_export("memory").unwrap().into_memory().unwrap();
+                    memory.write(&mut caller, out as usize, &value).unwrap();
+                    0
+                },
+            )
+            .unwrap();
+        let mut store = Store::new(&engine, 0u64);
+        let instance = linker.instantiate(&mut store, &module).unwrap();
+        (store, instance)
+    }
+
+    #[test]
+    fn realloc_reads_the_cached_clock_without_calling_the_import() {
+        let (bytes, report) = harden(&clock_module()).unwrap();
+        assert_eq!(report.guarded_imports, vec![("clock_time_get", 0)]);
+        assert_eq!(report.guarded_exports, vec!["cabi_realloc".to_string()]);
+        let (mut store, instance) = instantiate(&bytes);
+        let now = instance.get_typed_func::<(), i64>(&mut store, "now").unwrap();
+        let realloc = instance.get_typed_func::<(i32, i32, i32, i32), i32>(&mut store, "cabi_realloc").unwrap();
+
+        assert_eq!(now.call(&mut store, ()).unwrap(), 1000);
+        assert_eq!(*store.data(), 1);
+        // Inside the window the import is not called and the last reading is returned.
+        assert_eq!(realloc.call(&mut store, (0, 0, 1, 16)).unwrap(), 1000);
+        assert_eq!(realloc.call(&mut store, (0, 0, 1, 16)).unwrap(), 1000);
+        assert_eq!(*store.data(), 1);
+        // Outside it again, time moves on.
+        assert_eq!(now.call(&mut store, ()).unwrap(), 2000);
+        assert_eq!(*store.data(), 2);
+    }
+
+    #[test]
+    fn unhardened_realloc_calls_the_import() {
+        let (mut store, instance) = instantiate(&clock_module());
+        let realloc = instance.get_typed_func::<(i32, i32, i32, i32), i32>(&mut store, "cabi_realloc").unwrap();
+        realloc.call(&mut store, (0, 0, 1, 16)).unwrap();
+        assert_eq!(*store.data(), 1);
+    }
+
+    #[test]
+    fn module_without_guarded_imports_is_unchanged() {
+        let mut m = Module::new();
+        let mut types = TypeSection::new();
+        types.ty().function([], []);
+        m.section(&types);
+        let bytes = m.finish();
+        let (out, report) = harden(&bytes).unwrap();
+        assert_eq!(out, bytes);
+        assert_eq!(report, Report::default());
+    }
+
+    #[test]
+    fn guarded_export_names() {
+        assert!(is_guarded_export("cabi_realloc"));
+        assert!(is_guarded_export("cabi_realloc_adapter"));
+        assert!(is_guarded_export("cabi_post_compute-hash"));
+        assert!(!is_guarded_export("compute-hash"));
+        assert!(!is_guarded_export("_initialize"));
+    }
 }

@@ -68,18 +68,6 @@ pub(crate) fn go_release(version_line: &str) -> Option<&str> {
         .find_map(|w| w.strip_prefix("go").filter(|v| v.starts_with(|c: char| c.is_ascii_digit())))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn go_release_is_read_from_go_version() {
-        assert_eq!(go_release("go version go1.26.8 linux/amd64"), Some("1.26.8"));
-        assert_eq!(go_release("go version go1.25rc1 linux/amd64"), Some("1.25rc1"));
-        assert_eq!(go_release("garbage"), None);
-    }
-}
-
 /// Crates the pipeline runs in-process, reported by `doctor` and recorded in the manifest.
 pub(crate) const IN_PROCESS: &[(&str, &str)] = &[
     ("wit-bindgen-go", "generates the Go bindings from WIT"),
@@ -104,4 +92,16 @@ pub(crate) fn crate_version(name: &str) -> Result<String> {
         .filter(|p| p.get("name").and_then(|n| n.as_str()) == Some(name))
         .find_map(|p| p.get("version").and_then(|v| v.as_str()).map(str::to_string))
         .with_context(|| format!("crate `{name}` is not in Cargo.lock"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn go_release_is_read_from_go_version() {
+        assert_eq!(go_release("go version go1.26.8 linux/amd64"), Some("1.26.8"));
+        assert_eq!(go_release("go version go1.25rc1 linux/amd64"), Some("1.25rc1"));
+        assert_eq!(go_release("garbage"), None);
+    }
 }

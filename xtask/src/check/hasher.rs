@@ -203,7 +203,7 @@ fn canonical_value<'a>(text: &'a str, out: &mut Vec<u8>) -> &'a str {
         _ => {
             // true, false, null or a number: copied exactly as written.
             let end = text.find([',', ']', '}', ' ', '\t', '\n', '\r']).unwrap_or(text.len());
-            out.extend_from_slice(text[..end].as_bytes());
+            out.extend_from_slice(&text.as_bytes()[..end]);
             &text[end..]
         }
     }

@@ -1,0 +1,62 @@
+//! The xtask binary end to end: help text and the one-line errors a user sees when a tool is missing.
+
+use std::process::{Command, Output};
+
+fn xtask(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_xtask"));
+    cmd.args(args).env_remove("GO").env_remove("GOFMT").env("NO_COLOR", "1");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("run xtask")
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn help_lists_every_task() {
+    let out = xtask(&["--help"], &[]);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    for task in ["doctor", "bindgen", "build", "componentize", "check", "dist", "ci", "test"] {
+        assert!(text.contains(task), "`{task}` missing from --help:\n{text}");
+    }
+}
+
+#[test]
+fn missing_go_is_one_clear_line_and_a_failure() {
+    let out = xtask(&["build"], &[("PATH", "/nonexistent")]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains("error: `go` not found on PATH: it compiles each component's Go module to a wasip1 core module; install Go 1.24 or newer"),
+        "{err}"
+    );
+}
+
+#[test]
+fn go_override_pointing_nowhere_is_named() {
+    let out = xtask(&["build"], &[("GO", "/nonexistent/go")]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("GO=/nonexistent/go does not exist"), "{}", stderr(&out));
+}
+
+#[test]
+fn doctor_reports_missing_tools_as_json_and_fails() {
+    let out = xtask(&["doctor", "--json"], &[("PATH", "/nonexistent")]);
+    assert!(!out.status.success());
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("doctor --json prints JSON");
+    let go = report.as_array().unwrap().iter().find(|e| e["name"] == "go").expect("go is listed");
+    assert_eq!(go["found"], false);
+    assert!(go["hint"].as_str().unwrap().contains("install Go"));
+    assert!(stderr(&out).contains("error: missing: go, gofmt"), "{}", stderr(&out));
+}
+
+#[test]
+fn unknown_component_lists_the_known_ones() {
+    let out = xtask(&["build", "--component", "nope"], &[]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("unknown component `nope` (known: hasher)"), "{}", stderr(&out));
+}
