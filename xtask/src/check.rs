@@ -10,12 +10,12 @@ use std::path::Path;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use host::{Host, HostConfig};
+use host::Host;
 use xshell::Shell;
 
-use crate::build::{self, GoToolchain};
+use crate::pipeline::{self, Until, Workspace};
 use crate::project::{self, Component, Variant};
-use crate::{componentize, flags, status};
+use crate::{flags, status};
 
 /// How hard the stress phase pushes one instance.
 #[derive(Debug, Clone, Copy)]
@@ -33,13 +33,9 @@ impl flags::Check {
     pub(crate) fn run(self, sh: &Shell) -> Result<()> {
         let root = project::root();
         let stress = Stress { calls_64k: self.stress_64k, calls_1m: self.stress_1m };
-        let host = Host::new(&HostConfig::default())?;
-        for (component, variant) in project::select(&root, &self.selection)? {
-            let toolchain = GoToolchain::for_variant(sh, &variant)?;
-            build::build(sh, &root, &component, &variant, &toolchain)?;
-            let path = componentize::componentize(&root, &component, &variant)?;
-            check_component(&host, &path, &component, &variant, stress)?;
-        }
+        let jobs = project::select(&root, &self.selection)?;
+        let options = pipeline::Options { until: Until::Check, stress };
+        pipeline::run(sh, &Workspace::new(&root), jobs, &options)?;
         Ok(())
     }
 }
@@ -53,11 +49,12 @@ pub(crate) fn check_component(
     stress: Stress,
 ) -> Result<()> {
     let start = Instant::now();
-    status::step("Checking", format!("{} {}", component.name, variant.name));
+    let label = format!("{} {}", component.name, variant.name());
+    status::step("Checking", &label);
     let loaded = host.load(path)?;
-    let what = || format!("check failed for {} (variant {}, {})", component.name, variant.name, path.display());
+    let what = || format!("check failed for {label} ({})", path.display());
     match component.world.as_str() {
-        "hasher" => hasher::run(host, &loaded, stress).with_context(what)?,
+        "hasher" => hasher::run(host, &loaded, stress, &label).with_context(what)?,
         _ => {
             let mut store = host.store();
             host.instantiate(&mut store, &loaded).with_context(what)?;
@@ -70,7 +67,7 @@ pub(crate) fn check_component(
             ));
         }
     }
-    status::step("Checked", format!("{} {} in {}", component.name, variant.name, status::elapsed(start.elapsed())));
+    status::step("Checked", format!("{label} in {}", status::elapsed(start.elapsed())));
     Ok(())
 }
 
@@ -92,24 +89,41 @@ pub(crate) fn pseudo_random(len: usize, seed: u64) -> Vec<u8> {
 pub(crate) mod tests {
     use std::path::PathBuf;
 
+    use host::HostConfig;
     use host::hasher::Hasher;
 
     use super::*;
+    use crate::componentize;
 
-    /// The hasher component and the machine-Go variant, as every end-to-end test uses them.
+    /// The hasher component and the machine-Go raw variant, as every end-to-end test uses them.
     pub(crate) fn hasher_go126() -> (PathBuf, Component, Variant) {
         let root = project::root();
         let component = project::select_components(&root, &["hasher".to_string()]).unwrap().remove(0);
-        let variant = project::select_variants(&["go1.26".to_string()]).unwrap().remove(0);
+        let variant = project::select_variants(&["go1.26-raw".to_string()]).unwrap().remove(0);
         (root, component, variant)
+    }
+
+    /// The hasher's core module for go1.26, built once per test process into a work directory of its own.
+    pub(crate) fn hasher_core_module() -> Vec<u8> {
+        static CORE: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+        CORE.get_or_init(|| {
+            let sh = Shell::new().unwrap();
+            let (root, component, variant) = hasher_go126();
+            let work = root.join(format!("target/xtask-tests/{}", std::process::id()));
+            let ws = Workspace { work, ..Workspace::new(&root) };
+            let toolchain = crate::toolchain::GoToolchain::resolve(&sh, &root, &variant.build).unwrap();
+            let path = crate::build::build(&sh, &ws, &component, &variant.build, &toolchain).unwrap();
+            let bytes = crate::util::read(&path).unwrap();
+            std::fs::remove_dir_all(&ws.work).unwrap();
+            bytes
+        })
+        .clone()
     }
 
     /// The hasher component built and componentized for the machine's Go, loaded in a host.
     fn loaded_hasher() -> (Host, host::wasmtime::component::Component) {
-        let sh = Shell::new().unwrap();
-        let (root, component, variant) = hasher_go126();
-        let toolchain = GoToolchain::for_variant(&sh, &variant).unwrap();
-        let core = crate::util::read(&build::build(&sh, &root, &component, &variant, &toolchain).unwrap()).unwrap();
+        let (root, component, _) = hasher_go126();
+        let core = hasher_core_module();
         let host = Host::new(&HostConfig { inherit_stderr: false, ..HostConfig::default() }).unwrap();
         let loaded = host.load_bytes(&componentize::encode(&root, &component, &core).unwrap()).unwrap();
         (host, loaded)
@@ -142,10 +156,8 @@ pub(crate) mod tests {
     /// import and the instance traps within a few hundred 64 KiB calls. With it, the same stress passes.
     #[test]
     fn unhardened_component_traps_under_stress_and_hardened_one_survives() {
-        let sh = Shell::new().unwrap();
-        let (root, component, variant) = hasher_go126();
-        let toolchain = GoToolchain::for_variant(&sh, &variant).unwrap();
-        let core = crate::util::read(&build::build(&sh, &root, &component, &variant, &toolchain).unwrap()).unwrap();
+        let (root, component, _) = hasher_go126();
+        let core = hasher_core_module();
         let host = Host::new(&HostConfig { inherit_stderr: false, ..HostConfig::default() }).unwrap();
 
         let unhardened = componentize::encode_with(&root, &component, &core, false).unwrap();
@@ -164,6 +176,6 @@ pub(crate) mod tests {
         let loaded = host.load_bytes(&hardened).unwrap();
         let mut store = host.store();
         let hasher = Hasher::instantiate(&mut store, &loaded, host.linker()).unwrap();
-        hasher::run_stress(&hasher, &mut store, Stress { calls_64k: 4 * call.max(500), calls_1m: 20 }).unwrap();
+        hasher::run_stress(&hasher, &mut store, Stress { calls_64k: 4 * call.max(500), calls_1m: 20 }, "test").unwrap();
     }
 }

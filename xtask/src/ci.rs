@@ -1,5 +1,6 @@
-//! `cargo xtask ci`: exactly what CI runs — the README's test command (`cargo xtask test`), then the README's main
-//! job (`cargo xtask dist`). `.ci/run` and the GitHub Actions workflow call this.
+//! `cargo xtask ci`: what CI runs — the README's test command (`cargo xtask test`), then the README's main job with
+//! the reproducibility check (`cargo xtask dist --verify-reproducible`). The GitHub Actions workflow calls it with
+//! `--variant` to split the matrix across jobs; `.ci/run` runs the same two commands.
 
 use anyhow::Result;
 use xshell::Shell;
@@ -9,6 +10,6 @@ use crate::flags;
 impl flags::Ci {
     pub(crate) fn run(self, sh: &Shell) -> Result<()> {
         flags::Test {}.run(sh)?;
-        flags::Dist { selection: flags::Selection::default() }.run(sh)
+        flags::Dist { selection: self.selection, verify_reproducible: true }.run(sh)
     }
 }

@@ -1,7 +1,7 @@
 //! `cargo xtask componentize`: turns each core module into a component, in-process with wit-component:
 //! harden the module (see `harden`), embed the world's WIT metadata, encode it with the WASI preview1 reactor
 //! adapter, validate the result and verify that it exports exactly the world's functions.
-//! Output: `target/wasm/<component>/<variant>/component.wasm`. It never writes target/dist.
+//! Output: `target/wasm/<component>/<build>/<post>/component.wasm`. It never writes target/dist.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -12,36 +12,35 @@ use wit_component::{ComponentEncoder, DecodedWasm, StringEncoding};
 use wit_parser::{Resolve, WorldId, WorldItem, WorldKey};
 use xshell::Shell;
 
-use crate::build::{self, GoToolchain};
+use crate::pipeline::{self, Until, Workspace};
 use crate::project::{self, Component, Variant, paths};
 use crate::{adapter, bindgen, flags, harden, status, util};
 
 impl flags::Componentize {
     pub(crate) fn run(self, sh: &Shell) -> Result<()> {
         let root = project::root();
-        for (component, variant) in project::select(&root, &self.selection)? {
-            let toolchain = GoToolchain::for_variant(sh, &variant)?;
-            build::build(sh, &root, &component, &variant, &toolchain)?;
-            componentize(&root, &component, &variant)?;
-        }
+        let jobs = project::select(&root, &self.selection)?;
+        pipeline::run(sh, &Workspace::new(&root), jobs, &pipeline::Options::until(Until::Componentize))?;
         Ok(())
     }
 }
 
-/// Componentizes the built core module of (component, variant); returns the component's path.
-pub(crate) fn componentize(root: &Path, component: &Component, variant: &Variant) -> Result<PathBuf> {
+/// Componentizes the post-processed module of (component, variant); returns the component's path.
+pub(crate) fn componentize(ws: &Workspace, component: &Component, variant: &Variant) -> Result<PathBuf> {
     let start = Instant::now();
-    let core_path = paths::core_module(root, component, variant);
-    let core = util::read(&core_path).context("build the component first (`cargo xtask build`)")?;
+    let root = &ws.root;
+    let module_path = paths::module(&ws.work, component, variant);
+    let core = util::read(&module_path).context("build the component first (`cargo xtask build`)")?;
     let bytes = encode(root, component, &core)
-        .with_context(|| format!("failed to componentize {} (variant {})", component.name, variant.name))?;
-    let out = paths::component(root, component, variant);
+        .with_context(|| format!("failed to componentize {} (variant {})", component.name, variant.name()))?;
+    let out = paths::component(&ws.work, component, variant);
     util::write_atomic(&out, &bytes)?;
     status::step(
         "Componentized",
         format!(
-            "{} ({} bytes) in {}",
-            out.strip_prefix(root).unwrap_or(&out).display(),
+            "{} {} ({} bytes) in {}",
+            component.name,
+            variant.name(),
             bytes.len(),
             status::elapsed(start.elapsed())
         ),
@@ -145,10 +144,8 @@ mod tests {
 
     #[test]
     fn a_module_missing_a_world_export_is_rejected_by_name() {
-        let sh = Shell::new().unwrap();
-        let (root, component, variant) = crate::check::tests::hasher_go126();
-        let toolchain = GoToolchain::for_variant(&sh, &variant).unwrap();
-        let core = util::read(&build::build(&sh, &root, &component, &variant, &toolchain).unwrap()).unwrap();
+        let (root, component, _) = crate::check::tests::hasher_go126();
+        let core = crate::check::tests::hasher_core_module();
         let mut module = wasm_encoder::Module::new();
         DropExport("process-json").parse_core_module(&mut module, wasmparser::Parser::new(0), &core).unwrap();
         let err = format!("{:#}", encode(&root, &component, &module.finish()).unwrap_err());

@@ -1,4 +1,4 @@
-//! `cargo xtask dist`: build → componentize → check every selected (component, variant), then publish
+//! `cargo xtask dist`: build → post-process → componentize → check every selected (component, variant), then publish
 //! `target/dist/<component>/<variant>.wasm` and `target/dist/manifest.json`. Everything is assembled in a staging
 //! directory and swapped into place at the end, so target/dist is always either the previous complete result or
 //! the new complete one, never a mix or a half-written file.
@@ -8,14 +8,14 @@ use std::path::Path;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use host::{Host, HostConfig};
 use serde::{Deserialize, Serialize};
 use xshell::Shell;
 
-use crate::build::{self, GoToolchain};
-use crate::check::{self, Stress};
+use crate::build;
+use crate::pipeline::{self, Product, Until, Workspace};
 use crate::project::{self, paths};
-use crate::{adapter, componentize, flags, status, tools, util};
+use crate::toolchain::GoToolchain;
+use crate::{adapter, flags, postprocess, status, tools, util};
 
 /// `target/dist/manifest.json`. Other tools read it: the field names are a contract.
 #[derive(Debug, Serialize, Deserialize)]
@@ -32,7 +32,7 @@ pub(crate) struct Artifact {
     pub(crate) path: String,
     pub(crate) bytes: u64,
     pub(crate) sha256: String,
-    /// SHA-256 of the core module `go build` produced (before hardening and componentizing).
+    /// SHA-256 of the core module that was componentized (after post-processing, before hardening).
     pub(crate) core_sha256: String,
     pub(crate) world: String,
     pub(crate) tools: BTreeMap<String, String>,
@@ -44,54 +44,110 @@ impl flags::Dist {
     pub(crate) fn run(self, sh: &Shell) -> Result<()> {
         let start = Instant::now();
         let root = project::root();
-        let selected = project::select(&root, &self.selection)?;
-        let host = Host::new(&HostConfig::default())?;
+        let jobs = project::select(&root, &self.selection)?;
+        crate::setup::ensure(sh)?;
+        let ws = Workspace::new(&root);
+        let products = pipeline::run(sh, &ws, jobs.clone(), &pipeline::Options::until(Until::Check))?;
+        let manifest = manifest(&products)?;
+
         let dist = paths::dist_dir(&root);
         let staging = root.join(format!("target/.dist-staging-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&staging);
-        let result = (|| -> Result<Manifest> {
-            let mut artifacts = Vec::new();
-            for (component, variant) in &selected {
-                let toolchain = GoToolchain::for_variant(sh, variant)?;
-                let core_path = build::build(sh, &root, component, variant, &toolchain)?;
-                let component_path = componentize::componentize(&root, component, variant)?;
-                check::check_component(&host, &component_path, component, variant, Stress::FULL)?;
-                let bytes = util::read(&component_path)?;
-                let relative = paths::dist_relative(component, variant);
-                util::write_atomic(&staging.join(&relative), &bytes)?;
-                artifacts.push(Artifact {
-                    component: component.name.clone(),
-                    variant: variant.name.to_string(),
-                    path: relative,
-                    bytes: bytes.len() as u64,
-                    sha256: util::sha256_hex(&bytes),
-                    core_sha256: util::sha256_hex(&util::read(&core_path)?),
-                    world: component.world.clone(),
-                    tools: tool_versions(&toolchain)?,
-                    flags: build::go_build_flags(),
-                    env: build::go_build_env(variant).into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
-                });
+        let staged = (|| -> Result<()> {
+            for (product, artifact) in products.iter().zip(&manifest.artifacts) {
+                let source = product.component_path.as_ref().expect("checked products have a component");
+                util::write_atomic(&staging.join(&artifact.path), &util::read(source)?)?;
             }
-            let manifest = Manifest { artifacts };
             let json = serde_json::to_string_pretty(&manifest)? + "\n";
-            util::write_atomic(&staging.join("manifest.json"), json.as_bytes())?;
-            Ok(manifest)
+            util::write_atomic(&staging.join("manifest.json"), json.as_bytes())
         })();
-        let manifest = match result {
-            Ok(manifest) => manifest,
-            Err(err) => {
-                let _ = std::fs::remove_dir_all(&staging);
-                return Err(err.context("dist failed; target/dist was left as it was"));
-            }
-        };
+        if let Err(err) = staged {
+            let _ = std::fs::remove_dir_all(&staging);
+            return Err(err.context("dist failed; target/dist was left as it was"));
+        }
         publish(&staging, &dist)?;
-        print_summary(&root, &manifest);
+        print_sizes(&products)?;
         status::step(
             "Finished",
-            format!("dist of {} artifacts in {}", manifest.artifacts.len(), status::elapsed(start.elapsed())),
+            format!(
+                "dist of {} artifacts in {} (target/dist)",
+                manifest.artifacts.len(),
+                status::elapsed(start.elapsed())
+            ),
         );
+
+        if self.verify_reproducible {
+            verify_reproducible(sh, &root, jobs, &manifest)?;
+        }
         Ok(())
     }
+}
+
+/// The manifest entries of checked products.
+fn manifest(products: &[Product]) -> Result<Manifest> {
+    let mut artifacts = Vec::new();
+    for p in products {
+        let path = p.component_path.as_ref().expect("checked products have a component");
+        let bytes = util::read(path)?;
+        let mut tools = tool_versions(&p.toolchain)?;
+        let mut flags = build::go_build_flags();
+        if let Some(version) = &p.wasm_opt {
+            tools.insert("wasm-opt".to_string(), version.clone());
+            flags.push(format!("wasm-opt {}", postprocess::WASM_OPT_FLAGS.join(" ")));
+        }
+        if p.variant.post != crate::project::Post::Raw {
+            flags.push("strip-custom-sections".to_string());
+        }
+        artifacts.push(Artifact {
+            component: p.component.name.clone(),
+            variant: p.variant.name(),
+            path: paths::dist_relative(&p.component, &p.variant),
+            bytes: bytes.len() as u64,
+            sha256: util::sha256_hex(&bytes),
+            core_sha256: util::sha256_hex(&util::read(&p.module)?),
+            world: p.component.world.clone(),
+            tools,
+            flags,
+            env: build::go_build_env(&p.variant.build, &p.toolchain)
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect(),
+        });
+    }
+    Ok(Manifest { artifacts })
+}
+
+/// Builds everything again from scratch — a separate work directory and a fresh GOCACHE, so nothing is reused —
+/// and compares every core module and component with the manifest.
+fn verify_reproducible(sh: &Shell, root: &Path, jobs: Vec<crate::project::Job>, manifest: &Manifest) -> Result<()> {
+    let start = Instant::now();
+    status::step("Verifying", "reproducibility: a second, clean build of every artifact");
+    let base = root.join("target/repro");
+    let _ = std::fs::remove_dir_all(&base);
+    let ws = Workspace { root: root.to_path_buf(), work: base.join("wasm"), gocache: Some(base.join("gocache")) };
+    let products = pipeline::run(sh, &ws, jobs, &pipeline::Options::until(Until::Componentize))?;
+    let second = self::manifest(&products)?;
+    let mut differences = Vec::new();
+    for (a, b) in manifest.artifacts.iter().zip(&second.artifacts) {
+        if a.sha256 != b.sha256 || a.core_sha256 != b.core_sha256 {
+            differences.push(format!("{} {}", a.component, a.variant));
+        }
+    }
+    // The Go cache is read-only by design; make it removable, then drop the whole second build.
+    let _ = xshell::cmd!(sh, "chmod -R u+w {base}").quiet().run();
+    let _ = std::fs::remove_dir_all(&base);
+    if !differences.is_empty() {
+        anyhow::bail!("not reproducible: a second clean build differs for {}", differences.join(", "));
+    }
+    status::step(
+        "Reproducible",
+        format!(
+            "all {} artifacts identical across two clean builds ({})",
+            second.artifacts.len(),
+            status::elapsed(start.elapsed())
+        ),
+    );
+    Ok(())
 }
 
 /// Every tool whose version can change the artifact's bytes (or its checking).
@@ -119,14 +175,42 @@ fn publish(staging: &Path, dist: &Path) -> Result<()> {
     Ok(())
 }
 
-fn print_summary(root: &Path, manifest: &Manifest) {
+/// (module bytes, component bytes) per post-processing level.
+type SizesByPost = BTreeMap<&'static str, (u64, u64)>;
+
+/// The size table: per component and build, module and component bytes at each post-processing level.
+fn print_sizes(products: &[Product]) -> Result<()> {
+    // Keyed by (component, position of the build in the matrix, build name) to print in matrix order.
+    let mut rows: BTreeMap<(String, usize, String), SizesByPost> = BTreeMap::new();
+    let order: Vec<&str> = crate::project::builds().iter().map(|b| b.name).collect();
+    for p in products {
+        let module = std::fs::metadata(&p.module)?.len();
+        let component = p.component_path.as_ref().map_or(Ok(0), |c| std::fs::metadata(c).map(|m| m.len()))?;
+        let position = order.iter().position(|b| *b == p.variant.build.name).unwrap_or(usize::MAX);
+        rows.entry((p.component.name.clone(), position, p.variant.build.name.to_string()))
+            .or_default()
+            .insert(p.variant.post.name(), (module, component));
+    }
+    let cell = |sizes: &SizesByPost, post: &str, pick: fn(&(u64, u64)) -> u64| {
+        sizes.get(post).map_or("-".to_string(), |s| format!("{:.2}", pick(s) as f64 / 1e6))
+    };
     eprintln!();
-    eprintln!("  {:<12} {:<14} {:>12} {:>12}  sha256", "component", "variant", "core bytes", "bytes");
-    for a in &manifest.artifacts {
-        let core = std::fs::metadata(root.join("target/wasm").join(&a.component).join(&a.variant).join("core.wasm"))
-            .map(|m| m.len().to_string())
-            .unwrap_or_else(|_| "-".into());
-        eprintln!("  {:<12} {:<14} {:>12} {:>12}  {}…", a.component, a.variant, core, a.bytes, &a.sha256[..16]);
+    eprintln!("  sizes in MB (10^6 bytes)            module                 component");
+    eprintln!(
+        "  {:<10} {:<18} {:>6} {:>6} {:>6}   {:>6} {:>6} {:>6}",
+        "component", "build", "raw", "strip", "opt", "raw", "strip", "opt"
+    );
+    for ((component, _, build), sizes) in &rows {
+        eprintln!(
+            "  {component:<10} {build:<18} {:>6} {:>6} {:>6}   {:>6} {:>6} {:>6}",
+            cell(sizes, "raw", |s| s.0),
+            cell(sizes, "strip", |s| s.0),
+            cell(sizes, "opt", |s| s.0),
+            cell(sizes, "raw", |s| s.1),
+            cell(sizes, "strip", |s| s.1),
+            cell(sizes, "opt", |s| s.1),
+        );
     }
     eprintln!();
+    Ok(())
 }

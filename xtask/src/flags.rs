@@ -18,7 +18,7 @@ pub(crate) enum Command {
     Doctor(Doctor),
     /// Regenerate the Go bindings of each component from its WIT world (wit-bindgen-go, in-process)
     Bindgen(Bindgen),
-    /// Compile each component's Go module to a core wasm module: target/wasm/<component>/<variant>/core.wasm
+    /// Compile each component's Go module per build variant, then strip and wasm-opt it (target/wasm/)
     Build(Build),
     /// Build, then wrap each core module into a component (WIT metadata + WASI preview1 reactor adapter)
     Componentize(Componentize),
@@ -26,8 +26,10 @@ pub(crate) enum Command {
     Check(Check),
     /// Build → componentize → check everything, then write target/dist/<component>/<variant>.wasm + manifest.json
     Dist(Dist),
-    /// What CI runs: formatting, lints, bindings freshness, all tests and a full dist
+    /// What CI runs: `test`, then `dist --verify-reproducible`
     Ci(Ci),
+    /// Install what the pipeline needs: the pinned Go toolchains and wasm-opt
+    Setup(Setup),
     /// Run every test of the workspace (Rust and Go), after the set-up they need
     Test(Test),
 }
@@ -38,7 +40,7 @@ pub(crate) struct Selection {
     /// Only this component (a directory name under go/); repeat for several
     #[arg(long = "component", value_name = "NAME")]
     pub(crate) components: Vec<String>,
-    /// Only this variant (e.g. go1.26); repeat for several
+    /// Only this variant: a full name (go1.25-greentea-opt) or a build (go1.26: its raw, strip and opt); repeatable
     #[arg(long = "variant", value_name = "NAME")]
     pub(crate) variants: Vec<String>,
 }
@@ -88,10 +90,20 @@ pub(crate) struct Check {
 pub(crate) struct Dist {
     #[command(flatten)]
     pub(crate) selection: Selection,
+    /// Afterwards build every artifact again from scratch (separate directory, fresh GOCACHE) and fail unless
+    /// every core module and component is byte-identical
+    #[arg(long)]
+    pub(crate) verify_reproducible: bool,
 }
 
 #[derive(Debug, Args)]
-pub(crate) struct Ci {}
+pub(crate) struct Ci {
+    #[command(flatten)]
+    pub(crate) selection: Selection,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct Setup {}
 
 #[derive(Debug, Args)]
 pub(crate) struct Test {}

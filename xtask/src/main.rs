@@ -11,9 +11,13 @@ mod dist;
 mod doctor;
 mod flags;
 mod harden;
+mod pipeline;
+mod postprocess;
 mod project;
+mod setup;
 mod status;
 mod test;
+mod toolchain;
 mod tools;
 mod util;
 
@@ -44,6 +48,7 @@ fn run(flags: flags::Xtask) -> anyhow::Result<()> {
         flags::Command::Check(cmd) => cmd.run(&sh),
         flags::Command::Dist(cmd) => cmd.run(&sh),
         flags::Command::Ci(cmd) => cmd.run(&sh),
+        flags::Command::Setup(cmd) => cmd.run(&sh),
         flags::Command::Test(cmd) => cmd.run(&sh),
     }
 }

@@ -88,60 +88,143 @@ pub(crate) fn select_components(root: &Path, wanted: &[String]) -> Result<Vec<Co
     Ok(all.into_iter().filter(|c| wanted.is_empty() || wanted.contains(&c.name)).collect())
 }
 
-/// One way of building a component: a compiler, its version and the settings that change the output.
-#[derive(Debug, Clone)]
-pub(crate) struct Variant {
-    /// Stable name used in paths, the manifest and reports.
+/// One way of compiling a component: a Go release line and the experiments that change the output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Build {
+    /// Stable name used in paths, the manifest and reports (`go1.25-greentea`).
     pub(crate) name: &'static str,
-    /// The Go release line this variant needs (`go version` must report a go<minor>.x toolchain).
+    /// The Go release line; the pinned patch release comes from go/toolchains.toml.
     pub(crate) go_minor: &'static str,
     /// `GOEXPERIMENT` for the build, if any.
     pub(crate) goexperiment: Option<&'static str>,
 }
 
-/// The variant matrix.
-pub(crate) fn variants() -> Vec<Variant> {
-    vec![Variant { name: "go1.26", go_minor: "1.26", goexperiment: None }]
+/// What is done to the core module after `go build`, before it is componentized.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) enum Post {
+    /// The module exactly as Go wrote it.
+    Raw,
+    /// Custom sections (names, DWARF, producers, build id) removed in-process.
+    Strip,
+    /// Stripped, then `wasm-opt -Oz`.
+    Opt,
 }
 
-/// The variants a task should work on: all, or those named with `--variant`.
-pub(crate) fn select_variants(wanted: &[String]) -> Result<Vec<Variant>> {
-    let all = variants();
-    for name in wanted {
-        if !all.iter().any(|v| v.name == name) {
-            let known: Vec<_> = all.iter().map(|v| v.name).collect();
-            bail!("unknown variant `{name}` (known: {})", known.join(", "));
+impl Post {
+    pub(crate) const ALL: [Post; 3] = [Post::Raw, Post::Strip, Post::Opt];
+
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Post::Raw => "raw",
+            Post::Strip => "strip",
+            Post::Opt => "opt",
         }
     }
-    Ok(all.into_iter().filter(|v| wanted.is_empty() || wanted.iter().any(|w| w == v.name)).collect())
 }
 
-/// Every (component, variant) pair a selection names.
-pub(crate) fn select(root: &Path, selection: &Selection) -> Result<Vec<(Component, Variant)>> {
+/// A shipped variant: a build plus a post-processing level, named `<build>-<post>` (`go1.25-greentea-opt`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Variant {
+    pub(crate) build: Build,
+    pub(crate) post: Post,
+}
+
+impl Variant {
+    pub(crate) fn name(&self) -> String {
+        format!("{}-{}", self.build.name, self.post.name())
+    }
+}
+
+/// The build matrix: every supported Go release line, Green Tea GC on and off where the toolchain has both, and
+/// JSON v2 where the toolchain has it.
+pub(crate) fn builds() -> Vec<Build> {
+    let b = |name, go_minor, goexperiment| Build { name, go_minor, goexperiment };
+    vec![
+        b("go1.24", "1.24", None),
+        b("go1.25", "1.25", None),
+        b("go1.25-greentea", "1.25", Some("greenteagc")),
+        b("go1.25-jsonv2", "1.25", Some("jsonv2")),
+        b("go1.26", "1.26", None),
+        b("go1.26-nogreentea", "1.26", Some("nogreenteagc")),
+        b("go1.26-jsonv2", "1.26", Some("jsonv2")),
+    ]
+}
+
+/// Every variant of the matrix.
+pub(crate) fn variants() -> Vec<Variant> {
+    builds().into_iter().flat_map(|build| Post::ALL.map(|post| Variant { build: build.clone(), post })).collect()
+}
+
+/// The variants a task should work on: all, or those named with `--variant` (a full name such as `go1.26-opt`,
+/// or a build name such as `go1.26` for all its post-processing levels).
+pub(crate) fn select_variants(wanted: &[String]) -> Result<Vec<Variant>> {
+    let all = variants();
+    let matches = |v: &Variant, w: &str| v.name() == w || v.build.name == w;
+    for name in wanted {
+        if !all.iter().any(|v| matches(v, name)) {
+            let known: Vec<_> = builds().iter().map(|b| b.name).collect();
+            bail!("unknown variant `{name}` (builds: {}; each with -raw, -strip or -opt)", known.join(", "));
+        }
+    }
+    Ok(all.into_iter().filter(|v| wanted.is_empty() || wanted.iter().any(|w| matches(v, w))).collect())
+}
+
+/// One unit of work: a component, one of its builds, and the post-processing levels wanted of it.
+#[derive(Debug, Clone)]
+pub(crate) struct Job {
+    pub(crate) component: Component,
+    pub(crate) build: Build,
+    pub(crate) posts: Vec<Post>,
+}
+
+/// The jobs a selection names, in matrix order.
+pub(crate) fn select(root: &Path, selection: &Selection) -> Result<Vec<Job>> {
     let components = select_components(root, &selection.components)?;
     let variants = select_variants(&selection.variants)?;
-    Ok(components.iter().flat_map(|c| variants.iter().map(move |v| (c.clone(), v.clone()))).collect())
+    let mut jobs = Vec::new();
+    for component in &components {
+        for build in builds() {
+            let posts: Vec<Post> = variants.iter().filter(|v| v.build == build).map(|v| v.post).collect();
+            if !posts.is_empty() {
+                jobs.push(Job { component: component.clone(), build, posts });
+            }
+        }
+    }
+    Ok(jobs)
 }
 
 /// Where everything produced lives.
 pub(crate) mod paths {
     use std::path::{Path, PathBuf};
 
-    use super::{Component, Variant};
+    use super::{Build, Component, Post, Variant};
 
-    /// `target/wasm/<component>/<variant>/`: intermediate build products.
-    pub(crate) fn work_dir(root: &Path, component: &Component, variant: &Variant) -> PathBuf {
-        root.join("target/wasm").join(&component.name).join(variant.name)
+    /// `target/wasm`: where intermediate products go (a verification run uses another directory).
+    pub(crate) fn work_dir(root: &Path) -> PathBuf {
+        root.join("target/wasm")
+    }
+
+    /// `<work>/<component>/<build>/`: the products of one build.
+    pub(crate) fn build_dir(work: &Path, component: &Component, build: &Build) -> PathBuf {
+        work.join(&component.name).join(build.name)
     }
 
     /// The core module `go build` produced.
-    pub(crate) fn core_module(root: &Path, component: &Component, variant: &Variant) -> PathBuf {
-        work_dir(root, component, variant).join("core.wasm")
+    pub(crate) fn core_module(work: &Path, component: &Component, build: &Build) -> PathBuf {
+        build_dir(work, component, build).join("core.wasm")
+    }
+
+    /// The post-processed core module (the raw level is the core module itself).
+    pub(crate) fn module(work: &Path, component: &Component, variant: &Variant) -> PathBuf {
+        match variant.post {
+            Post::Raw => core_module(work, component, &variant.build),
+            post => build_dir(work, component, &variant.build).join(post.name()).join("module.wasm"),
+        }
     }
 
     /// The component made from it.
-    pub(crate) fn component(root: &Path, component: &Component, variant: &Variant) -> PathBuf {
-        work_dir(root, component, variant).join("component.wasm")
+    pub(crate) fn component(work: &Path, component: &Component, variant: &Variant) -> PathBuf {
+        build_dir(work, component, &variant.build).join(variant.post.name()).join("component.wasm")
     }
 
     /// `target/dist/`.
@@ -151,7 +234,7 @@ pub(crate) mod paths {
 
     /// The shipped artifact, relative to `target/dist`.
     pub(crate) fn dist_relative(component: &Component, variant: &Variant) -> String {
-        format!("{}/{}.wasm", component.name, variant.name)
+        format!("{}/{}.wasm", component.name, variant.name())
     }
 }
 
@@ -171,6 +254,23 @@ mod tests {
     fn unknown_component_is_named_in_the_error() {
         let err = select_components(&root(), &["nope".to_string()]).unwrap_err().to_string();
         assert!(err.contains("unknown component `nope`") && err.contains("hasher"), "{err}");
+    }
+
+    #[test]
+    fn variant_names_are_stable_and_selectable() {
+        let names: Vec<_> = variants().iter().map(Variant::name).collect();
+        assert_eq!(names.len(), 21);
+        assert!(names.contains(&"go1.25-greentea-opt".to_string()));
+        assert!(names.contains(&"go1.24-raw".to_string()));
+        let by_build = select_variants(&["go1.26".to_string()]).unwrap();
+        assert_eq!(
+            by_build.iter().map(Variant::name).collect::<Vec<_>>(),
+            ["go1.26-raw", "go1.26-strip", "go1.26-opt"]
+        );
+        let one = select_variants(&["go1.25-jsonv2-strip".to_string()]).unwrap();
+        assert_eq!(one.len(), 1);
+        let err = select_variants(&["go1.23".to_string()]).unwrap_err().to_string();
+        assert!(err.contains("unknown variant `go1.23`") && err.contains("go1.26-nogreentea"), "{err}");
     }
 
     #[test]

@@ -31,8 +31,15 @@ pub(crate) const GOFMT: Tool = Tool {
     install: "it ships with Go: put Go's bin/ on PATH, or set GOFMT=/path/to/gofmt",
 };
 
+pub(crate) const WASM_OPT: Tool = Tool {
+    name: "wasm-opt",
+    env: "WASM_OPT",
+    why: "optimizes core modules for the -opt variants (binaryen)",
+    install: "run `cargo xtask setup` (installs Debian's binaryen 108 with apt-get), or set WASM_OPT=/path/to/wasm-opt",
+};
+
 /// Every external tool, for `doctor`.
-pub(crate) const ALL: &[&Tool] = &[&GO, &GOFMT];
+pub(crate) const ALL: &[&Tool] = &[&GO, &GOFMT, &WASM_OPT];
 
 impl Tool {
     /// The tool's path: `$ENV` if set, else the first match on PATH. The error is the one line a user needs.
@@ -55,6 +62,7 @@ impl Tool {
         let out = match self.name {
             "go" => cmd!(sh, "{path} version").quiet().read()?,
             "gofmt" => return Ok("(ships with go)".to_string()),
+            // wasm-opt prints `wasm-opt version 108` (Debian) or `wasm-opt version 132 (version_132)` (npm).
             _ => cmd!(sh, "{path} --version").quiet().read()?,
         };
         Ok(out.lines().next().unwrap_or_default().trim().to_string())

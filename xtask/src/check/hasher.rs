@@ -17,13 +17,13 @@ use crate::status;
 /// canonjson.MaxDepth: deeper documents are rejected (go/hasher/canonjson); the reference does the same.
 const MAX_DEPTH: usize = 1_000;
 
-pub(super) fn run(host: &Host, component: &Component, stress: Stress) -> Result<()> {
+pub(super) fn run(host: &Host, component: &Component, stress: Stress, label: &str) -> Result<()> {
     let mut store = host.store();
     let start = Instant::now();
     let hasher = Hasher::instantiate(&mut store, component, host.linker())
         .map_err(anyhow::Error::from)
         .context("failed to instantiate")?;
-    status::step("Instantiated", format!("in {}", status::elapsed(start.elapsed())));
+    status::step("Instantiated", format!("{label} in {}", status::elapsed(start.elapsed())));
 
     let start = Instant::now();
     for (label, data) in hash_vectors() {
@@ -36,18 +36,18 @@ pub(super) fn run(host: &Host, component: &Component, stress: Stress) -> Result<
     status::step(
         "Vectors",
         format!(
-            "{} hash + {} JSON vectors match in {}",
+            "{label}: {} hash + {} JSON vectors match in {}",
             hash_vectors().len(),
             vectors.len(),
             status::elapsed(start.elapsed())
         ),
     );
 
-    run_stress(&hasher, &mut store, stress)
+    run_stress(&hasher, &mut store, stress, label)
 }
 
 /// Stress on one instance: many large arguments lowered through `cabi_realloc`, each result compared.
-pub(crate) fn run_stress(hasher: &Hasher, store: &mut Store<host::State>, stress: Stress) -> Result<()> {
+pub(crate) fn run_stress(hasher: &Hasher, store: &mut Store<host::State>, stress: Stress, label: &str) -> Result<()> {
     let start = Instant::now();
     let mut data = pseudo_random(64 * 1024, 64);
     let len = data.len();
@@ -77,7 +77,7 @@ pub(crate) fn run_stress(hasher: &Hasher, store: &mut Store<host::State>, stress
     status::step(
         "Stress",
         format!(
-            "{} × 64 KiB + {} × 1 MiB compute-hash, {} × 64 KiB process-json ({lowered:.0} MiB lowered) in {}; linear memory peak {:.1} MiB",
+            "{label}: {} × 64 KiB + {} × 1 MiB compute-hash, {} × 64 KiB process-json ({lowered:.0} MiB lowered) in {}; linear memory peak {:.1} MiB",
             stress.calls_64k,
             stress.calls_1m,
             stress.calls_64k / 10,

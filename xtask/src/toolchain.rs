@@ -1,0 +1,108 @@
+//! Go toolchains: the pinned patch release of each Go line (go/toolchains.toml) and how to get it. Toolchains are
+//! installed by the go command itself through the Go module proxy (`GOTOOLCHAIN=go<release>`, module
+//! `golang.org/toolchain`) and cached in the Go module cache; the machine's `go` is only the launcher.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use serde::Deserialize;
+use xshell::{Shell, cmd};
+
+use crate::project::Build;
+use crate::{status, tools};
+
+const FILE: &str = "go/toolchains.toml";
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Pins {
+    go: BTreeMap<String, String>,
+}
+
+/// The patch release pinned for a Go line (`1.24` → `1.24.13`).
+pub(crate) fn pinned(root: &Path, go_minor: &str) -> Result<String> {
+    let path = root.join(FILE);
+    let text = std::fs::read_to_string(&path).with_context(|| format!("failed to read {}", path.display()))?;
+    let pins: Pins = toml::from_str(&text).with_context(|| format!("invalid {}", path.display()))?;
+    let release = pins.go.get(go_minor).with_context(|| format!("{FILE} pins no Go {go_minor}.x release"))?;
+    if !release.starts_with(&format!("{go_minor}.")) {
+        bail!("{FILE} pins Go {go_minor} to `{release}`, which is not a {go_minor}.x release");
+    }
+    Ok(release.clone())
+}
+
+/// A Go toolchain ready to build one line of variants.
+#[derive(Debug, Clone)]
+pub(crate) struct GoToolchain {
+    /// The go command that launches it (the machine's).
+    pub(crate) go: PathBuf,
+    /// The pinned release, e.g. `1.24.13`.
+    pub(crate) release: String,
+    /// What `go version` says under it, e.g. `go version go1.24.13 linux/amd64` (recorded in the manifest).
+    pub(crate) version: String,
+}
+
+impl GoToolchain {
+    /// Finds the launcher, installs the pinned toolchain if needed, and checks it reports the pinned release.
+    pub(crate) fn resolve(sh: &Shell, root: &Path, build: &Build) -> Result<Self> {
+        let go = tools::GO.locate()?;
+        let release = pinned(root, build.go_minor)?;
+        let selector = format!("go{release}");
+        if !is_installed(sh, &go, &release) {
+            status::step("Installing", format!("Go {release} for the {} variants (Go module proxy)", build.name));
+        }
+        let output = cmd!(sh, "{go} version")
+            .env("GOTOOLCHAIN", &selector)
+            .quiet()
+            .ignore_status()
+            .output()
+            .with_context(|| format!("failed to run {}", go.display()))?;
+        if !output.status.success() {
+            bail!(
+                "Go toolchain {selector} is missing and could not be installed: it builds the {} variants; run \
+                 `cargo xtask setup` where the Go module proxy is reachable (GOTOOLCHAIN={selector} go version said: {})",
+                build.name,
+                String::from_utf8_lossy(&output.stderr).trim()
+            );
+        }
+        let version = String::from_utf8_lossy(&output.stdout).lines().next().unwrap_or_default().trim().to_string();
+        if tools::go_release(&version) != Some(release.as_str()) {
+            bail!("GOTOOLCHAIN={selector} runs `{version}`, not Go {release}");
+        }
+        Ok(Self { go, release, version })
+    }
+
+    /// The `GOTOOLCHAIN` value that selects this toolchain.
+    pub(crate) fn selector(&self) -> String {
+        format!("go{}", self.release)
+    }
+}
+
+/// Whether the go command can run `release` without downloading it.
+fn is_installed(sh: &Shell, go: &Path, release: &str) -> bool {
+    let Ok(env) =
+        cmd!(sh, "{go} env GOVERSION GOMODCACHE GOHOSTOS GOHOSTARCH").env("GOTOOLCHAIN", "local").quiet().read()
+    else {
+        return false;
+    };
+    let lines: Vec<&str> = env.lines().collect();
+    let [goversion, modcache, os, arch] = lines.as_slice() else { return false };
+    *goversion == format!("go{release}")
+        || Path::new(modcache).join(format!("golang.org/toolchain@v0.0.1-go{release}.{os}-{arch}")).is_dir()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_go_line_of_the_matrix_is_pinned() {
+        let root = crate::project::root();
+        for build in crate::project::builds() {
+            let release = pinned(&root, build.go_minor).unwrap();
+            assert!(release.starts_with(&format!("{}.", build.go_minor)));
+        }
+        assert!(pinned(&root, "1.19").unwrap_err().to_string().contains("pins no Go 1.19.x"));
+    }
+}
