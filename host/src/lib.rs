@@ -7,7 +7,7 @@
 //! use host::{Host, HostConfig};
 //!
 //! let host = Host::new(&HostConfig::default())?;
-//! let component = host.load("target/dist/hasher/go1.26.wasm")?;
+//! let component = host.load("target/dist/hasher/go1.26-opt.wasm")?;
 //! let mut store = host.store();
 //! let hasher = host::hasher::Hasher::instantiate(&mut store, &component, host.linker())?;
 //! let digest = hasher.call_compute_hash(&mut store, b"abc")?;
