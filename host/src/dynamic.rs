@@ -2,7 +2,7 @@
 //! export's own types, made, and its results are printed back as WAVE, like `wasmtime run --invoke`.
 //! Only exported functions are reachable; nothing here knows a particular world.
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Result, anyhow, bail};
 use wasmtime::Store;
 use wasmtime::component::wasm_wave::{self, untyped::UntypedFuncCall};
 use wasmtime::component::{Component, Func, Instance, Type, Val, types::ComponentItem};
@@ -107,8 +107,7 @@ pub fn call(
         .map_err(|e| anyhow!("arguments of `{export}` do not match its signature: {e}"))?;
     let mut results = vec![Val::Bool(false); ty.results().len()];
     func.call(&mut *store, &params, &mut results)
-        .map_err(anyhow::Error::from)
-        .with_context(|| format!("call to `{export}` failed"))?;
+        .map_err(|err| crate::explain(store, &format!("call to `{export}`"), err))?;
     results
         .iter()
         .map(|v| wasm_wave::to_string(v).map_err(|e| anyhow!("cannot print the result of `{export}` as WAVE: {e}")))

@@ -1,27 +1,47 @@
-//! Engine configuration and component loading: one [`Host`] owns the wasmtime `Engine` and the `Linker` with
-//! WASI preview 2, and is shared by every store. Nothing here runs guest code.
+//! Engine configuration and component loading: one [`Host`] owns the wasmtime `Engine`, the `Linker` with WASI
+//! preview 2 and the epoch ticker that enforces call deadlines, and is shared by every store. Nothing here runs
+//! guest code except [`Host::instantiate`].
 
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use wasmtime::component::{Component, Instance, Linker};
-use wasmtime::{Config, Engine, Store};
+use wasmtime::{CallHook, Config, Engine, Store};
 
 use crate::store::State;
+
+/// How often the epoch ticker advances the engine's epoch: the granularity of call deadlines.
+pub const EPOCH_TICK: Duration = Duration::from_millis(10);
 
 /// Settings that shape the engine and every store it creates. `Default` is what the pipeline's checks use.
 #[derive(Debug, Clone)]
 pub struct HostConfig {
-    /// Largest linear memory one instance may grow to, in bytes (default 1 GiB). A guest that asks for more
-    /// gets a failed `memory.grow` (the Go runtime then reports out of memory and traps).
+    /// Largest linear memory one instance may grow to, in bytes (default 1 GiB). A guest that asks for more gets
+    /// a failed `memory.grow`; the Go runtime then reports "out of memory" and exits.
     pub max_memory_bytes: usize,
-    /// Let the guest write to the host's stderr (Go panics print there). Default true.
-    pub inherit_stderr: bool,
+    /// Largest native stack a call may use, in bytes (default 1 MiB; wasmtime's own default is 512 KiB). Deeper
+    /// recursion traps with a stack overflow instead of crashing the host.
+    pub max_wasm_stack: usize,
+    /// Wall-clock limit of one call into the guest (default 10 s), enforced with epoch interruption (checked
+    /// every [`EPOCH_TICK`]); `None` lets calls run forever.
+    pub call_timeout: Option<Duration>,
+    /// Capture what the guest writes to stderr (Go panics and fatal errors print there) and attach it to call
+    /// errors, instead of passing it through to the host's stderr (default true).
+    pub capture_stderr: bool,
 }
 
 impl Default for HostConfig {
     fn default() -> Self {
-        Self { max_memory_bytes: 1 << 30, inherit_stderr: true }
+        Self {
+            max_memory_bytes: 1 << 30,
+            max_wasm_stack: 1 << 20,
+            call_timeout: Some(Duration::from_secs(10)),
+            capture_stderr: true,
+        }
     }
 }
 
@@ -30,20 +50,25 @@ pub struct Host {
     engine: Engine,
     linker: Linker<State>,
     config: HostConfig,
+    _ticker: Option<Ticker>,
 }
 
 impl Host {
-    /// Creates the engine (Cranelift, component model) and a linker providing WASI preview 2.
+    /// Creates the engine (Cranelift, component model, the configured limits) and a linker providing WASI
+    /// preview 2; starts the epoch ticker when calls have a deadline.
     pub fn new(config: &HostConfig) -> Result<Self> {
         let mut wasm_config = Config::new();
         wasm_config.wasm_component_model(true);
+        wasm_config.max_wasm_stack(config.max_wasm_stack);
+        wasm_config.epoch_interruption(config.call_timeout.is_some());
         let engine =
             Engine::new(&wasm_config).map_err(anyhow::Error::from).context("failed to create the wasmtime engine")?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
             .map_err(anyhow::Error::from)
             .context("failed to add WASI preview 2 to the linker")?;
-        Ok(Self { engine, linker, config: config.clone() })
+        let ticker = config.call_timeout.map(|_| Ticker::start(engine.clone()));
+        Ok(Self { engine, linker, config: config.clone(), _ticker: ticker })
     }
 
     /// The engine every component of this host is compiled for.
@@ -54,6 +79,11 @@ impl Host {
     /// The linker (WASI preview 2) used to instantiate components.
     pub fn linker(&self) -> &Linker<State> {
         &self.linker
+    }
+
+    /// The configuration this host was created with.
+    pub fn config(&self) -> &HostConfig {
+        &self.config
     }
 
     /// Reads, validates and compiles a component file. A core module or a damaged file is rejected with the path.
@@ -77,16 +107,58 @@ impl Host {
     /// Instantiates a component for dynamic calls (see [`crate::dynamic`]). The Go runtime's initialization runs
     /// here (the component's start shim calls `_initialize`).
     pub fn instantiate(&self, store: &mut Store<State>, component: &Component) -> Result<Instance> {
-        self.linker
-            .instantiate(store, component)
-            .map_err(anyhow::Error::from)
-            .context("failed to instantiate the component")
+        self.linker.instantiate(&mut *store, component).map_err(|err| crate::explain(store, "instantiation", err))
     }
 
-    /// A fresh store: its own WASI context and memory accounting, limited by this host's config.
+    /// A fresh store: its own WASI context, memory limit and per-call deadline. Use one store per instance, and
+    /// drop both after a failed call (see [`crate::Sandbox`]).
     pub fn store(&self) -> Store<State> {
         let mut store = Store::new(&self.engine, State::new(&self.config));
         store.limiter(|state| &mut state.memory);
+        if let Some(timeout) = self.config.call_timeout {
+            let ticks = (timeout.as_nanos() / EPOCH_TICK.as_nanos()).max(1) as u64 + 1;
+            store.epoch_deadline_trap();
+            store.set_epoch_deadline(ticks);
+            // Every entry from the host into the guest gets the full budget again.
+            store.call_hook(move |mut ctx, hook| {
+                if let CallHook::CallingWasm = hook {
+                    ctx.set_epoch_deadline(ticks);
+                }
+                Ok(())
+            });
+        }
         store
+    }
+}
+
+/// Advances the engine's epoch every [`EPOCH_TICK`] until dropped.
+struct Ticker {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Ticker {
+    fn start(engine: Engine) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = std::thread::Builder::new()
+            .name("wasm-epoch-ticker".into())
+            .spawn(move || {
+                while !flag.load(Ordering::Relaxed) {
+                    std::thread::sleep(EPOCH_TICK);
+                    engine.increment_epoch();
+                }
+            })
+            .expect("spawn the epoch ticker thread");
+        Self { stop, thread: Some(thread) }
+    }
+}
+
+impl Drop for Ticker {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
     }
 }

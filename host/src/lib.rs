@@ -16,12 +16,16 @@
 //! ```
 
 mod engine;
+mod fault;
+mod sandbox;
 mod store;
 
 pub mod dynamic;
 pub mod hasher;
 
-pub use engine::{Host, HostConfig};
+pub use engine::{EPOCH_TICK, Host, HostConfig};
+pub use fault::explain;
+pub use sandbox::Sandbox;
 pub use store::{MemoryStats, State};
 /// The wasmtime this host is built on, so embedders name the same types.
 pub use wasmtime;

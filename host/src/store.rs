@@ -1,34 +1,59 @@
-//! Per-store state: the guest's WASI context and a resource limiter that caps and records linear memory.
-//! One store serves one instance; nothing here is shared between stores.
+//! Per-store state: the guest's WASI context, its captured stderr, and a resource limiter that caps and records
+//! linear memory. One store serves one instance; nothing here is shared between stores.
 
 use wasmtime::ResourceLimiter;
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{ResourceTable, WasiCtx, WasiCtxView, WasiView};
 
 use crate::HostConfig;
 
-/// What a store carries for its instance: WASI state and memory accounting.
+/// How much guest stderr a store keeps (the start of a Go panic report is what matters).
+const STDERR_CAPACITY: usize = 256 << 10;
+
+/// What a store carries for its instance: WASI state, captured stderr and memory accounting.
 pub struct State {
     wasi: WasiCtx,
     table: ResourceTable,
+    stderr: Option<MemoryOutputPipe>,
     pub(crate) memory: MemoryStats,
+    pub(crate) limits: Limits,
+}
+
+/// The limits a store was created with (for error messages).
+#[derive(Debug, Clone)]
+pub(crate) struct Limits {
+    pub(crate) call_timeout: Option<std::time::Duration>,
+    pub(crate) max_wasm_stack: usize,
 }
 
 impl State {
     pub(crate) fn new(config: &HostConfig) -> Self {
         let mut wasi = WasiCtx::builder();
-        if config.inherit_stderr {
+        let stderr = if config.capture_stderr {
+            let pipe = MemoryOutputPipe::new(STDERR_CAPACITY);
+            wasi.stderr(pipe.clone());
+            Some(pipe)
+        } else {
             wasi.inherit_stderr();
-        }
+            None
+        };
         Self {
             wasi: wasi.build(),
             table: ResourceTable::new(),
-            memory: MemoryStats { limit: config.max_memory_bytes, current: 0, peak: 0 },
+            stderr,
+            memory: MemoryStats { limit: config.max_memory_bytes, current: 0, peak: 0, denied: false },
+            limits: Limits { call_timeout: config.call_timeout, max_wasm_stack: config.max_wasm_stack },
         }
     }
 
     /// Linear-memory figures of the instance in this store.
     pub fn memory(&self) -> &MemoryStats {
         &self.memory
+    }
+
+    /// What the guest wrote to stderr so far (empty when stderr is passed through to the host).
+    pub fn stderr(&self) -> String {
+        self.stderr.as_ref().map(|p| String::from_utf8_lossy(&p.contents()).into_owned()).unwrap_or_default()
     }
 }
 
@@ -45,6 +70,7 @@ pub struct MemoryStats {
     limit: usize,
     current: usize,
     peak: usize,
+    denied: bool,
 }
 
 impl MemoryStats {
@@ -57,12 +83,23 @@ impl MemoryStats {
     pub fn peak(&self) -> usize {
         self.peak
     }
+
+    /// The cap on linear memory.
+    pub fn limit(&self) -> usize {
+        self.limit
+    }
+
+    /// Whether a `memory.grow` was refused because of the cap.
+    pub fn denied(&self) -> bool {
+        self.denied
+    }
 }
 
 impl ResourceLimiter for MemoryStats {
     fn memory_growing(&mut self, current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
         let next = self.current - current.min(self.current) + desired;
         if next > self.limit {
+            self.denied = true;
             return Ok(false);
         }
         self.current = next;

@@ -47,7 +47,7 @@ impl flags::Bindgen {
                     } else {
                         std::fs::remove_file(&obsolete)
                             .with_context(|| format!("failed to remove {}", obsolete.display()))?;
-                        status::step("Removed", obsolete.display());
+                        status::step("Removed", obsolete.strip_prefix(&root).unwrap_or(&obsolete).display());
                     }
                 }
             }
@@ -155,7 +155,7 @@ fn check_go_mod(dir: &Path, check_only: bool) -> Result<()> {
             bail!("{} is missing (run `cargo xtask bindgen` to create it)", path.display());
         }
         util::write_atomic(&path, default_go_mod().as_bytes())?;
-        status::step("Created", path.display());
+        status::step("Created", path.strip_prefix(project::root()).unwrap_or(&path).display());
         return Ok(());
     };
     let replaced = text.lines().any(|l| {

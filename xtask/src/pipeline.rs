@@ -93,11 +93,7 @@ pub(crate) fn run(sh: &Shell, ws: &Workspace, jobs: Vec<Job>, options: &Options)
     } else {
         None
     };
-    let host = if options.until >= Until::Check {
-        Some(Host::new(&HostConfig { inherit_stderr: false, ..HostConfig::default() })?)
-    } else {
-        None
-    };
+    let host = if options.until >= Until::Check { Some(Host::new(&HostConfig::default())?) } else { None };
     let shared = Shared { toolchains, wasm_opt, host };
 
     let queue = Mutex::new(jobs.iter().cloned().enumerate().collect::<VecDeque<_>>());

@@ -1,0 +1,57 @@
+//! [`Sandbox`]: one component, one live instance, and the fault policy — a call that fails (trap, deadline,
+//! memory limit, guest exit) discards the instance and its store, and the next call gets a fresh one.
+
+use anyhow::Result;
+use wasmtime::Store;
+use wasmtime::component::{Component, Instance};
+
+use crate::{Host, State, dynamic};
+
+/// Serves calls to one component, replacing the instance after any failed call.
+pub struct Sandbox<'h> {
+    host: &'h Host,
+    component: Component,
+    live: Option<(Store<State>, Instance)>,
+    instantiations: usize,
+}
+
+impl<'h> Sandbox<'h> {
+    /// A sandbox for `component`; the first call instantiates it.
+    pub fn new(host: &'h Host, component: Component) -> Self {
+        Self { host, component, live: None, instantiations: 0 }
+    }
+
+    /// The live instance, instantiated if there is none.
+    pub fn instance(&mut self) -> Result<(&mut Store<State>, &Instance)> {
+        if self.live.is_none() {
+            let mut store = self.host.store();
+            let instance = self.host.instantiate(&mut store, &self.component)?;
+            self.instantiations += 1;
+            self.live = Some((store, instance));
+        }
+        let (store, instance) = self.live.as_mut().expect("just ensured");
+        Ok((store, instance))
+    }
+
+    /// Makes one call written in WAVE (see [`dynamic::call`]); on failure the instance is discarded.
+    pub fn call(&mut self, call: &str) -> Result<Vec<String>> {
+        let host = self.host;
+        let component = self.component.clone();
+        let result =
+            self.instance().and_then(|(store, instance)| dynamic::call(host, &component, store, instance, call));
+        if result.is_err() {
+            self.discard();
+        }
+        result
+    }
+
+    /// Drops the live instance and its store (after a failure whose effects on guest state are unknown).
+    pub fn discard(&mut self) {
+        self.live = None;
+    }
+
+    /// How many instances this sandbox has created (1 + the number of replacements after failures).
+    pub fn instantiations(&self) -> usize {
+        self.instantiations
+    }
+}

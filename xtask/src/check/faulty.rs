@@ -1,0 +1,77 @@
+//! The `faulty` world's suite: every kind of guest fault is stopped within its bound, the error names the export
+//! and the cause, and the next call is served correctly by a fresh instance (the host's fault policy).
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, ensure};
+use host::{Host, HostConfig, Sandbox};
+
+use crate::status;
+
+/// Tight limits so each fault is reached quickly.
+const TIMEOUT: Duration = Duration::from_secs(1);
+const MEMORY: usize = 256 << 20;
+
+pub(super) fn run(path: &Path, label: &str) -> Result<()> {
+    let host =
+        Host::new(&HostConfig { call_timeout: Some(TIMEOUT), max_memory_bytes: MEMORY, ..HostConfig::default() })?;
+    let mut sandbox = Sandbox::new(&host, host.load(path)?);
+    expect_value(&mut sandbox, "echo(7)", "7")?;
+
+    let cases: [(&str, &[&str], Duration); 5] = [
+        ("spin()", &["call to `spin` failed: interrupted: it ran past the 1s call deadline"], TIMEOUT * 3),
+        (
+            "hog(16)",
+            &["call to `hog` failed: Go fatal error: out of memory; linear memory hit its limit ("],
+            Duration::from_secs(20),
+        ),
+        (
+            r#"crash("boom from Go")"#,
+            &["call to `crash` failed: Go panic: boom from Go", "wit_component/export_wit_world.Crash"],
+            Duration::from_secs(5),
+        ),
+        (
+            "recurse(100000000)",
+            &["call to `recurse` failed: stack overflow: it needed more than the 1024 KiB stack limit"],
+            Duration::from_secs(20),
+        ),
+        ("trap()", &["call to `trap` failed: trap: out-of-bounds memory access"], Duration::from_secs(5)),
+    ];
+    for (i, (call, wanted, bound)) in cases.iter().enumerate() {
+        let start = Instant::now();
+        // The top of the error is the host's explanation (cause, limits, guest stderr); below it is wasmtime's
+        // own error with the wasm backtrace.
+        let err = match sandbox.call(call) {
+            Ok(results) => anyhow::bail!("`{call}` returned {results:?} instead of failing"),
+            Err(err) => err.to_string(),
+        };
+        let took = start.elapsed();
+        for needle in *wanted {
+            ensure!(err.contains(needle), "`{call}` failed without `{needle}` in its error:\n{err}");
+        }
+        ensure!(took <= *bound, "`{call}` was stopped only after {took:?} (bound {bound:?})");
+        // The policy: the failed instance is gone; the next call gets a fresh one and a correct answer.
+        expect_value(&mut sandbox, &format!("echo({i})"), &i.to_string()).with_context(|| format!("after `{call}`"))?;
+        status::step(
+            "Contained",
+            format!("{label}: `{call}` stopped in {} ({})", status::elapsed(took), first_line(&err)),
+        );
+    }
+    ensure!(
+        sandbox.instantiations() == 1 + cases.len(),
+        "expected one fresh instance per fault, got {} instantiations",
+        sandbox.instantiations()
+    );
+    Ok(())
+}
+
+fn expect_value(sandbox: &mut Sandbox<'_>, call: &str, want: &str) -> Result<()> {
+    let got = sandbox.call(call)?;
+    ensure!(got == [want], "`{call}` returned {got:?}, want {want}");
+    Ok(())
+}
+
+fn first_line(text: &str) -> &str {
+    text.lines().next().unwrap_or_default()
+}
