@@ -9,8 +9,8 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use wasmtime::component::{Component, Instance, Linker};
-use wasmtime::{CallHook, Config, Engine, Store};
+use wasmtime::component::{Component, Instance, InstancePre, Linker};
+use wasmtime::{CallHook, Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
 
 use crate::store::State;
 
@@ -32,6 +32,10 @@ pub struct HostConfig {
     /// Capture what the guest writes to stderr (Go panics and fatal errors print there) and attach it to call
     /// errors, instead of passing it through to the host's stderr (default true).
     pub capture_stderr: bool,
+    /// `Some(n)`: use wasmtime's pooling allocator with slots for `n` live component instances (memories and
+    /// tables are reserved up front and reused, so instantiation is cheap and copy-on-write initialises memory);
+    /// instantiating more than `n` at once fails. `None` (default): allocate on demand.
+    pub pool: Option<u32>,
 }
 
 impl Default for HostConfig {
@@ -41,6 +45,7 @@ impl Default for HostConfig {
             max_wasm_stack: 1 << 20,
             call_timeout: Some(Duration::from_secs(10)),
             capture_stderr: true,
+            pool: None,
         }
     }
 }
@@ -61,6 +66,20 @@ impl Host {
         wasm_config.wasm_component_model(true);
         wasm_config.max_wasm_stack(config.max_wasm_stack);
         wasm_config.epoch_interruption(config.call_timeout.is_some());
+        if let Some(instances) = config.pool {
+            // A Go component is about five core instances (module, adapter, wit-component shims), two memories
+            // and a few tables; Go's function table has tens of thousands of entries.
+            let mut pool = PoolingAllocationConfig::default();
+            pool.total_component_instances(instances)
+                .total_core_instances(instances * 8)
+                .total_memories(instances * 2)
+                .total_tables(instances * 4)
+                .total_stacks(instances)
+                .max_memory_size(config.max_memory_bytes)
+                .table_elements(1 << 17)
+                .max_core_instance_size(1 << 22);
+            wasm_config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        }
         let engine =
             Engine::new(&wasm_config).map_err(anyhow::Error::from).context("failed to create the wasmtime engine")?;
         let mut linker = Linker::new(&engine);
@@ -108,6 +127,12 @@ impl Host {
     /// here (the component's start shim calls `_initialize`).
     pub fn instantiate(&self, store: &mut Store<State>, component: &Component) -> Result<Instance> {
         self.linker.instantiate(&mut *store, component).map_err(|err| crate::explain(store, "instantiation", err))
+    }
+
+    /// Type-checks and links a component once, so that each later instantiation only allocates and initialises
+    /// (`InstancePre`; the typed bindings wrap it, e.g. `hasher::HasherPre::new(pre)`).
+    pub fn prepare(&self, component: &Component) -> Result<InstancePre<State>> {
+        self.linker.instantiate_pre(component).map_err(anyhow::Error::from).context("failed to link the component")
     }
 
     /// A fresh store: its own WASI context, memory limit and per-call deadline. Use one store per instance, and

@@ -15,6 +15,7 @@
 //! # Ok::<(), anyhow::Error>(())
 //! ```
 
+mod cache;
 mod engine;
 mod fault;
 mod sandbox;
@@ -23,6 +24,7 @@ mod store;
 pub mod dynamic;
 pub mod hasher;
 
+pub use cache::CacheOutcome;
 pub use engine::{EPOCH_TICK, Host, HostConfig};
 pub use fault::explain;
 pub use sandbox::Sandbox;

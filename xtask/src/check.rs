@@ -155,6 +155,103 @@ pub(crate) mod tests {
         assert_eq!(call(&mut store, "compute-hash([])").unwrap().len(), 1);
     }
 
+    /// 8 threads, one store and instance each, all from one `InstancePre` in a pooling allocator, make 10,000
+    /// calls each with random inputs; every result matches the native SHA-256. The pool is then reused by
+    /// many short-lived instances.
+    #[test]
+    fn many_threads_share_one_prepared_component_in_a_pool() {
+        use sha2::{Digest, Sha256};
+        const THREADS: u64 = 8;
+        const CALLS: u64 = 10_000;
+        let (root, component, _) = hasher_go126();
+        let bytes = componentize::encode(&root, &component, &hasher_core_module()).unwrap();
+        let host = Host::new(&HostConfig { pool: Some(THREADS as u32), ..HostConfig::default() }).unwrap();
+        let pre = host::hasher::HasherPre::new(host.prepare(&host.load_bytes(&bytes).unwrap()).unwrap()).unwrap();
+        let start = std::time::Instant::now();
+        std::thread::scope(|scope| {
+            for thread in 0..THREADS {
+                let (host, pre) = (&host, &pre);
+                scope.spawn(move || {
+                    let mut store = host.store();
+                    let hasher = pre.instantiate(&mut store).unwrap();
+                    let noise = pseudo_random(64 * 1024, thread + 100);
+                    for call in 0..CALLS {
+                        let at = (call as usize * 7919) % noise.len();
+                        let len = (noise[at] as usize * 16).min(noise.len() - at);
+                        let data = &noise[at..at + len];
+                        let want: String = Sha256::digest(data).iter().map(|b| format!("{b:02x}")).collect();
+                        assert_eq!(
+                            hasher.call_compute_hash(&mut store, data).unwrap(),
+                            want,
+                            "thread {thread} call {call}"
+                        );
+                    }
+                });
+            }
+        });
+        eprintln!("{} calls on {THREADS} threads in {:?}", THREADS * CALLS, start.elapsed());
+        // Slots are returned and reused: far more instances than the pool holds, a few at a time.
+        for _ in 0..(THREADS * 8) {
+            let mut store = host.store();
+            let hasher = pre.instantiate(&mut store).unwrap();
+            assert_eq!(hasher.call_compute_hash(&mut store, b"").unwrap().len(), 64);
+        }
+    }
+
+    /// Cache hits load the precompiled artifact; truncated, corrupted or foreign artifacts are rejected,
+    /// recompiled and replaced, and the component served is always a working one.
+    #[test]
+    fn precompiled_cache_hits_and_replaces_damaged_artifacts() {
+        use host::CacheOutcome;
+        let (root, component, _) = hasher_go126();
+        let bytes = componentize::encode(&root, &component, &hasher_core_module()).unwrap();
+        let dir = std::env::temp_dir().join(format!("xtask-cache-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("hasher.wasm");
+        std::fs::write(&file, &bytes).unwrap();
+        let cache = dir.join("cache");
+        let host = Host::new(&HostConfig::default()).unwrap();
+        let works = |loaded: &host::wasmtime::component::Component| {
+            let mut store = host.store();
+            let hasher = Hasher::instantiate(&mut store, loaded, host.linker()).unwrap();
+            assert_eq!(hasher.call_compute_hash(&mut store, b"abc").unwrap().len(), 64);
+        };
+        let entry = host.cache_entry(&bytes, &cache);
+
+        let (loaded, outcome) = host.load_cached(&file, &cache).unwrap();
+        assert_eq!(outcome, CacheOutcome::Miss);
+        works(&loaded);
+        let (loaded, outcome) = host.load_cached(&file, &cache).unwrap();
+        assert_eq!(outcome, CacheOutcome::Hit);
+        works(&loaded);
+
+        let good = std::fs::read(&entry).unwrap();
+        let mut corrupted = good.clone();
+        let middle = corrupted.len() / 2;
+        corrupted[middle] ^= 0xff;
+        let check = entry.with_extension("cwasm.check");
+        let damages: [(&str, Vec<u8>, Option<String>); 3] = [
+            ("checksum mismatch", corrupted, None),
+            ("checksum mismatch", good[..good.len() / 3].to_vec(), None),
+            (
+                "wasmtime refused it",
+                b"not an artifact".to_vec(),
+                Some(format!("15 {:08x}", crc32fast::hash(b"not an artifact"))),
+            ),
+        ];
+        for (reason, damaged, forged_check) in damages {
+            std::fs::write(&entry, &damaged).unwrap();
+            if let Some(forged) = forged_check {
+                std::fs::write(&check, forged).unwrap();
+            }
+            let (loaded, outcome) = host.load_cached(&file, &cache).unwrap();
+            assert!(matches!(&outcome, CacheOutcome::Rejected(r) if r.contains(reason)), "{outcome:?}");
+            works(&loaded);
+            assert_eq!(host.load_cached(&file, &cache).unwrap().1, CacheOutcome::Hit);
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
     /// The reason the hardening pass exists: without it, the Go GC runs inside `cabi_realloc`, calls the clock
     /// import and the instance traps within a few hundred 64 KiB calls. With it, the same stress passes.
     #[test]
