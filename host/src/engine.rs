@@ -10,7 +10,9 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use wasmtime::component::{Component, Instance, InstancePre, Linker};
-use wasmtime::{CallHook, Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
+use wasmtime::{
+    CallHook, Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, ProfilingStrategy, Store,
+};
 
 use crate::store::State;
 
@@ -36,6 +38,18 @@ pub struct HostConfig {
     /// tables are reserved up front and reused, so instantiation is cheap and copy-on-write initialises memory);
     /// instantiating more than `n` at once fails. `None` (default): allocate on demand.
     pub pool: Option<u32>,
+    /// Make JIT-compiled guest code visible to `perf` (default off): `PerfMap` writes `/tmp/perf-<pid>.map`;
+    /// `JitDump` writes a jitdump file for `perf inject` and needs the crate feature `jitdump`.
+    pub profiler: Profiler,
+}
+
+/// Which profiler the engine reports compiled code to.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Profiler {
+    #[default]
+    None,
+    PerfMap,
+    JitDump,
 }
 
 impl Default for HostConfig {
@@ -46,6 +60,7 @@ impl Default for HostConfig {
             call_timeout: Some(Duration::from_secs(10)),
             capture_stderr: true,
             pool: None,
+            profiler: Profiler::None,
         }
     }
 }
@@ -66,6 +81,11 @@ impl Host {
         wasm_config.wasm_component_model(true);
         wasm_config.max_wasm_stack(config.max_wasm_stack);
         wasm_config.epoch_interruption(config.call_timeout.is_some());
+        wasm_config.profiler(match config.profiler {
+            Profiler::None => ProfilingStrategy::None,
+            Profiler::PerfMap => ProfilingStrategy::PerfMap,
+            Profiler::JitDump => ProfilingStrategy::JitDump,
+        });
         if let Some(instances) = config.pool {
             // A Go component is about five core instances (module, adapter, wit-component shims), two memories
             // and a few tables; Go's function table has tens of thousands of entries.

@@ -3,15 +3,32 @@
 //! It is both the pipeline's checker (`cargo xtask check` links it) and the library a Rust service embeds.
 //! It never builds anything: it takes component bytes and runs them.
 //!
+//! Typed calls through the generated bindings, with the precompiled cache and a prepared component:
+//!
 //! ```no_run
 //! use host::{Host, HostConfig};
 //!
 //! let host = Host::new(&HostConfig::default())?;
-//! let component = host.load("target/dist/hasher/go1.26-opt.wasm")?;
+//! let (component, _outcome) = host.load_cached("target/dist/hasher/go1.26-opt.wasm", "target/cwasm-cache")?;
+//! let pre = host::hasher::HasherPre::new(host.prepare(&component)?)?;
 //! let mut store = host.store();
-//! let hasher = host::hasher::Hasher::instantiate(&mut store, &component, host.linker())?;
+//! let hasher = pre.instantiate(&mut store)?;
 //! let digest = hasher.call_compute_hash(&mut store, b"abc")?;
 //! assert_eq!(digest.len(), 64);
+//! # Ok::<(), anyhow::Error>(())
+//! ```
+//!
+//! Dynamic calls in WAVE text, with the fault policy (a failed call discards the instance):
+//!
+//! ```no_run
+//! use host::{Host, HostConfig, Sandbox};
+//!
+//! let host = Host::new(&HostConfig::default())?;
+//! let mut sandbox = Sandbox::new(&host, host.load("target/dist/hasher/go1.26-opt.wasm")?);
+//! match sandbox.call("compute-hash([1, 2, 3])") {
+//!     Ok(results) => println!("{}", results.join(", ")),
+//!     Err(err) => eprintln!("{err}"), // names the export and the cause; the next call gets a fresh instance
+//! }
 //! # Ok::<(), anyhow::Error>(())
 //! ```
 
@@ -25,7 +42,7 @@ pub mod dynamic;
 pub mod hasher;
 
 pub use cache::CacheOutcome;
-pub use engine::{EPOCH_TICK, Host, HostConfig};
+pub use engine::{EPOCH_TICK, Host, HostConfig, Profiler};
 pub use fault::explain;
 pub use sandbox::Sandbox;
 pub use store::{MemoryStats, State};

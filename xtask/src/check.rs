@@ -198,6 +198,17 @@ pub(crate) mod tests {
         }
     }
 
+    /// With the perfmap profiler, compiled guest functions are listed for `perf` under their Go names.
+    #[test]
+    fn perfmap_profiling_names_guest_functions() {
+        let (root, component, _) = hasher_go126();
+        let bytes = componentize::encode(&root, &component, &hasher_core_module()).unwrap();
+        let host = Host::new(&HostConfig { profiler: host::Profiler::PerfMap, ..HostConfig::default() }).unwrap();
+        host.load_bytes(&bytes).unwrap();
+        let map = std::fs::read_to_string(format!("/tmp/perf-{}.map", std::process::id())).unwrap();
+        assert!(map.lines().any(|l| l.contains("crypto_sha256")), "no Go function in the perf map");
+    }
+
     /// Cache hits load the precompiled artifact; truncated, corrupted or foreign artifacts are rejected,
     /// recompiled and replaced, and the component served is always a working one.
     #[test]
