@@ -198,6 +198,21 @@ pub(crate) mod tests {
         }
     }
 
+    /// Damaged or wrong inputs are rejected with a reason before anything runs.
+    #[test]
+    fn truncated_components_and_core_modules_are_rejected() {
+        let (root, component, _) = hasher_go126();
+        let core = hasher_core_module();
+        let bytes = componentize::encode(&root, &component, &core).unwrap();
+        let host = Host::new(&HostConfig::default()).unwrap();
+        let err = format!("{:#}", host.load_bytes(&bytes[..bytes.len() / 2]).unwrap_err());
+        assert!(err.contains("failed to compile the component"), "{err}");
+        let err = format!("{:#}", host.load_bytes(&core).unwrap_err());
+        assert!(err.contains("this is a core WebAssembly module, not a component"), "{err}");
+        let err = format!("{:#}", host.load_bytes(b"\0asm garbage").unwrap_err());
+        assert!(err.contains("not a WebAssembly component"), "{err}");
+    }
+
     /// With the perfmap profiler, compiled guest functions are listed for `perf` under their Go names.
     #[test]
     fn perfmap_profiling_names_guest_functions() {
