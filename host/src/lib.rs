@@ -38,6 +38,7 @@ mod fault;
 mod sandbox;
 mod store;
 
+pub mod asynchronous;
 pub mod dynamic;
 pub mod hasher;
 

@@ -224,6 +224,44 @@ pub(crate) mod tests {
         assert!(map.lines().any(|l| l.contains("crypto_sha256")), "no Go function in the perf map");
     }
 
+    /// The async API: tokio tasks, each with its own store and instance, make calls with `.await`; every result
+    /// matches the native SHA-256, and dynamic calls work through `call_async` too.
+    #[test]
+    fn tokio_tasks_call_components_through_the_async_api() {
+        use host::asynchronous::{AsyncHost, hasher::Hasher as AsyncHasher};
+        use sha2::{Digest, Sha256};
+        let (root, component, _) = hasher_go126();
+        let bytes = componentize::encode(&root, &component, &hasher_core_module()).unwrap();
+        let host = std::sync::Arc::new(AsyncHost::new(&HostConfig::default()).unwrap());
+        let loaded = host.host().load_bytes(&bytes).unwrap();
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).build().unwrap();
+        runtime.block_on(async {
+            let mut tasks = Vec::new();
+            for task in 0..8u64 {
+                let (host, loaded) = (host.clone(), loaded.clone());
+                tasks.push(tokio::spawn(async move {
+                    let mut store = host.host().store();
+                    let hasher = AsyncHasher::instantiate_async(&mut store, &loaded, host.linker()).await.unwrap();
+                    let noise = pseudo_random(8192, task + 7);
+                    for call in 0..500usize {
+                        let data = &noise[..(call * 13) % noise.len()];
+                        let want: String = Sha256::digest(data).iter().map(|b| format!("{b:02x}")).collect();
+                        assert_eq!(hasher.call_compute_hash(&mut store, data).await.unwrap(), want);
+                    }
+                    let mut store = host.host().store();
+                    let instance = host.instantiate(&mut store, &loaded).await.unwrap();
+                    let func = instance.get_func(&mut store, "compute-hash").unwrap();
+                    let mut results = vec![host::wasmtime::component::Val::Bool(false)];
+                    let list = host::wasmtime::component::Val::List(vec![host::wasmtime::component::Val::U8(1)]);
+                    func.call_async(&mut store, &[list], &mut results).await.unwrap();
+                }));
+            }
+            for task in tasks {
+                task.await.unwrap();
+            }
+        });
+    }
+
     /// Cache hits load the precompiled artifact; truncated, corrupted or foreign artifacts are rejected,
     /// recompiled and replaced, and the component served is always a working one.
     #[test]
