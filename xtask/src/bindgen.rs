@@ -122,19 +122,8 @@ pub(crate) fn generate(
 
 /// Generated files currently on disk in a component's directory (recognised by their first line).
 fn generated_files_on_disk(dir: &Path) -> Result<Vec<PathBuf>> {
-    let mut found = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).with_context(|| format!("failed to list {}", d.display()))? {
-            let path = entry?.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if std::fs::read(&path).map(|b| b.starts_with(MARKER.as_bytes())).unwrap_or(false) {
-                found.push(path);
-            }
-        }
-    }
-    found.sort();
+    let mut found = util::files_under(dir)?;
+    found.retain(|path| std::fs::read(path).is_ok_and(|b| b.starts_with(MARKER.as_bytes())));
     Ok(found)
 }
 

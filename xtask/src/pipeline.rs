@@ -274,27 +274,13 @@ fn build_key(
         hasher.update(format!("{k}={v}\0").as_bytes());
     }
     for dir in [ws.root.join(&component.dir), ws.root.join("go/witpkg")] {
-        for file in files_under(&dir)? {
+        for file in util::files_under(&dir)? {
             hasher.update(file.strip_prefix(&ws.root).unwrap_or(&file).to_string_lossy().as_bytes());
             hasher.update(b"\0");
             hasher.update(util::read(&file)?);
         }
     }
-    Ok(hex(&hasher.finalize()))
-}
-
-/// Every file below `dir`, sorted.
-fn files_under(dir: &Path) -> Result<Vec<PathBuf>> {
-    let mut files = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).with_context(|| format!("failed to list {}", d.display()))? {
-            let path = entry?.path();
-            if path.is_dir() { stack.push(path) } else { files.push(path) }
-        }
-    }
-    files.sort();
-    Ok(files)
+    Ok(util::hex(&hasher.finalize()))
 }
 
 fn hash_parts(parts: &[&str]) -> String {
@@ -303,11 +289,7 @@ fn hash_parts(parts: &[&str]) -> String {
         hasher.update(part.as_bytes());
         hasher.update(b"\0");
     }
-    hex(&hasher.finalize())
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    util::hex(&hasher.finalize())
 }
 
 /// The running xtask's own hash: a changed pipeline (hardening, encoding, checks) re-runs its steps.
