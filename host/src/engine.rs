@@ -25,6 +25,12 @@ pub struct HostConfig {
     /// Largest linear memory one instance may grow to, in bytes (default 1 GiB). A guest that asks for more gets
     /// a failed `memory.grow`; the Go runtime then reports "out of memory" and exits.
     pub max_memory_bytes: usize,
+    /// Most core and component instances one store may create (default 64; a Go component makes about six).
+    pub max_instances: usize,
+    /// Most tables one store may create (default 64) and most elements one table may grow to (default 2^20;
+    /// Go's function table has tens of thousands).
+    pub max_tables: usize,
+    pub max_table_elements: usize,
     /// Largest native stack a call may use, in bytes (default 1 MiB; wasmtime's own default is 512 KiB). Deeper
     /// recursion traps with a stack overflow instead of crashing the host.
     pub max_wasm_stack: usize,
@@ -56,6 +62,9 @@ impl Default for HostConfig {
     fn default() -> Self {
         Self {
             max_memory_bytes: 1 << 30,
+            max_instances: 64,
+            max_tables: 64,
+            max_table_elements: 1 << 20,
             max_wasm_stack: 1 << 20,
             call_timeout: Some(Duration::from_secs(10)),
             capture_stderr: true,

@@ -41,7 +41,15 @@ impl State {
             wasi: wasi.build(),
             table: ResourceTable::new(),
             stderr,
-            memory: MemoryStats { limit: config.max_memory_bytes, current: 0, peak: 0, denied: false },
+            memory: MemoryStats {
+                limit: config.max_memory_bytes,
+                current: 0,
+                peak: 0,
+                denied: false,
+                instances: config.max_instances,
+                tables: config.max_tables,
+                table_elements: config.max_table_elements,
+            },
             limits: Limits { call_timeout: config.call_timeout, max_wasm_stack: config.max_wasm_stack },
         }
     }
@@ -63,14 +71,18 @@ impl WasiView for State {
     }
 }
 
-/// Linear memory of the instance in one store: the cap, the size now and the largest size it reached.
-/// (The adapter's and the Go module's memories are both counted; the Go heap dominates.)
+/// The resource limiter of one store: caps on linear memory (with the size now and the largest size reached),
+/// instances, tables and table elements. (The adapter's and the Go module's memories are both counted; the Go
+/// heap dominates.)
 #[derive(Debug, Clone)]
 pub struct MemoryStats {
     limit: usize,
     current: usize,
     peak: usize,
     denied: bool,
+    instances: usize,
+    tables: usize,
+    table_elements: usize,
 }
 
 impl MemoryStats {
@@ -107,7 +119,15 @@ impl ResourceLimiter for MemoryStats {
         Ok(true)
     }
 
-    fn table_growing(&mut self, _current: usize, _desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
-        Ok(true)
+    fn table_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        Ok(desired <= self.table_elements)
+    }
+
+    fn instances(&self) -> usize {
+        self.instances
+    }
+
+    fn tables(&self) -> usize {
+        self.tables
     }
 }

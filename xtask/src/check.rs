@@ -211,6 +211,11 @@ pub(crate) mod tests {
         assert!(err.contains("this is a core WebAssembly module, not a component"), "{err}");
         let err = format!("{:#}", host.load_bytes(b"\0asm garbage").unwrap_err());
         assert!(err.contains("not a WebAssembly component"), "{err}");
+        // A store capped below what the component needs refuses to instantiate it, with the reason.
+        let tight = Host::new(&HostConfig { max_instances: 2, ..HostConfig::default() }).unwrap();
+        let loaded = tight.load_bytes(&bytes).unwrap();
+        let err = format!("{:#}", tight.instantiate(&mut tight.store(), &loaded).unwrap_err());
+        assert!(err.contains("instantiation failed") && err.contains("instance"), "{err}");
     }
 
     /// With the perfmap profiler, compiled guest functions are listed for `perf` under their Go names.
