@@ -21,46 +21,51 @@ const RUNTIME_REPLACE: &str = "../witpkg";
 
 impl flags::Bindgen {
     pub(crate) fn run(self, sh: &Shell) -> Result<()> {
-        let root = project::root();
-        let gofmt = tools::GOFMT.locate()?;
-        let mut stale = Vec::new();
-        for component in project::select_components(&root, &self.components)? {
-            let files = generate(sh, &root, &component, &gofmt)?;
-            let dir = root.join(&component.dir);
-            check_go_mod(&dir, self.check)?;
-            for (rel, contents) in &files {
-                let path = dir.join(rel);
-                let current = std::fs::read(&path).ok();
-                if current.as_deref() != Some(contents.as_slice()) {
-                    if self.check {
-                        stale.push(component.dir.join(rel));
-                    } else {
-                        util::write_atomic(&path, contents)?;
-                        status::step("Generated", component.dir.join(rel).display());
-                    }
-                }
-            }
-            for obsolete in generated_files_on_disk(&dir)? {
-                if !files.iter().any(|(rel, _)| dir.join(rel) == obsolete) {
-                    if self.check {
-                        stale.push(obsolete.strip_prefix(&root).unwrap_or(&obsolete).to_path_buf());
-                    } else {
-                        std::fs::remove_file(&obsolete)
-                            .with_context(|| format!("failed to remove {}", obsolete.display()))?;
-                        status::step("Removed", obsolete.strip_prefix(&root).unwrap_or(&obsolete).display());
-                    }
-                }
-            }
-        }
-        if !stale.is_empty() {
-            let list: Vec<_> = stale.iter().map(|p| p.display().to_string()).collect();
-            bail!("generated bindings are stale: {} (run `cargo xtask bindgen`)", list.join(", "));
-        }
-        if self.check {
-            status::step("Fresh", "all generated bindings match their WIT");
-        }
-        Ok(())
+        regenerate(sh, &project::root(), &self.components, self.check)
     }
+}
+
+/// Regenerates (or, with `check_only`, compares) the bindings of the named components (all when empty).
+pub(crate) fn regenerate(sh: &Shell, root: &Path, components: &[String], check_only: bool) -> Result<()> {
+    let root = root.to_path_buf();
+    let gofmt = tools::GOFMT.locate()?;
+    let mut stale = Vec::new();
+    for component in project::select_components(&root, components)? {
+        let files = generate(sh, &root, &component, &gofmt)?;
+        let dir = root.join(&component.dir);
+        check_go_mod(&dir, check_only)?;
+        for (rel, contents) in &files {
+            let path = dir.join(rel);
+            let current = std::fs::read(&path).ok();
+            if current.as_deref() != Some(contents.as_slice()) {
+                if check_only {
+                    stale.push(component.dir.join(rel));
+                } else {
+                    util::write_atomic(&path, contents)?;
+                    status::step("Generated", component.dir.join(rel).display());
+                }
+            }
+        }
+        for obsolete in generated_files_on_disk(&dir)? {
+            if !files.iter().any(|(rel, _)| dir.join(rel) == obsolete) {
+                if check_only {
+                    stale.push(obsolete.strip_prefix(&root).unwrap_or(&obsolete).to_path_buf());
+                } else {
+                    std::fs::remove_file(&obsolete)
+                        .with_context(|| format!("failed to remove {}", obsolete.display()))?;
+                    status::step("Removed", obsolete.strip_prefix(&root).unwrap_or(&obsolete).display());
+                }
+            }
+        }
+    }
+    if !stale.is_empty() {
+        let list: Vec<_> = stale.iter().map(|p| p.display().to_string()).collect();
+        bail!("generated bindings are stale: {} (run `cargo xtask bindgen`)", list.join(", "));
+    }
+    if check_only {
+        status::step("Fresh", "all generated bindings match their WIT");
+    }
+    Ok(())
 }
 
 /// Parses a component's WIT and returns the resolve and its world. Parser errors carry file:line:col.
@@ -144,7 +149,7 @@ fn check_go_mod(dir: &Path, check_only: bool) -> Result<()> {
             bail!("{} is missing (run `cargo xtask bindgen` to create it)", path.display());
         }
         util::write_atomic(&path, default_go_mod().as_bytes())?;
-        status::step("Created", path.strip_prefix(project::root()).unwrap_or(&path).display());
+        status::step("Created", path.display());
         return Ok(());
     };
     let replaced = text.lines().any(|l| {

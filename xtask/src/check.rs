@@ -4,6 +4,9 @@
 //! Suites are chosen by the component's world; a world without a typed suite is instantiated and its exports
 //! listed. This module reads target/wasm and writes nothing.
 
+mod declarative;
+
+pub(crate) use declarative::FILE as DECLARATIVE_FILE;
 mod faulty;
 mod hasher;
 
@@ -41,9 +44,11 @@ impl flags::Check {
     }
 }
 
-/// Loads one component file and runs its suite. The error names the component, the variant and what failed.
+/// Loads one component file and runs its suites: the typed one chosen by world, then the declarative cases of
+/// the component's checks.toml (under `component_root`). The error names the component, the variant and what failed.
 pub(crate) fn check_component(
     host: &Host,
+    component_root: &Path,
     path: &Path,
     component: &Component,
     variant: &Variant,
@@ -53,22 +58,21 @@ pub(crate) fn check_component(
     let label = format!("{} {}", component.name, variant.name());
     status::step("Checking", &label);
     let what = || format!("check failed for {label} ({})", path.display());
-    match component.world.as_str() {
-        "hasher" => hasher::run(host, &host.load(path)?, stress, &label).with_context(what)?,
+    let typed = match component.world.as_str() {
+        "hasher" => hasher::run(host, &host.load(path)?, stress, &label).with_context(what).map(|()| true)?,
         // Faults are provoked in a host of their own, with tight limits.
-        "faulty" => faulty::run(path, &label).with_context(what)?,
-        _ => {
-            let loaded = host.load(path)?;
-            let mut store = host.store();
-            host.instantiate(&mut store, &loaded).with_context(what)?;
-            let exports = host::dynamic::exported_functions(host, &loaded);
-            status::warn(format!(
-                "{}: no typed suite for world `{}`; instantiated it and found {} exports",
-                component.name,
-                component.world,
-                exports.len()
-            ));
-        }
+        "faulty" => faulty::run(path, &label).with_context(what).map(|()| true)?,
+        _ => false,
+    };
+    let cases = declarative::run(host, &component_root.join(&component.dir), path, &label).with_context(what)?;
+    if !typed && cases == 0 {
+        status::warn(format!(
+            "{}: no typed suite for world `{}` and no {}: only instantiation was checked",
+            component.name,
+            component.world,
+            declarative::FILE
+        ));
+        host.instantiate(&mut host.store(), &host.load(path)?).with_context(what)?;
     }
     status::step("Checked", format!("{label} in {}", status::elapsed(start.elapsed())));
     Ok(())

@@ -30,6 +30,8 @@ pub(crate) enum Command {
     Ci(Ci),
     /// Install what the pipeline needs: the pinned Go toolchains and wasm-opt
     Setup(Setup),
+    /// Scaffold a new component (WIT world, Go module, declarative check, bindings) that ships as is
+    New(New),
     /// Run every test of the workspace (Rust and Go), after the set-up they need
     Test(Test),
 }
@@ -104,6 +106,12 @@ pub(crate) struct Ci {
 
 #[derive(Debug, Args)]
 pub(crate) struct Setup {}
+
+#[derive(Debug, Args)]
+pub(crate) struct New {
+    /// The component's name: lowercase words joined by dashes (becomes go/<name>/ and wit/<name>.wit)
+    pub(crate) name: String,
+}
 
 #[derive(Debug, Args)]
 pub(crate) struct Test {}

@@ -11,6 +11,7 @@ mod dist;
 mod doctor;
 mod flags;
 mod harden;
+mod new;
 mod pipeline;
 mod postprocess;
 mod project;
@@ -49,6 +50,7 @@ fn run(flags: flags::Xtask) -> anyhow::Result<()> {
         flags::Command::Dist(cmd) => cmd.run(&sh),
         flags::Command::Ci(cmd) => cmd.run(&sh),
         flags::Command::Setup(cmd) => cmd.run(&sh),
+        flags::Command::New(cmd) => cmd.run(&sh),
         flags::Command::Test(cmd) => cmd.run(&sh),
     }
 }

@@ -196,7 +196,7 @@ fn run_job(sh: &Shell, ws: &Workspace, job: &Job, shared: &Shared, options: &Opt
                 status::step("Fresh", format!("{label}-{}: checked", post.name()));
             } else {
                 let host = shared.host.as_ref().expect("a host exists for checking runs");
-                check::check_component(host, &out, component, &variant, options.stress)?;
+                check::check_component(host, &ws.root, &out, component, &variant, options.stress)?;
                 util::write_atomic(&stamp, key.as_bytes())?;
             }
         }

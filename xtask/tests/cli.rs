@@ -20,7 +20,7 @@ fn help_lists_every_task() {
     let out = xtask(&["--help"], &[]);
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
-    for task in ["doctor", "bindgen", "build", "componentize", "check", "dist", "ci", "test"] {
+    for task in ["doctor", "bindgen", "build", "componentize", "check", "dist", "ci", "test", "setup", "new"] {
         assert!(text.contains(task), "`{task}` missing from --help:\n{text}");
     }
 }
