@@ -14,7 +14,7 @@ import (
 )
 
 var staticPinner = runtime.Pinner{}
-var exportReturnArea = uintptr(witRuntime.Allocate(&staticPinner, 0, 1))
+var exportReturnArea = uintptr(witRuntime.Allocate(&staticPinner, (2 * 4), 4))
 var syncExportPinner = runtime.Pinner{}
 
 //go:wasmexport echo
@@ -61,6 +61,110 @@ func wasm_export_wit_world_recurse(arg0 int32) int32 {
 func wasm_export_wit_world_trap() int32 {
 
 	result := export_wit_world.Trap()
+	return int32(result)
+
+}
+
+//go:wasmexport random
+func wasm_export_wit_world_random() int64 {
+
+	result := export_wit_world.Random()
+	return int64(result)
+
+}
+
+//go:wasmexport init-random
+func wasm_export_wit_world_init_random() int64 {
+
+	result := export_wit_world.InitRandom()
+	return int64(result)
+
+}
+
+//go:wasmexport crypto-random
+func wasm_export_wit_world_crypto_random() int64 {
+
+	result := export_wit_world.CryptoRandom()
+	return int64(result)
+
+}
+
+//go:wasmexport since-init
+func wasm_export_wit_world_since_init() int64 {
+
+	result := export_wit_world.SinceInit()
+	return result
+
+}
+
+//go:wasmexport environment
+func wasm_export_wit_world_environment() uintptr {
+
+	pinner := &syncExportPinner
+	result := export_wit_world.Environment()
+	slice := result
+	length := uint32(len(slice))
+	result0 := witRuntime.Allocate(pinner, uintptr(length*(2*4)), 4)
+	for index, element := range slice {
+		base := unsafe.Add(result0, index*(2*4))
+		utf8 := unsafe.Pointer(unsafe.StringData(element))
+		pinner.Pin(utf8)
+		*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len(element)))
+		*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf8)))
+
+	}
+
+	*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), 4)) = uint32(length)
+	*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), 0)) = uint32(uintptr(uintptr(result0)))
+	return exportReturnArea
+
+}
+
+//go:wasmexport cabi_post_environment
+func wasm_export_post_return_wit_world_environment(result uintptr) {
+	syncExportPinner.Unpin()
+}
+
+//go:wasmexport arguments
+func wasm_export_wit_world_arguments() uintptr {
+
+	pinner := &syncExportPinner
+	result := export_wit_world.Arguments()
+	slice := result
+	length := uint32(len(slice))
+	result0 := witRuntime.Allocate(pinner, uintptr(length*(2*4)), 4)
+	for index, element := range slice {
+		base := unsafe.Add(result0, index*(2*4))
+		utf8 := unsafe.Pointer(unsafe.StringData(element))
+		pinner.Pin(utf8)
+		*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len(element)))
+		*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf8)))
+
+	}
+
+	*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), 4)) = uint32(length)
+	*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), 0)) = uint32(uintptr(uintptr(result0)))
+	return exportReturnArea
+
+}
+
+//go:wasmexport cabi_post_arguments
+func wasm_export_post_return_wit_world_arguments(result uintptr) {
+	syncExportPinner.Unpin()
+}
+
+//go:wasmexport ask-parked
+func wasm_export_wit_world_ask_parked(arg0 int32) int32 {
+
+	result := export_wit_world.AskParked(uint32(arg0))
+	return int32(result)
+
+}
+
+//go:wasmexport sleepers
+func wasm_export_wit_world_sleepers(arg0 int32, arg1 int32) int32 {
+
+	result := export_wit_world.Sleepers(uint32(arg0), uint32(arg1))
 	return int32(result)
 
 }

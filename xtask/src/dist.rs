@@ -98,6 +98,10 @@ fn manifest(products: &[Product]) -> Result<Manifest> {
         if p.variant.post != crate::project::Post::Raw {
             flags.push("strip-custom-sections".to_string());
         }
+        if p.variant.post == crate::project::Post::Wizer {
+            tools.insert("wasmtime-wizer".to_string(), tools::crate_version("wasmtime-wizer")?);
+            flags.push(format!("wizer _initialize, then `{}` as _initialize", crate::wizer::RESUME_EXPORT));
+        }
         artifacts.push(Artifact {
             component: p.component.name.clone(),
             variant: p.variant.name(),
@@ -195,20 +199,22 @@ fn print_sizes(products: &[Product]) -> Result<()> {
         sizes.get(post).map_or("-".to_string(), |s| format!("{:.2}", pick(s) as f64 / 1e6))
     };
     eprintln!();
-    eprintln!("  sizes in MB (10^6 bytes)            module                 component");
+    eprintln!("  sizes in MB (10^6 bytes)            module                           component");
     eprintln!(
-        "  {:<10} {:<18} {:>6} {:>6} {:>6}   {:>6} {:>6} {:>6}",
-        "component", "build", "raw", "strip", "opt", "raw", "strip", "opt"
+        "  {:<10} {:<18} {:>6} {:>6} {:>6} {:>9}   {:>6} {:>6} {:>6} {:>9}",
+        "component", "build", "raw", "strip", "opt", "opt-wizer", "raw", "strip", "opt", "opt-wizer"
     );
     for ((component, _, build), sizes) in &rows {
         eprintln!(
-            "  {component:<10} {build:<18} {:>6} {:>6} {:>6}   {:>6} {:>6} {:>6}",
+            "  {component:<10} {build:<18} {:>6} {:>6} {:>6} {:>9}   {:>6} {:>6} {:>6} {:>9}",
             cell(sizes, "raw", |s| s.0),
             cell(sizes, "strip", |s| s.0),
             cell(sizes, "opt", |s| s.0),
+            cell(sizes, "opt-wizer", |s| s.0),
             cell(sizes, "raw", |s| s.1),
             cell(sizes, "strip", |s| s.1),
             cell(sizes, "opt", |s| s.1),
+            cell(sizes, "opt-wizer", |s| s.1),
         );
     }
     eprintln!();

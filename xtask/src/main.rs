@@ -21,6 +21,7 @@ mod test;
 mod toolchain;
 mod tools;
 mod util;
+mod wizer;
 
 use std::process::ExitCode;
 

@@ -1,5 +1,5 @@
 //! The pipeline every task runs: for each job (a component and one of its builds), `go build` → post-processing
-//! (raw, strip, opt) → componentize → check, as far as the task asks. Jobs run in parallel, one per core, each
+//! (raw, strip, opt, opt-wizer) → componentize → check, as far as the task asks. Jobs run in parallel, one per core, each
 //! with its own shell. A step is skipped when its output exists and the hash of its inputs matches the one
 //! recorded beside it (`<output>.key`) the last time it succeeded, so an unchanged tree does no work.
 //! This module decides what runs; the steps themselves live in build, postprocess, componentize and check.
@@ -17,7 +17,7 @@ use xshell::Shell;
 use crate::check::{self, Stress};
 use crate::project::{Component, Job, Post, Variant, paths};
 use crate::toolchain::GoToolchain;
-use crate::{adapter, build, componentize, postprocess, status, tools, util};
+use crate::{adapter, build, componentize, postprocess, status, tools, util, wizer};
 
 /// Where a run reads sources and writes intermediate products.
 #[derive(Debug, Clone)]
@@ -86,7 +86,7 @@ pub(crate) fn run(sh: &Shell, ws: &Workspace, jobs: Vec<Job>, options: &Options)
             toolchains.insert(job.build.go_minor, GoToolchain::resolve(sh, &ws.root, &job.build)?);
         }
     }
-    let wasm_opt = if jobs.iter().any(|j| j.posts.contains(&Post::Opt)) {
+    let wasm_opt = if jobs.iter().any(|j| j.posts.iter().any(|p| p.is_optimized())) {
         let path = tools::WASM_OPT.locate()?;
         let version = tools::WASM_OPT.version(sh, &path)?;
         Some((path, version))
@@ -166,7 +166,7 @@ fn run_job(sh: &Shell, ws: &Workspace, job: &Job, shared: &Shared, options: &Opt
             toolchain: toolchain.clone(),
             module: module.clone(),
             component_path: None,
-            wasm_opt: (post == Post::Opt).then(|| shared.wasm_opt.as_ref().map(|(_, v)| v.clone())).flatten(),
+            wasm_opt: post.is_optimized().then(|| shared.wasm_opt.as_ref().map(|(_, v)| v.clone())).flatten(),
         };
         if options.until >= Until::Componentize {
             let out = paths::component(&ws.work, component, &variant);
@@ -232,7 +232,7 @@ fn post_process(
             }
         }
         Post::Opt => {
-            let (wasm_opt, version) = shared.wasm_opt.as_ref().expect("wasm-opt was located for opt jobs");
+            let (wasm_opt, version) = shared.wasm_opt.as_ref().expect("wasm-opt was located for optimized jobs");
             let key =
                 hash_parts(&["opt", core_hash, version, &postprocess::WASM_OPT_FLAGS.join(" "), xtask_identity()]);
             if !is_fresh(&out, &key) {
@@ -244,6 +244,27 @@ fn post_process(
                 status::step(
                     "Optimized",
                     format!("{label} ({} bytes) in {}", size(&out), status::elapsed(start.elapsed())),
+                );
+            }
+        }
+        Post::Wizer => {
+            let opt_variant = Variant { build: variant.build.clone(), post: Post::Opt };
+            let opt = post_process(sh, ws, component, &opt_variant, core_hash, shared)?;
+            let key = hash_parts(&["wizer", &util::sha256_hex(&util::read(&opt)?), xtask_identity()]);
+            if !is_fresh(&out, &key) {
+                status::step("Snapshotting", format!("{label} (wizer: `_initialize` at build time)"));
+                let (bytes, report) = wizer::wizen(&util::read(&opt)?)
+                    .with_context(|| format!("failed to snapshot {} (variant {})", component.name, variant.name()))?;
+                util::write_atomic(&out, &bytes)?;
+                write_key(&out, &key)?;
+                status::step(
+                    "Snapshotted",
+                    format!(
+                        "{label} ({} bytes, initial memory {:.1} MiB) in {}",
+                        bytes.len(),
+                        report.initial_memory as f64 / (1 << 20) as f64,
+                        status::elapsed(start.elapsed())
+                    ),
                 );
             }
         }

@@ -108,21 +108,30 @@ pub(crate) enum Post {
     Strip,
     /// Stripped, then `wasm-opt -Oz`.
     Opt,
+    /// The `opt` module pre-initialized: `_initialize` run once at build time and snapshotted (`wizer`).
+    Wizer,
 }
 
 impl Post {
-    pub(crate) const ALL: [Post; 3] = [Post::Raw, Post::Strip, Post::Opt];
+    pub(crate) const ALL: [Post; 4] = [Post::Raw, Post::Strip, Post::Opt, Post::Wizer];
 
     pub(crate) fn name(self) -> &'static str {
         match self {
             Post::Raw => "raw",
             Post::Strip => "strip",
             Post::Opt => "opt",
+            Post::Wizer => "opt-wizer",
         }
+    }
+
+    /// Whether the module is stripped of custom sections and optimized by wasm-opt.
+    pub(crate) fn is_optimized(self) -> bool {
+        matches!(self, Post::Opt | Post::Wizer)
     }
 }
 
-/// A shipped variant: a build plus a post-processing level, named `<build>-<post>` (`go1.25-greentea-opt`).
+/// A shipped variant: a build plus a post-processing level, named `<build>-<post>` (`go1.25-greentea-opt`,
+/// `go1.26-opt-wizer`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Variant {
     pub(crate) build: Build,
@@ -163,7 +172,10 @@ pub(crate) fn select_variants(wanted: &[String]) -> Result<Vec<Variant>> {
     for name in wanted {
         if !all.iter().any(|v| matches(v, name)) {
             let known: Vec<_> = builds().iter().map(|b| b.name).collect();
-            bail!("unknown variant `{name}` (builds: {}; each with -raw, -strip or -opt)", known.join(", "));
+            bail!(
+                "unknown variant `{name}` (builds: {}; each with -raw, -strip, -opt or -opt-wizer)",
+                known.join(", ")
+            );
         }
     }
     Ok(all.into_iter().filter(|v| wanted.is_empty() || wanted.iter().any(|w| matches(v, w))).collect())
@@ -259,13 +271,14 @@ mod tests {
     #[test]
     fn variant_names_are_stable_and_selectable() {
         let names: Vec<_> = variants().iter().map(Variant::name).collect();
-        assert_eq!(names.len(), 21);
+        assert_eq!(names.len(), 28);
         assert!(names.contains(&"go1.25-greentea-opt".to_string()));
+        assert!(names.contains(&"go1.24-opt-wizer".to_string()));
         assert!(names.contains(&"go1.24-raw".to_string()));
         let by_build = select_variants(&["go1.26".to_string()]).unwrap();
         assert_eq!(
             by_build.iter().map(Variant::name).collect::<Vec<_>>(),
-            ["go1.26-raw", "go1.26-strip", "go1.26-opt"]
+            ["go1.26-raw", "go1.26-strip", "go1.26-opt", "go1.26-opt-wizer"]
         );
         let one = select_variants(&["go1.25-jsonv2-strip".to_string()]).unwrap();
         assert_eq!(one.len(), 1);

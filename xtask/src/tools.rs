@@ -84,6 +84,7 @@ pub(crate) const IN_PROCESS: &[(&str, &str)] = &[
     ("wasmparser", "validates modules and components"),
     ("wasm-encoder", "rewrites core modules (hardening)"),
     ("wasmtime", "runs the components in `check`"),
+    ("wasmtime-wizer", "snapshots modules after `_initialize` (the -opt-wizer variants)"),
 ];
 
 /// The version of a crate as locked in Cargo.lock (what this xtask was built with).

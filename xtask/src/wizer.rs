@@ -1,0 +1,344 @@
+//! The `opt-wizer` post-processing level: a pre-initialized module, made in-process with `wasmtime-wizer`.
+//!
+//! Every instantiation of a Go module runs the Go runtime's start-up and every package `init` (`_initialize`, about
+//! 0.5–1.7 ms). Here that runs once, at build time: the `opt` module is instantiated in wasmtime with WASI
+//! preview1 (wasmtime-wasi `p1`), `_initialize` runs, and Wizer writes a module whose linear memory and globals are
+//! the state it left. Whatever the runtime read from the host during `_initialize` is frozen into the artifact,
+//! so the WASI context it runs in is fixed and documented (and the output is reproducible):
+//! - **arguments and environment: none** (the same as the `host` crate gives every instance). `os.Args`,
+//!   `os.Environ` and settings read from the environment at start-up (`GOGC`, `GODEBUG`, `GOMAXPROCS`) are those
+//!   of the build, whatever the host passes later;
+//! - **clocks:** the wall clock reads a fixed instant, the monotonic clock counts 1 ns per reading from 1. A new
+//!   instance's monotonic clock (wasmtime-wasi: time since its WASI context was made) is then already past every
+//!   reading in the snapshot, so Go's monotonic time never runs backwards; it jumps forward across the snapshot
+//!   like a resumed process, which timers and the GC pacer accept;
+//! - **randomness:** a fixed, public byte cycle. Re-seeding per instance is the module's job: the `_initialize`
+//!   of the output is the Go export `gowasm_resume` (go/witpkg), which wit-component's start function runs at
+//!   every instantiation; it re-seeds the runtime's generators from the host's `random_get`. Values drawn during
+//!   package init stay as recorded (ARCHITECTURE.md, "Pre-initialized variants").
+//!
+//! Goroutines parked at the snapshot (the runtime's sweeper and scavenger, the user's) are plain data in linear
+//! memory on wasm (one thread, Go stacks in linear memory, registers in globals), so they resume as they were.
+//! `_initialize` runs under a fuel budget, so an init that never returns fails the build instead of hanging it.
+//! This module must not know about components; componentize hardens and wraps its output like any other module.
+
+use std::future::Future;
+use std::pin::pin;
+use std::task::{Context as TaskContext, Poll, Waker};
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use host::wasmtime::{Config, Engine, Instance, Linker, Module, Store, Val};
+use wasmparser::{Parser, Payload};
+use wasmtime_wasi::p1::{self, WasiP1Ctx};
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+use wasmtime_wasi::{HostMonotonicClock, HostWallClock, WasiCtx};
+use wasmtime_wizer::{InstanceState, SnapshotVal, ValType, Wizer};
+
+/// The Go export that becomes the snapshot's `_initialize` (go/witpkg/wit/runtime/snapshot.go).
+pub(crate) const RESUME_EXPORT: &str = "gowasm_resume";
+/// The reactor's initialization function, run once here and removed from the output.
+const INITIALIZE: &str = "_initialize";
+/// Fuel for `_initialize` (Go's start-up uses a few million units; this is ~1,000× that).
+const INIT_FUEL: u64 = 10_000_000_000;
+/// The wall clock during the snapshot: 2026-01-01T00:00:00Z.
+const SNAPSHOT_WALL_CLOCK: Duration = Duration::from_secs(1_767_225_600);
+/// The bytes `random_get` cycles through during the snapshot (public by design: re-seeded per instance).
+const SNAPSHOT_RANDOM: &[u8] = b"gowasm wizer snapshot: not a secret, re-seeded by gowasm_resume per instance";
+
+/// What the snapshot did, for status lines and tests.
+#[derive(Debug)]
+pub(crate) struct Report {
+    /// Linear memory of the output at instantiation (the heap `_initialize` left), in bytes.
+    pub(crate) initial_memory: u64,
+}
+
+/// Runs `_initialize` of `module` once and returns the pre-initialized module, whose `_initialize` export is
+/// `gowasm_resume`.
+pub(crate) fn wizen(module: &[u8]) -> Result<(Vec<u8>, Report)> {
+    wizen_with(module, true)
+}
+
+/// `wizen`, optionally without exporting `gowasm_resume` as `_initialize` (only tests turn it off, to show what
+/// the re-seeding prevents).
+fn wizen_with(module: &[u8], resume: bool) -> Result<(Vec<u8>, Report)> {
+    let exports = func_exports(module)?;
+    for needed in [INITIALIZE, RESUME_EXPORT] {
+        if !exports.iter().any(|e| e == needed) {
+            bail!(
+                "the module does not export `{needed}`: a snapshot needs a Go reactor (`-buildmode=c-shared`) \
+                 linked with go/witpkg's runtime, which exports `{RESUME_EXPORT}`"
+            );
+        }
+    }
+    let mut wizer = Wizer::new();
+    wizer.init_func(INITIALIZE);
+    if resume {
+        wizer.func_rename(INITIALIZE, RESUME_EXPORT);
+    }
+    let (cx, instrumented) =
+        wizer.instrument(module).map_err(anyhow::Error::from).context("wizer rejected the module")?;
+
+    let mut config = Config::new();
+    config.consume_fuel(true);
+    let engine = Engine::new(&config).map_err(anyhow::Error::from)?;
+    let compiled =
+        Module::new(&engine, &instrumented).map_err(anyhow::Error::from).context("failed to compile the module")?;
+    let mut linker: Linker<WasiP1Ctx> = Linker::new(&engine);
+    p1::add_to_linker_sync(&mut linker, |cx| cx).map_err(anyhow::Error::from)?;
+    let stderr = MemoryOutputPipe::new(64 << 10);
+    let mut store = Store::new(&engine, snapshot_wasi(stderr.clone()));
+    store.set_fuel(INIT_FUEL).map_err(anyhow::Error::from)?;
+    let instance = linker
+        .instantiate(&mut store, &compiled)
+        .map_err(anyhow::Error::from)
+        .context("failed to instantiate the module")?;
+    let init = instance.get_typed_func::<(), ()>(&mut store, INITIALIZE).map_err(anyhow::Error::from)?;
+    if let Err(err) = init.call(&mut store, ()) {
+        let stderr = String::from_utf8_lossy(&stderr.contents()).trim_end().to_string();
+        let stderr = if stderr.is_empty() { String::new() } else { format!("; guest stderr:\n{stderr}") };
+        return Err(anyhow::Error::from(err)).context(format!("`{INITIALIZE}` failed while snapshotting{stderr}"));
+    }
+    let bytes = block_on(wizer.snapshot(&cx, &mut Snapshotted { store: &mut store, instance }))
+        .map_err(anyhow::Error::from)
+        .context("wizer failed to snapshot the instance")?;
+    wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all())
+        .validate_all(&bytes)
+        .context("the snapshotted module does not validate")?;
+    let initial_memory = initial_memory(&bytes)?;
+    Ok((bytes, Report { initial_memory }))
+}
+
+/// The WASI context `_initialize` runs in: no arguments, no environment, no files, stdout discarded, stderr kept
+/// for error messages, fixed clocks and randomness (see the module docs).
+fn snapshot_wasi(stderr: MemoryOutputPipe) -> WasiP1Ctx {
+    WasiCtx::builder()
+        .stderr(stderr)
+        .wall_clock(FixedWallClock)
+        .monotonic_clock(CountingClock::default())
+        .secure_random(wasmtime_wasi::Deterministic::new(SNAPSHOT_RANDOM.to_vec()))
+        .insecure_random(wasmtime_wasi::Deterministic::new(SNAPSHOT_RANDOM.to_vec()))
+        .insecure_random_seed(0)
+        .build_p1()
+}
+
+struct FixedWallClock;
+
+impl HostWallClock for FixedWallClock {
+    fn resolution(&self) -> Duration {
+        Duration::from_nanos(1)
+    }
+    fn now(&self) -> Duration {
+        SNAPSHOT_WALL_CLOCK
+    }
+}
+
+/// 1, 2, 3… nanoseconds: strictly increasing (Go rejects a zero start time) and the same on every build.
+#[derive(Default)]
+struct CountingClock(std::sync::atomic::AtomicU64);
+
+impl HostMonotonicClock for CountingClock {
+    fn resolution(&self) -> u64 {
+        1
+    }
+    fn now(&self) -> u64 {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1
+    }
+}
+
+/// The instance's state, as Wizer reads it.
+struct Snapshotted<'a> {
+    store: &'a mut Store<WasiP1Ctx>,
+    instance: Instance,
+}
+
+impl InstanceState for Snapshotted<'_> {
+    async fn global_get(&mut self, name: &str, _: ValType) -> SnapshotVal {
+        let global = self.instance.get_global(&mut *self.store, name).expect("wizer exported every mutable global");
+        match global.get(&mut *self.store) {
+            Val::I32(x) => SnapshotVal::I32(x),
+            Val::I64(x) => SnapshotVal::I64(x),
+            Val::F32(x) => SnapshotVal::F32(x),
+            Val::F64(x) => SnapshotVal::F64(x),
+            Val::V128(x) => SnapshotVal::V128(x.as_u128()),
+            other => panic!("wizer rejects reference-typed globals before running, found {other:?}"),
+        }
+    }
+
+    async fn memory_contents(&mut self, name: &str, contents: impl FnOnce(&[u8]) + Send) {
+        let memory = self.instance.get_memory(&mut *self.store, name).expect("wizer exported every memory");
+        contents(memory.data(&*self.store))
+    }
+}
+
+/// Drives a future that never waits: Wizer's snapshot is async only for embedders whose instance state is remote;
+/// ours answers at once.
+fn block_on<F: Future>(future: F) -> F::Output {
+    let mut future = pin!(future);
+    let mut cx = TaskContext::from_waker(Waker::noop());
+    match future.as_mut().poll(&mut cx) {
+        Poll::Ready(value) => value,
+        Poll::Pending => unreachable!("the snapshot of an in-process instance never waits"),
+    }
+}
+
+/// The names of the module's function exports.
+fn func_exports(module: &[u8]) -> Result<Vec<String>> {
+    let mut names = Vec::new();
+    for payload in Parser::new(0).parse_all(module) {
+        if let Payload::ExportSection(reader) = payload.context("failed to parse the core module")? {
+            for export in reader {
+                let export = export?;
+                if matches!(export.kind, wasmparser::ExternalKind::Func | wasmparser::ExternalKind::FuncExact) {
+                    names.push(export.name.to_string());
+                }
+            }
+        }
+    }
+    Ok(names)
+}
+
+/// The minimum size of the module's first memory, in bytes.
+fn initial_memory(module: &[u8]) -> Result<u64> {
+    for payload in Parser::new(0).parse_all(module) {
+        if let Payload::MemorySection(reader) = payload?
+            && let Some(memory) = reader.into_iter().next()
+        {
+            return Ok(memory?.initial * 65536);
+        }
+    }
+    bail!("the module defines no memory")
+}
+
+#[cfg(test)]
+mod tests {
+    use host::wasmtime::component::{Component, Linker as ComponentLinker, ResourceTable};
+    use host::wasmtime::{Engine, Store};
+    use wasmtime_wasi::{WasiCtxView, WasiView};
+    use xshell::Shell;
+
+    use super::*;
+    use crate::pipeline::Workspace;
+    use crate::{componentize, postprocess, project};
+
+    /// The faulty component (it has the runtime probes) for the machine's Go, stripped: built once per test
+    /// process into a work directory of its own. (wasm-opt is left out to keep the tests fast; the pipeline
+    /// snapshots the optimized module, and `check` proves that one on every build.)
+    fn faulty_stripped() -> (project::Component, Vec<u8>) {
+        static MODULE: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+        let root = project::root();
+        let component = project::select_components(&root, &["faulty".to_string()]).unwrap().remove(0);
+        let module = MODULE.get_or_init(|| {
+            let sh = Shell::new().unwrap();
+            let build = project::builds().into_iter().find(|b| b.name == "go1.26").unwrap();
+            let ws = Workspace {
+                work: root.join(format!("target/xtask-tests/wizer-{}", std::process::id())),
+                ..Workspace::new(&root)
+            };
+            let toolchain = crate::toolchain::GoToolchain::resolve(&sh, &root, &build).unwrap();
+            let path = crate::build::build(&sh, &ws, &component, &build, &toolchain).unwrap();
+            let bytes = postprocess::strip(&crate::util::read(&path).unwrap()).unwrap();
+            std::fs::remove_dir_all(&ws.work).unwrap();
+            bytes
+        });
+        (component, module.clone())
+    }
+
+    #[test]
+    fn snapshot_exports_resume_as_initialize_and_is_reproducible() {
+        let (_, module) = faulty_stripped();
+        let (first, report) = wizen(&module).unwrap();
+        let exports = func_exports(&first).unwrap();
+        assert_eq!(exports.iter().filter(|e| *e == INITIALIZE).count(), 1, "{exports:?}");
+        assert!(!exports.iter().any(|e| e == RESUME_EXPORT), "{RESUME_EXPORT} is exported only as _initialize");
+        assert!(exports.iter().any(|e| e == "cabi_realloc_adapter"), "{exports:?}");
+        // Go's heap and runtime state are in the snapshot: more initial memory than the module asked for.
+        assert!(report.initial_memory > initial_memory(&module).unwrap(), "{report:?}");
+        let (second, _) = wizen(&module).unwrap();
+        assert!(first == second, "two snapshots of one module differ: the snapshot's WASI context leaks");
+    }
+
+    #[test]
+    fn a_module_without_the_resume_export_is_rejected() {
+        let mut m = wasm_encoder::Module::new();
+        let mut types = wasm_encoder::TypeSection::new();
+        types.ty().function([], []);
+        m.section(&types);
+        let mut funcs = wasm_encoder::FunctionSection::new();
+        funcs.function(0);
+        m.section(&funcs);
+        let mut exports = wasm_encoder::ExportSection::new();
+        exports.export(INITIALIZE, wasm_encoder::ExportKind::Func, 0);
+        m.section(&exports);
+        let mut code = wasm_encoder::CodeSection::new();
+        let mut body = wasm_encoder::Function::new([]);
+        body.instruction(&wasm_encoder::Instruction::End);
+        code.function(&body);
+        m.section(&code);
+        let err = format!("{:#}", wizen(&m.finish()).unwrap_err());
+        assert!(err.contains("does not export `gowasm_resume`"), "{err}");
+    }
+
+    /// Decision: a snapshot must be re-seeded per instance. Without `gowasm_resume` every instance of a snapshot
+    /// draws the same "random" values (math/rand/v2 here; map seeds alike), which `check` proves no longer
+    /// happens in the shipped variants (check/probe.rs).
+    #[test]
+    fn without_resume_every_instance_draws_the_same_randomness() {
+        let (component, module) = faulty_stripped();
+        let root = project::root();
+        let host = host::Host::new(&host::HostConfig::default()).unwrap();
+        let draws = |snapshot: &[u8]| -> Vec<String> {
+            let bytes = componentize::encode(&root, &component, snapshot).unwrap();
+            (0..2)
+                .map(|_| {
+                    host::Sandbox::new(&host, host.load_bytes(&bytes).unwrap()).call("random()").unwrap().remove(0)
+                })
+                .collect()
+        };
+        let unseeded = draws(&wizen_with(&module, false).unwrap().0);
+        assert_eq!(unseeded[0], unseeded[1], "instances of an unseeded snapshot should repeat each other");
+        let reseeded = draws(&wizen(&module).unwrap().0);
+        assert_ne!(reseeded[0], reseeded[1], "gowasm_resume did not re-seed");
+    }
+
+    struct Ctx {
+        wasi: WasiCtx,
+        table: ResourceTable,
+    }
+
+    impl WasiView for Ctx {
+        fn ctx(&mut self) -> WasiCtxView<'_> {
+            WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+        }
+    }
+
+    /// `environment()` and `arguments()` of a fresh instance whose host passes FOO=bar and two arguments.
+    fn environment_and_arguments(engine: &Engine, component: &[u8]) -> (Vec<String>, Vec<String>) {
+        let component = Component::new(engine, component).unwrap();
+        let mut linker = ComponentLinker::new(engine);
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker).unwrap();
+        let wasi = WasiCtx::builder().env("FOO", "bar").args(&["probe", "x"]).build();
+        let mut store = Store::new(engine, Ctx { wasi, table: ResourceTable::new() });
+        let instance = linker.instantiate(&mut store, &component).unwrap();
+        let mut call = |name: &str| {
+            let f = instance.get_typed_func::<(), (Vec<String>,)>(&mut store, name).unwrap();
+            f.call(&mut store, ()).unwrap().0
+        };
+        (call("environment"), call("arguments"))
+    }
+
+    /// Decision (documented in the module docs): a snapshot keeps the environment and arguments of the build
+    /// (none), whatever the host passes; without a snapshot the module reads the host's.
+    #[test]
+    fn environment_and_arguments_are_those_of_the_build() {
+        let (component, module) = faulty_stripped();
+        let root = project::root();
+        let engine = Engine::default();
+        let plain = componentize::encode(&root, &component, &module).unwrap();
+        let (env, args) = environment_and_arguments(&engine, &plain);
+        assert_eq!((env, args), (vec!["FOO=bar".to_string()], vec!["probe".to_string(), "x".to_string()]));
+        let snapshotted = componentize::encode(&root, &component, &wizen(&module).unwrap().0).unwrap();
+        let (env, args) = environment_and_arguments(&engine, &snapshotted);
+        assert_eq!((env, args), (Vec::<String>::new(), Vec::<String>::new()));
+    }
+}
