@@ -42,7 +42,8 @@ pub(crate) struct Selection {
     /// Only this component (a directory name under go/); repeat for several
     #[arg(long = "component", value_name = "NAME")]
     pub(crate) components: Vec<String>,
-    /// Only this variant: a full name (go1.25-greentea-opt) or a build (go1.26: its raw, strip and opt); repeatable
+    /// Only this variant: a full name (go1.25-greentea-opt) or a build (go1.26: its raw, strip, opt and opt-wizer);
+    /// repeatable
     #[arg(long = "variant", value_name = "NAME")]
     pub(crate) variants: Vec<String>,
 }

@@ -6,7 +6,7 @@
 //! the state it left. Whatever the runtime read from the host during `_initialize` is frozen into the artifact,
 //! so the WASI context it runs in is fixed and documented (and the output is reproducible):
 //! - **arguments and environment: none** (the same as the `host` crate gives every instance). `os.Args`,
-//!   `os.Environ` and settings read from the environment at start-up (`GOGC`, `GODEBUG`, `GOMAXPROCS`) are those
+//!   `os.Environ` and settings read from the environment at start-up (`GOGC`, `GODEBUG`) are those
 //!   of the build, whatever the host passes later;
 //! - **clocks:** the wall clock reads a fixed instant, the monotonic clock counts 1 ns per reading from 1. A new
 //!   instance's monotonic clock (wasmtime-wasi: time since its WASI context was made) is then already past every
@@ -17,7 +17,7 @@
 //!   every instantiation; it re-seeds the runtime's generators from the host's `random_get`. Values drawn during
 //!   package init stay as recorded (ARCHITECTURE.md, "Pre-initialized variants").
 //!
-//! Goroutines parked at the snapshot (the runtime's sweeper and scavenger, the user's) are plain data in linear
+//! Goroutines parked at the snapshot (the runtime's background sweeper and scavenger, the user's) are plain data in linear
 //! memory on wasm (one thread, Go stacks in linear memory, registers in globals), so they resume as they were.
 //! `_initialize` runs under a fuel budget, so an init that never returns fails the build instead of hanging it.
 //! This module must not know about components; componentize hardens and wraps its output like any other module.
