@@ -260,9 +260,10 @@ fn post_process(
                 status::step(
                     "Snapshotted",
                     format!(
-                        "{label} ({} bytes, initial memory {:.1} MiB) in {}",
+                        "{label} ({} bytes, initial memory {:.1} MiB, `_initialize` used {} fuel) in {}",
                         bytes.len(),
                         report.initial_memory as f64 / (1 << 20) as f64,
+                        report.init_fuel,
                         status::elapsed(start.elapsed())
                     ),
                 );

@@ -51,6 +51,8 @@ const SNAPSHOT_RANDOM: &[u8] = b"gowasm wizer snapshot: not a secret, re-seeded 
 pub(crate) struct Report {
     /// Linear memory of the output at instantiation (the heap `_initialize` left), in bytes.
     pub(crate) initial_memory: u64,
+    /// Fuel `_initialize` used (roughly, wasm instructions run): the work every instance no longer does.
+    pub(crate) init_fuel: u64,
 }
 
 /// Runs `_initialize` of `module` once and returns the pre-initialized module, whose `_initialize` export is
@@ -99,6 +101,7 @@ fn wizen_with(module: &[u8], resume: bool) -> Result<(Vec<u8>, Report)> {
         let stderr = if stderr.is_empty() { String::new() } else { format!("; guest stderr:\n{stderr}") };
         return Err(anyhow::Error::from(err)).context(format!("`{INITIALIZE}` failed while snapshotting{stderr}"));
     }
+    let init_fuel = INIT_FUEL - store.get_fuel().map_err(anyhow::Error::from)?;
     let bytes = block_on(wizer.snapshot(&cx, &mut Snapshotted { store: &mut store, instance }))
         .map_err(anyhow::Error::from)
         .context("wizer failed to snapshot the instance")?;
@@ -106,7 +109,7 @@ fn wizen_with(module: &[u8], resume: bool) -> Result<(Vec<u8>, Report)> {
         .validate_all(&bytes)
         .context("the snapshotted module does not validate")?;
     let initial_memory = initial_memory(&bytes)?;
-    Ok((bytes, Report { initial_memory }))
+    Ok((bytes, Report { initial_memory, init_fuel }))
 }
 
 /// The WASI context `_initialize` runs in: no arguments, no environment, no files, stdout discarded, stderr kept
@@ -254,29 +257,53 @@ mod tests {
         assert!(exports.iter().any(|e| e == "cabi_realloc_adapter"), "{exports:?}");
         // Go's heap and runtime state are in the snapshot: more initial memory than the module asked for.
         assert!(report.initial_memory > initial_memory(&module).unwrap(), "{report:?}");
+        // Go's start-up ran, well inside the budget.
+        assert!(report.init_fuel > 0 && report.init_fuel < INIT_FUEL / 10, "{report:?}");
         let (second, _) = wizen(&module).unwrap();
         assert!(first == second, "two snapshots of one module differ: the snapshot's WASI context leaks");
     }
 
-    #[test]
-    fn a_module_without_the_resume_export_is_rejected() {
+    /// A module exporting `_initialize` (whose body is `init`) and, if `resume`, an empty `gowasm_resume`.
+    fn reactor(init: &[wasm_encoder::Instruction<'_>], resume: bool) -> Vec<u8> {
+        use wasm_encoder::{CodeSection, ExportKind, ExportSection, Function, FunctionSection, TypeSection};
         let mut m = wasm_encoder::Module::new();
-        let mut types = wasm_encoder::TypeSection::new();
+        let mut types = TypeSection::new();
         types.ty().function([], []);
         m.section(&types);
-        let mut funcs = wasm_encoder::FunctionSection::new();
-        funcs.function(0);
+        let mut funcs = FunctionSection::new();
+        funcs.function(0).function(0);
         m.section(&funcs);
-        let mut exports = wasm_encoder::ExportSection::new();
-        exports.export(INITIALIZE, wasm_encoder::ExportKind::Func, 0);
+        let mut exports = ExportSection::new();
+        exports.export(INITIALIZE, ExportKind::Func, 0);
+        if resume {
+            exports.export(RESUME_EXPORT, ExportKind::Func, 1);
+        }
         m.section(&exports);
-        let mut code = wasm_encoder::CodeSection::new();
-        let mut body = wasm_encoder::Function::new([]);
-        body.instruction(&wasm_encoder::Instruction::End);
+        let mut code = CodeSection::new();
+        let mut body = Function::new([]);
+        for instruction in init {
+            body.instruction(instruction);
+        }
         code.function(&body);
+        let mut empty = Function::new([]);
+        empty.instruction(&wasm_encoder::Instruction::End);
+        code.function(&empty);
         m.section(&code);
-        let err = format!("{:#}", wizen(&m.finish()).unwrap_err());
+        m.finish()
+    }
+
+    #[test]
+    fn a_module_without_the_resume_export_is_rejected() {
+        let err = format!("{:#}", wizen(&reactor(&[wasm_encoder::Instruction::End], false)).unwrap_err());
         assert!(err.contains("does not export `gowasm_resume`"), "{err}");
+    }
+
+    #[test]
+    fn an_initialize_that_never_returns_fails_the_build() {
+        use wasm_encoder::{BlockType, Instruction as I};
+        let forever = [I::Loop(BlockType::Empty), I::Br(0), I::End, I::End];
+        let err = format!("{:#}", wizen(&reactor(&forever, true)).unwrap_err());
+        assert!(err.contains("`_initialize` failed while snapshotting") && err.contains("fuel"), "{err}");
     }
 
     /// Decision: a snapshot must be re-seeded per instance. Without `gowasm_resume` every instance of a snapshot
