@@ -12,6 +12,8 @@ use crate::status;
 /// Tight limits so each fault is reached quickly.
 const TIMEOUT: Duration = Duration::from_secs(1);
 const MEMORY: usize = 256 << 20;
+/// Fuel per call for the fuel case: far more than any healthy call here needs (instantiation included).
+const FUEL: u64 = 500_000_000;
 
 pub(super) fn run(path: &Path, label: &str) -> Result<()> {
     let host =
@@ -63,6 +65,26 @@ pub(super) fn run(path: &Path, label: &str) -> Result<()> {
         "expected one fresh instance per fault, got {} instantiations",
         sandbox.instantiations()
     );
+    fuel(path, label)
+}
+
+/// The deterministic alternative to the deadline: a fuel budget per call stops the same endless loop, with no
+/// wall clock involved, and the next call is served.
+fn fuel(path: &Path, label: &str) -> Result<()> {
+    let host = Host::new(&HostConfig { call_timeout: None, fuel_per_call: Some(FUEL), ..HostConfig::default() })?;
+    let mut sandbox = Sandbox::new(&host, host.load(path)?);
+    expect_value(&mut sandbox, "echo(7)", "7")?;
+    let start = Instant::now();
+    let err = match sandbox.call("spin()") {
+        Ok(results) => anyhow::bail!("`spin()` returned {results:?} instead of running out of fuel"),
+        Err(err) => err.to_string(),
+    };
+    let took = start.elapsed();
+    let wanted = format!("call to `spin` failed: out of fuel: it used more than the {FUEL} fuel units of one call");
+    ensure!(err.contains(&wanted), "`spin()` failed without `{wanted}` in its error:\n{err}");
+    ensure!(took <= Duration::from_secs(20), "`spin()` ran {took:?} before its fuel ran out");
+    expect_value(&mut sandbox, "echo(8)", "8").context("after `spin()` ran out of fuel")?;
+    status::step("Contained", format!("{label}: `spin()` out of fuel in {} ({FUEL} units)", status::elapsed(took)));
     Ok(())
 }
 
