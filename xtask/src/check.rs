@@ -6,9 +6,9 @@
 
 mod declarative;
 
-pub(crate) use declarative::FILE as DECLARATIVE_FILE;
+pub(crate) use declarative::{FILE as DECLARATIVE_FILE, probe_call};
 mod faulty;
-mod hasher;
+pub(crate) mod hasher;
 
 use std::path::Path;
 use std::time::Instant;
