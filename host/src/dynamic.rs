@@ -97,6 +97,28 @@ pub fn call(
     instance: &Instance,
     call: &str,
 ) -> Result<Vec<String>> {
+    let mut prepared = prepare(host, component, store, instance, call)?;
+    prepared.call(store)?;
+    prepared.results_as_wave()
+}
+
+/// A call parsed and resolved once, to be made many times (benchmarks, load tests): the WAVE text is turned into
+/// values up front, so [`PreparedCall::call`] costs only the call itself.
+pub struct PreparedCall {
+    export: ExportPath,
+    func: Func,
+    params: Vec<Val>,
+    results: Vec<Val>,
+}
+
+/// Parses `call` (WAVE: `name(arg, ...)`) against the signature of the export on `instance`.
+pub fn prepare(
+    host: &Host,
+    component: &Component,
+    store: &mut Store<State>,
+    instance: &Instance,
+    call: &str,
+) -> Result<PreparedCall> {
     let parsed = UntypedFuncCall::parse(call).map_err(|e| anyhow!("invalid WAVE call `{call}`: {e}"))?;
     let export = resolve_export(host, component, parsed.name())?;
     let func = get_func(store, instance, &export)?;
@@ -105,11 +127,31 @@ pub fn call(
     let params: Vec<Val> = parsed
         .to_wasm_params(param_types.iter())
         .map_err(|e| anyhow!("arguments of `{export}` do not match its signature: {e}"))?;
-    let mut results = vec![Val::Bool(false); ty.results().len()];
-    func.call(&mut *store, &params, &mut results)
-        .map_err(|err| crate::explain(store, &format!("call to `{export}`"), err))?;
-    results
-        .iter()
-        .map(|v| wasm_wave::to_string(v).map_err(|e| anyhow!("cannot print the result of `{export}` as WAVE: {e}")))
-        .collect()
+    let results = vec![Val::Bool(false); ty.results().len()];
+    Ok(PreparedCall { export, func, params, results })
+}
+
+impl PreparedCall {
+    /// Makes the call on the instance it was prepared for; the results stay available until the next call.
+    pub fn call(&mut self, store: &mut Store<State>) -> Result<&[Val]> {
+        let export = &self.export;
+        self.func
+            .call(&mut *store, &self.params, &mut self.results)
+            .map_err(|err| crate::explain(store, &format!("call to `{export}`"), err))?;
+        Ok(&self.results)
+    }
+
+    /// The results of the last call, each as WAVE text.
+    pub fn results_as_wave(&self) -> Result<Vec<String>> {
+        let export = &self.export;
+        self.results
+            .iter()
+            .map(|v| wasm_wave::to_string(v).map_err(|e| anyhow!("cannot print the result of `{export}` as WAVE: {e}")))
+            .collect()
+    }
+
+    /// The export this call goes to.
+    pub fn export(&self) -> &ExportPath {
+        &self.export
+    }
 }

@@ -6,10 +6,9 @@
 
 mod declarative;
 
-pub(crate) use declarative::FILE as DECLARATIVE_FILE;
+pub(crate) use declarative::{FILE as DECLARATIVE_FILE, probe_call};
 mod faulty;
-mod hasher;
-mod probe;
+pub(crate) mod hasher;
 
 use std::path::Path;
 use std::time::Instant;
@@ -64,7 +63,7 @@ pub(crate) fn check_component(
         // Faults are provoked in a host of their own, with tight limits.
         "faulty" => {
             faulty::run(path, &label).with_context(what)?;
-            probe::run(host, path, &label, variant.post).with_context(what).map(|()| true)?
+            faulty::runtime_state::run(host, path, &label, variant.post).with_context(what).map(|()| true)?
         }
         _ => false,
     };

@@ -309,7 +309,7 @@ mod tests {
 
     /// Decision: a snapshot must be re-seeded per instance. Without `gowasm_resume` every instance of a snapshot
     /// draws the same "random" values (math/rand/v2 here; map seeds alike), which `check` proves no longer
-    /// happens in the shipped variants (check/probe.rs).
+    /// happens in the shipped variants (check/faulty/runtime_state.rs).
     #[test]
     fn without_resume_every_instance_draws_the_same_randomness() {
         let (component, module) = faulty_stripped();

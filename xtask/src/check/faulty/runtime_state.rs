@@ -1,4 +1,4 @@
-//! The runtime probes of the `faulty` world, on every variant: what a pre-initialized (`opt-wizer`) variant must
+//! The runtime-state probes of the `faulty` world (`random`, `since-init`, `ask-parked`…), on every variant: what a pre-initialized (`opt-wizer`) variant must
 //! still do per instance, and what it freezes at build time on purpose (see `wizer` and ARCHITECTURE.md,
 //! "Pre-initialized variants"). The same expectations hold for every level except where the snapshot changes them
 //! by design; those lines say so.
@@ -14,7 +14,7 @@ use crate::status;
 /// Goroutines each `sleepers` probe starts.
 const SLEEPERS: u32 = 20;
 
-pub(super) fn run(host: &Host, path: &Path, label: &str, post: Post) -> Result<()> {
+pub(in crate::check) fn run(host: &Host, path: &Path, label: &str, post: Post) -> Result<()> {
     let snapshotted = post == Post::Wizer;
     // Two instances of the same component, side by side.
     let mut first = Sandbox::new(host, host.load(path)?);
