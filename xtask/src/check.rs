@@ -9,6 +9,7 @@ mod declarative;
 pub(crate) use declarative::FILE as DECLARATIVE_FILE;
 mod faulty;
 mod hasher;
+pub(crate) mod textkit;
 
 use std::path::Path;
 use std::time::Instant;
@@ -60,6 +61,7 @@ pub(crate) fn check_component(
     let what = || format!("check failed for {label} ({})", path.display());
     let typed = match component.world.as_str() {
         "hasher" => hasher::run(host, &host.load(path)?, stress, &label).with_context(what).map(|()| true)?,
+        "textkit" => textkit::run(host, &host.load(path)?, stress, &label).with_context(what).map(|()| true)?,
         // Faults are provoked in a host of their own, with tight limits.
         "faulty" => faulty::run(path, &label).with_context(what).map(|()| true)?,
         _ => false,
