@@ -115,18 +115,20 @@ pub(crate) mod tests {
     /// The hasher's core module for go1.26, built once per test process into a work directory of its own.
     pub(crate) fn hasher_core_module() -> Vec<u8> {
         static CORE: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
-        CORE.get_or_init(|| {
-            let sh = Shell::new().unwrap();
-            let (root, component, variant) = hasher_go126();
-            let work = root.join(format!("target/xtask-tests/{}", std::process::id()));
-            let ws = Workspace { work, ..Workspace::new(&root) };
-            let toolchain = crate::toolchain::GoToolchain::resolve(&sh, &root, &variant.build).unwrap();
-            let path = crate::build::build(&sh, &ws, &component, &variant.build, &toolchain).unwrap();
-            let bytes = crate::util::read(&path).unwrap();
-            std::fs::remove_dir_all(&ws.work).unwrap();
-            bytes
-        })
-        .clone()
+        CORE.get_or_init(|| go126_core_module(&hasher_go126().1)).clone()
+    }
+
+    /// A component's core module built with the machine-Go build (go1.26) into a work directory of its own.
+    pub(crate) fn go126_core_module(component: &Component) -> Vec<u8> {
+        let sh = Shell::new().unwrap();
+        let (root, _, variant) = hasher_go126();
+        let work = root.join(format!("target/xtask-tests/{}-{}", component.name, std::process::id()));
+        let ws = Workspace { work, ..Workspace::new(&root) };
+        let toolchain = crate::toolchain::GoToolchain::resolve(&sh, &root, &variant.build).unwrap();
+        let path = crate::build::build(&sh, &ws, component, &variant.build, &toolchain).unwrap();
+        let bytes = crate::util::read(&path).unwrap();
+        std::fs::remove_dir_all(&ws.work).unwrap();
+        bytes
     }
 
     /// The hasher component built and componentized for the machine's Go, loaded in a host.

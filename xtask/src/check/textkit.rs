@@ -408,3 +408,151 @@ pub(crate) mod reference {
         (len32(text.chars().count()), len32(text.len()))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use host::HostConfig;
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, TestCaseError, TestRunner};
+
+    use super::*;
+    use crate::check::tests::go126_core_module;
+    use crate::componentize;
+    use crate::project::{self, Component};
+
+    fn textkit() -> (std::path::PathBuf, Component) {
+        let root = project::root();
+        let component = project::select_components(&root, &["textkit".to_string()]).unwrap().remove(0);
+        (root, component)
+    }
+
+    /// The textkit core module (go1.26), built once per test process.
+    fn core_module() -> Vec<u8> {
+        static CORE: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+        CORE.get_or_init(|| go126_core_module(&textkit().1)).clone()
+    }
+
+    /// The textkit component (go1.26, hardened).
+    fn component_bytes() -> Vec<u8> {
+        let (root, component) = textkit();
+        componentize::encode(&root, &component, &core_module()).unwrap()
+    }
+
+    /// Runs `cases` random inputs from `strategy` through `check` on one instance of the component.
+    fn on_one_instance<S: Strategy>(
+        cases: u32,
+        strategy: S,
+        check: impl Fn(&Textkit, &mut Store<host::State>, S::Value) -> Result<()>,
+    ) {
+        let host = Host::new(&HostConfig::default()).unwrap();
+        let loaded = host.load_bytes(&component_bytes()).unwrap();
+        let mut store = host.store();
+        let textkit = Textkit::instantiate(&mut store, &loaded, host.linker()).unwrap();
+        let store = std::cell::RefCell::new(store);
+        // No failure file: a failing case is printed (shrunk), and the fixed vectors are where it then belongs.
+        let mut runner = TestRunner::new(Config { cases, failure_persistence: None, ..Config::default() });
+        runner
+            .run(&strategy, |value| {
+                check(&textkit, &mut store.borrow_mut(), value).map_err(|e| TestCaseError::fail(format!("{e:#}")))
+            })
+            .unwrap();
+    }
+
+    /// Characters the rules treat specially, mixed into random text far more often than chance would.
+    const SPECIAL: &[char] = &[
+        ' ', '\t', '\n', '\r', '\u{a0}', '\u{85}', '\u{2028}', '\u{3000}', '\u{feff}', '.', ',', '_', '#', '=', '[',
+        ']', '-', '0', '7', 'A', 'z', 'é', 'ß', 'İ', 'Σ', '東', '🎉', '\u{301}',
+    ];
+
+    /// Random Unicode text: any scalar value (proptest favours the edges of the ranges), or a special one.
+    fn unicode_text() -> impl Strategy<Value = String> {
+        let ch = prop_oneof![any::<char>(), proptest::sample::select(SPECIAL)];
+        proptest::collection::vec(ch, 0..80).prop_map(String::from_iter)
+    }
+
+    #[test]
+    fn every_export_matches_the_reference_on_random_unicode() {
+        on_one_instance(400, unicode_text(), |textkit, store, text| compare_all(textkit, store, &text));
+    }
+
+    #[test]
+    fn parse_matches_the_reference_on_random_documents() {
+        let piece = proptest::sample::select(
+            &[
+                "[",
+                "]",
+                "=",
+                " = ",
+                "#",
+                "\n",
+                "\r\n",
+                "\r",
+                " ",
+                "\t",
+                "key",
+                "k2",
+                "true",
+                "false",
+                "-",
+                "12",
+                "9223372036854775808",
+                "+3",
+                "é",
+                "节",
+                "",
+            ][..],
+        );
+        let document = proptest::collection::vec(piece, 0..40).prop_map(|p| p.concat());
+        on_one_instance(600, document, |textkit, store, doc| {
+            let got = textkit.gowasm_textkit_config().call_parse(&mut *store, &doc);
+            expect_eq("parse", got, reference::parse(&doc)).with_context(|| format!("document {doc:?}"))
+        });
+    }
+
+    #[test]
+    fn join_lines_matches_the_reference_on_random_nested_lists() {
+        let lines = proptest::collection::vec(proptest::collection::vec(unicode_text(), 0..6), 0..6);
+        let ending = proptest::sample::select(&ENDINGS[..]);
+        on_one_instance(300, (lines, unicode_text(), ending), |textkit, store, (lines, sep, ending)| {
+            let got = textkit.gowasm_textkit_transform().call_join_lines(&mut *store, &lines, &sep, ending);
+            expect_eq("join-lines", got, reference::join_lines(&lines, &sep, ending))
+        });
+    }
+
+    /// Trap 2 is not about byte lists only: nested lists of strings, lowered with one `cabi_realloc` per string,
+    /// trap the unhardened component quickly; the hardened one survives the stress, results all correct.
+    #[test]
+    fn unhardened_textkit_traps_on_nested_lists_and_hardened_survives() {
+        let (root, component) = textkit();
+        let core = core_module();
+        let host = Host::new(&HostConfig::default()).unwrap();
+        let lines = reference::line_words(&random_text(16 * 1024, 5));
+        let want = reference::join_lines(&lines, " ", LineEnding::Lf);
+
+        let unhardened = componentize::encode_with(&root, &component, &core, false).unwrap();
+        let loaded = host.load_bytes(&unhardened).unwrap();
+        let mut store = host.store();
+        let textkit = Textkit::instantiate(&mut store, &loaded, host.linker()).unwrap();
+        let transform = textkit.gowasm_textkit_transform();
+        let trap =
+            (1..=1_000).find_map(|call| match transform.call_join_lines(&mut store, &lines, " ", LineEnding::Lf) {
+                Ok(got) => {
+                    assert_eq!(got, want, "call #{call}");
+                    None
+                }
+                Err(e) => Some((call, format!("{e:?}"))),
+            });
+        let (call, message) =
+            trap.expect("the unhardened component survived 1,000 calls: is the stress still meaningful?");
+        assert!(message.contains("cannot leave component instance"), "call #{call} failed differently: {message}");
+        eprintln!(
+            "unhardened textkit trapped at call #{call} ({} strings per call)",
+            lines.iter().map(Vec::len).sum::<usize>()
+        );
+
+        let loaded = host.load_bytes(&component_bytes()).unwrap();
+        let mut store = host.store();
+        let textkit = Textkit::instantiate(&mut store, &loaded, host.linker()).unwrap();
+        run_stress(&textkit, &mut store, Stress { calls_64k: 5 * (4 * call).max(500), calls_1m: 0 }, "test").unwrap();
+    }
+}
