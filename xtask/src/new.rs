@@ -278,6 +278,10 @@ mod tests {
 
         let err = scaffold(&sh, &tmp, "demo-app", None).unwrap_err().to_string();
         assert!(err.contains("`demo-app` already exists (go/demo-app)"), "{err}");
+        std::fs::write(tmp.join("wit/taken.wit"), "package a:b;\n").unwrap();
+        let err = scaffold(&sh, &tmp, "taken", None).unwrap_err().to_string();
+        assert!(err.contains("`taken` already exists (wit/taken.wit)"), "{err}");
+        assert!(!tmp.join("go/taken").exists(), "a refused scaffold left files behind");
         let err = scaffold(&sh, &tmp, "Demo_App", None).unwrap_err().to_string();
         assert!(err.contains("is not a usable component name"), "{err}");
 
