@@ -165,6 +165,7 @@ fn find_world(root: &Path, name: &str, arg: &str) -> Result<Source> {
     let mut found = Vec::new();
     let wit_dir = root.join("wit");
     let mut known = Vec::new();
+    let mut broken = Vec::new();
     let mut entries: Vec<_> = std::fs::read_dir(&wit_dir)
         .with_context(|| format!("failed to list {}", wit_dir.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -173,8 +174,13 @@ fn find_world(root: &Path, name: &str, arg: &str) -> Result<Source> {
     entries.sort();
     for path in entries {
         let mut resolve = Resolve::default();
-        // Files that do not parse on their own cannot hold the world; their owners see the error.
-        let Ok((package, _)) = resolve.push_path(&path) else { continue };
+        let package = match resolve.push_path(&path) {
+            Ok((package, _)) => package,
+            Err(err) => {
+                broken.push(format!("{} does not parse: {}", path.display(), resolve.render_error(&err)));
+                continue;
+            }
+        };
         for world in resolve.packages[package].worlds.keys() {
             if world == arg {
                 found.push(path.strip_prefix(root).unwrap_or(&path).to_path_buf());
@@ -185,8 +191,9 @@ fn find_world(root: &Path, name: &str, arg: &str) -> Result<Source> {
     match found.as_slice() {
         [one] => Ok(Source::Existing { wit: one.clone(), world: arg.to_string() }),
         [] => bail!(
-            "`{arg}` is neither a WIT file nor a world in wit/ (worlds there: {}); give a path ending in .wit or one of those names",
-            known.join(", ")
+            "`{arg}` is neither a WIT file nor a world in wit/ (worlds there: {}); give a path ending in .wit or one of those names{}",
+            known.join(", "),
+            broken.iter().map(|b| format!("\n{b}")).collect::<String>()
         ),
         _ => bail!(
             "world `{arg}` is defined in several files ({}): give the file instead",
@@ -362,5 +369,72 @@ mod tests {
         assert!(err.contains("the Go code does not match world `textkit` at export `measure`"), "{err}");
         assert!(err.contains("cannot use result1 (variable of type string) as uint32 value"), "{err}");
         std::fs::remove_dir_all(&tmp).unwrap();
+    }
+
+    /// Stubs for every plain data type as results, parameters and nested values (world-level types, `use`d
+    /// types, aliases, a keyword as a parameter name) compile and pass the generated cases; resources are
+    /// refused by name.
+    #[test]
+    fn stubs_cover_every_plain_data_type_and_refuse_resources() {
+        let root = project::root();
+        let tmp = std::env::temp_dir().join(format!("xtask-new-types-{}", std::process::id()));
+        util::copy_dir(&root.join("go/witpkg"), &tmp.join("go/witpkg"));
+        std::fs::copy(root.join("go/toolchains.toml"), tmp.join("go/toolchains.toml")).unwrap();
+        std::fs::create_dir_all(tmp.join("wit")).unwrap();
+        let wit = "package t:all@1.0.0;
+
+interface types {
+  enum color { red, green }
+  flags perms { read, write }
+  variant shape { circle(f64), empty }
+  record inner {
+    c: color, p: perms, s: shape, o: option<string>, r: result<u32, string>, t: tuple<u8, string>,
+    l: list<list<string>>, ch: char,
+  }
+  type alias = inner;
+}
+
+interface api {
+  use types.{color, perms, shape, inner, alias};
+  get-inner: func() -> inner;
+  get-alias: func(a: alias) -> alias;
+  get-shape: func() -> shape;
+  get-color: func() -> color;
+  get-perms: func() -> perms;
+  get-unit: func() -> result;
+  get-unit-err: func() -> result<_, string>;
+  get-float: func() -> f32;
+  get-tuple: func() -> tuple<inner, option<shape>, list<u8>>;
+  nothing: func(%type: u8, %interface: string);
+}
+
+world all {
+  export api;
+  record point { x: s32, y: s32 }
+  export origin: func() -> point;
+  export flag: func() -> bool;
+}
+";
+        std::fs::write(tmp.join("wit/all.wit"), wit).unwrap();
+        std::fs::write(
+            tmp.join("wit/res.wit"),
+            "package t:res;\nworld res {\n  export api: interface {\n    resource r;\n    make: func() -> r;\n  }\n}\n",
+        )
+        .unwrap();
+        let sh = Shell::new().unwrap();
+        let err = format!("{:#}", scaffold(&sh, &tmp, "res", Some("res")).unwrap_err());
+        assert!(err.contains("cannot write a stub for a resource type (`r`)"), "{err}");
+        assert!(!tmp.join("go/res").exists());
+
+        scaffold(&sh, &tmp, "all", Some("all")).unwrap();
+        let checks = std::fs::read_to_string(tmp.join("go/all/checks.toml")).unwrap();
+        assert!(checks.contains("call = 'origin()'\nexpect = '{x: 0, y: 0}'"), "{checks}");
+        assert!(checks.contains("call = 'flag()'\nexpect = 'false'"), "{checks}");
+        let api = std::fs::read_to_string(tmp.join("go/all/export_t_all_api/api.go")).unwrap();
+        assert!(api.contains("func Nothing(type_ uint8, interface_ string) {"), "{api}");
+        assert!(api.contains("return t_all_types.MakeShapeCircle(0)"), "{api}");
+        let result = build_and_check(&sh, &tmp, "all");
+        std::fs::remove_dir_all(&tmp).unwrap();
+        result.unwrap();
     }
 }

@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use anyhow::{Result, bail};
 use heck::{ToLowerCamelCase, ToSnakeCase, ToUpperCamelCase};
 use wit_parser::{
-    Function, FunctionKind, InterfaceId, Resolve, Type, TypeDefKind, TypeOwner, WorldId, WorldItem, WorldKey,
+    Function, FunctionKind, Handle, InterfaceId, Resolve, Type, TypeDefKind, TypeOwner, WorldId, WorldItem, WorldKey,
 };
 
 /// What the stub writer produces.
@@ -232,11 +232,18 @@ impl Writer<'_> {
                         let types: Result<Vec<_>> = tuple.types.iter().map(|t| self.go_type(*t, imports)).collect();
                         format!("witTypes.Tuple{}[{}]", tuple.types.len(), types?.join(", "))
                     }
-                    other => bail!(
-                        "`new --world` cannot write a stub for a {} type{}: only plain data types are supported",
-                        kind_name(other),
-                        def.name.as_ref().map(|n| format!(" (`{n}`)")).unwrap_or_default()
-                    ),
+                    other => {
+                        // A handle is named after its resource.
+                        let named = match other {
+                            TypeDefKind::Handle(Handle::Own(r) | Handle::Borrow(r)) => &self.resolve.types[*r],
+                            _ => def,
+                        };
+                        bail!(
+                            "`new --world` cannot write a stub for a {} type{}: only plain data types are supported",
+                            kind_name(other),
+                            named.name.as_ref().map(|n| format!(" (`{n}`)")).unwrap_or_default()
+                        )
+                    }
                 }
             }
         })
