@@ -1,8 +1,8 @@
 //! `cargo xtask check`: builds and componentizes each selected (component, variant), then runs it in the real
 //! wasmtime host: every export called with test vectors and compared with a native Rust reference, then a stress
 //! of many large calls on one instance (the GC-inside-`cabi_realloc` trap shows up only there).
-//! Typed suites are chosen by the component's world (for the component named after it); a world without a typed suite is instantiated and its exports
-//! listed. This module reads target/wasm and writes nothing.
+//! Typed suites are chosen by the component's world (for the component named after it); a world without a typed
+//! suite is instantiated and its exports listed. This module reads target/wasm and writes nothing.
 
 mod declarative;
 
