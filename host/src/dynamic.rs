@@ -89,7 +89,8 @@ pub fn get_func(store: &mut Store<State>, instance: &Instance, export: &ExportPa
     instance.get_func(&mut *store, func_index).ok_or_else(|| anyhow!("the export `{export}` is not a function"))
 }
 
-/// Parses `call` (WAVE: `name(arg, ...)`, the name optionally qualified as `iface#name`), calls the export on `instance`, and returns each result as WAVE text.
+/// Parses `call` (WAVE: `name(arg, ...)`, the name optionally qualified as `iface#name`), calls the export on
+/// `instance`, and returns each result as WAVE text.
 pub fn call(
     host: &Host,
     component: &Component,
@@ -97,6 +98,28 @@ pub fn call(
     instance: &Instance,
     call: &str,
 ) -> Result<Vec<String>> {
+    let mut prepared = prepare(host, component, store, instance, call)?;
+    prepared.call(store)?;
+    prepared.results_as_wave()
+}
+
+/// A call parsed and resolved once, to be made many times (benchmarks, load tests): the WAVE text is turned into
+/// values up front, so [`PreparedCall::call`] costs only the call itself.
+pub struct PreparedCall {
+    export: ExportPath,
+    func: Func,
+    params: Vec<Val>,
+    results: Vec<Val>,
+}
+
+/// Parses `call` (WAVE: `name(arg, ...)`, the name optionally qualified as `iface#name`) against the signature of the export on `instance`.
+pub fn prepare(
+    host: &Host,
+    component: &Component,
+    store: &mut Store<State>,
+    instance: &Instance,
+    call: &str,
+) -> Result<PreparedCall> {
     // WAVE names have no `#`: an interface qualifier (`ns:pkg/iface@1.0.0#func(...)`) is split off first.
     let (qualifier, rest) = match call.find('(').and_then(|open| call[..open].rfind('#')) {
         Some(hash) => (Some(&call[..hash]), &call[hash + 1..]),
@@ -114,11 +137,31 @@ pub fn call(
     let params: Vec<Val> = parsed
         .to_wasm_params(param_types.iter())
         .map_err(|e| anyhow!("arguments of `{export}` do not match its signature: {e}"))?;
-    let mut results = vec![Val::Bool(false); ty.results().len()];
-    func.call(&mut *store, &params, &mut results)
-        .map_err(|err| crate::explain(store, &format!("call to `{export}`"), err))?;
-    results
-        .iter()
-        .map(|v| wasm_wave::to_string(v).map_err(|e| anyhow!("cannot print the result of `{export}` as WAVE: {e}")))
-        .collect()
+    let results = vec![Val::Bool(false); ty.results().len()];
+    Ok(PreparedCall { export, func, params, results })
+}
+
+impl PreparedCall {
+    /// Makes the call on the instance it was prepared for; the results stay available until the next call.
+    pub fn call(&mut self, store: &mut Store<State>) -> Result<&[Val]> {
+        let export = &self.export;
+        self.func
+            .call(&mut *store, &self.params, &mut self.results)
+            .map_err(|err| crate::explain(store, &format!("call to `{export}`"), err))?;
+        Ok(&self.results)
+    }
+
+    /// The results of the last call, each as WAVE text.
+    pub fn results_as_wave(&self) -> Result<Vec<String>> {
+        let export = &self.export;
+        self.results
+            .iter()
+            .map(|v| wasm_wave::to_string(v).map_err(|e| anyhow!("cannot print the result of `{export}` as WAVE: {e}")))
+            .collect()
+    }
+
+    /// The export this call goes to.
+    pub fn export(&self) -> &ExportPath {
+        &self.export
+    }
 }

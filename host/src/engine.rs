@@ -40,6 +40,13 @@ pub struct HostConfig {
     /// Capture what the guest writes to stderr (Go panics and fatal errors print there) and attach it to call
     /// errors, instead of passing it through to the host's stderr (default true).
     pub capture_stderr: bool,
+    /// Work limit of one call into the guest, in wasmtime fuel units (roughly one per WebAssembly instruction;
+    /// default `None`: no fuel accounting). Deterministic, unlike the wall-clock deadline, but every call pays for
+    /// the counting; both can be on at once. A call that runs out traps with "out of fuel".
+    pub fuel_per_call: Option<u64>,
+    /// Initialise linear memory copy-on-write from the compiled image (default true, wasmtime's default): a new
+    /// instance maps the module's data segments instead of copying them. Off only to measure what it saves.
+    pub memory_init_cow: bool,
     /// `Some(n)`: use wasmtime's pooling allocator with slots for `n` live component instances (memories and
     /// tables are reserved up front and reused, so instantiation is cheap and copy-on-write initialises memory);
     /// instantiating more than `n` at once fails. `None` (default): allocate on demand.
@@ -67,6 +74,8 @@ impl Default for HostConfig {
             max_table_elements: 1 << 20,
             max_wasm_stack: 1 << 20,
             call_timeout: Some(Duration::from_secs(10)),
+            fuel_per_call: None,
+            memory_init_cow: true,
             capture_stderr: true,
             pool: None,
             profiler: Profiler::None,
@@ -90,6 +99,8 @@ impl Host {
         wasm_config.wasm_component_model(true);
         wasm_config.max_wasm_stack(config.max_wasm_stack);
         wasm_config.epoch_interruption(config.call_timeout.is_some());
+        wasm_config.consume_fuel(config.fuel_per_call.is_some());
+        wasm_config.memory_init_cow(config.memory_init_cow);
         wasm_config.profiler(match config.profiler {
             Profiler::None => ProfilingStrategy::None,
             Profiler::PerfMap => ProfilingStrategy::PerfMap,
@@ -169,14 +180,26 @@ impl Host {
     pub fn store(&self) -> Store<State> {
         let mut store = Store::new(&self.engine, State::new(&self.config));
         store.limiter(|state| &mut state.memory);
-        if let Some(timeout) = self.config.call_timeout {
+        let deadline = self.config.call_timeout.map(|timeout| {
             let ticks = (timeout.as_nanos() / EPOCH_TICK.as_nanos()).max(1) as u64 + 1;
             store.epoch_deadline_trap();
             store.set_epoch_deadline(ticks);
+            ticks
+        });
+        let fuel = self.config.fuel_per_call;
+        if let Some(fuel) = fuel {
+            store.set_fuel(fuel).expect("fuel accounting is on in this engine");
+        }
+        if deadline.is_some() || fuel.is_some() {
             // Every entry from the host into the guest gets the full budget again.
             store.call_hook(move |mut ctx, hook| {
                 if let CallHook::CallingWasm = hook {
-                    ctx.set_epoch_deadline(ticks);
+                    if let Some(ticks) = deadline {
+                        ctx.set_epoch_deadline(ticks);
+                    }
+                    if let Some(fuel) = fuel {
+                        ctx.set_fuel(fuel)?;
+                    }
                 }
                 Ok(())
             });

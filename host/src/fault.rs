@@ -29,6 +29,10 @@ pub fn explain(store: &Store<State>, what: &str, err: wasmtime::Error) -> anyhow
                 Some(t) => format!("interrupted: it ran past the {t:?} call deadline"),
                 None => "interrupted".to_string(),
             },
+            Trap::OutOfFuel => match state.limits.fuel_per_call {
+                Some(fuel) => format!("out of fuel: it used more than the {fuel} fuel units of one call"),
+                None => "out of fuel".to_string(),
+            },
             Trap::StackOverflow => {
                 format!("stack overflow: it needed more than the {} KiB stack limit", state.limits.max_wasm_stack >> 10)
             }

@@ -23,6 +23,7 @@ pub struct State {
 #[derive(Debug, Clone)]
 pub(crate) struct Limits {
     pub(crate) call_timeout: Option<std::time::Duration>,
+    pub(crate) fuel_per_call: Option<u64>,
     pub(crate) max_wasm_stack: usize,
 }
 
@@ -50,7 +51,11 @@ impl State {
                 tables: config.max_tables,
                 table_elements: config.max_table_elements,
             },
-            limits: Limits { call_timeout: config.call_timeout, max_wasm_stack: config.max_wasm_stack },
+            limits: Limits {
+                call_timeout: config.call_timeout,
+                fuel_per_call: config.fuel_per_call,
+                max_wasm_stack: config.max_wasm_stack,
+            },
         }
     }
 

@@ -6,9 +6,9 @@
 
 mod declarative;
 
-pub(crate) use declarative::FILE as DECLARATIVE_FILE;
+pub(crate) use declarative::{FILE as DECLARATIVE_FILE, probe_call};
 mod faulty;
-mod hasher;
+pub(crate) mod hasher;
 pub(crate) mod textkit;
 
 use std::path::Path;

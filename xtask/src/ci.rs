@@ -1,6 +1,7 @@
 //! `cargo xtask ci`: what CI runs — the README's test command (`cargo xtask test`), then the README's main job with
 //! the reproducibility check (`cargo xtask dist --verify-reproducible`). The GitHub Actions workflow calls it with
-//! `--variant` to split the matrix across jobs; `.ci/run` runs the same two commands.
+//! `--variant` to split the matrix across jobs; then the benchmark's smoke run (`bench --quick`) over what dist
+//! shipped. `.ci/run` runs the same commands.
 
 use anyhow::Result;
 use xshell::Shell;
@@ -10,6 +11,7 @@ use crate::flags;
 impl flags::Ci {
     pub(crate) fn run(self, sh: &Shell) -> Result<()> {
         flags::Test {}.run(sh)?;
-        flags::Dist { selection: self.selection, verify_reproducible: true }.run(sh)
+        flags::Dist { selection: self.selection.clone(), verify_reproducible: true }.run(sh)?;
+        flags::Bench { selection: self.selection, quick: true, claims: false }.run(sh)
     }
 }

@@ -26,7 +26,7 @@ pub(crate) enum Command {
     Check(Check),
     /// Build → componentize → check everything, then write target/dist/<component>/<variant>.wasm + manifest.json
     Dist(Dist),
-    /// What CI runs: `test`, then `dist --verify-reproducible`
+    /// What CI runs: `test`, then `dist --verify-reproducible`, then `bench --quick`
     Ci(Ci),
     /// Install what the pipeline needs: the pinned Go toolchains and wasm-opt
     Setup(Setup),
@@ -34,6 +34,8 @@ pub(crate) enum Command {
     New(New),
     /// Run every test of the workspace (Rust and Go), after the set-up they need
     Test(Test),
+    /// Measure every artifact in target/dist (size, start-up, calls, throughput, memory) → target/bench/
+    Bench(Bench),
 }
 
 /// Which components and variants a task works on. With no filter, all of them.
@@ -119,6 +121,20 @@ pub(crate) struct New {
 
 #[derive(Debug, Args)]
 pub(crate) struct Test {}
+
+/// Writes target/bench/report.md, report.json and chart.svg; runs `dist` first for artifacts that are missing.
+#[derive(Debug, Args)]
+pub(crate) struct Bench {
+    #[command(flatten)]
+    pub(crate) selection: Selection,
+    /// A smoke run: the same measurements with a few samples each (seconds per artifact, for CI)
+    #[arg(long)]
+    pub(crate) quick: bool,
+    /// Also regenerate docs/CLAIMS.md (the article's claims against this run), docs/bench/ and the README table;
+    /// needs a full run
+    #[arg(long)]
+    pub(crate) claims: bool,
+}
 
 #[cfg(test)]
 mod tests {

@@ -2,6 +2,7 @@
 //! dispatches; every task lives in the module named after its subcommand.
 
 mod adapter;
+mod bench;
 mod bindgen;
 mod build;
 mod check;
@@ -52,5 +53,6 @@ fn run(flags: flags::Xtask) -> anyhow::Result<()> {
         flags::Command::Setup(cmd) => cmd.run(&sh),
         flags::Command::New(cmd) => cmd.run(&sh),
         flags::Command::Test(cmd) => cmd.run(&sh),
+        flags::Command::Bench(cmd) => cmd.run(&sh),
     }
 }

@@ -191,7 +191,12 @@ fn run_job(sh: &Shell, ws: &Workspace, job: &Job, shared: &Shared, options: &Opt
             let out = product.component_path.clone().expect("componentized above");
             let stamp = out.with_extension("wasm.checked");
             let stress = format!("{}x64k {}x1m", options.stress.calls_64k, options.stress.calls_1m);
-            let key = hash_parts(&["check", &util::sha256_hex(&util::read(&out)?), &stress, xtask_identity()]);
+            let key = hash_parts(&[
+                "check",
+                &util::sha256_hex(&util::read(&out)?),
+                &stress,
+                &check_identity(&ws.root.join(&component.dir), component)?,
+            ]);
             if util::read(&stamp).is_ok_and(|k| k == key.as_bytes()) {
                 status::step("Fresh", format!("{label}-{}: checked", post.name()));
             } else {
@@ -233,11 +238,12 @@ fn post_process(
         }
         Post::Opt => {
             let (wasm_opt, version) = shared.wasm_opt.as_ref().expect("wasm-opt was located for opt jobs");
-            let key =
-                hash_parts(&["opt", core_hash, version, &postprocess::WASM_OPT_FLAGS.join(" "), xtask_identity()]);
+            // wasm-opt's output depends only on its input, its version and its flags.
+            let stripped_variant = Variant { build: variant.build.clone(), post: Post::Strip };
+            let stripped = post_process(sh, ws, component, &stripped_variant, core_hash, shared)?;
+            let stripped_hash = util::sha256_hex(&util::read(&stripped)?);
+            let key = hash_parts(&["opt", &stripped_hash, version, &postprocess::WASM_OPT_FLAGS.join(" ")]);
             if !is_fresh(&out, &key) {
-                let stripped_variant = Variant { build: variant.build.clone(), post: Post::Strip };
-                let stripped = post_process(sh, ws, component, &stripped_variant, core_hash, shared)?;
                 status::step("Optimizing", format!("{label} (wasm-opt {})", postprocess::WASM_OPT_FLAGS[0]));
                 postprocess::optimize(sh, wasm_opt, &stripped, &out)?;
                 write_key(&out, &key)?;
@@ -292,7 +298,33 @@ fn hash_parts(parts: &[&str]) -> String {
     util::hex(&hasher.finalize())
 }
 
-/// The running xtask's own hash: a changed pipeline (hardening, encoding, checks) re-runs its steps.
+/// What a check's verdict depends on besides the component: the suite code (check.rs, the declarative runner,
+/// the world's typed suite `check/<world>.rs` if any), the host library, the locked dependencies and the
+/// component's checks.toml (in `component_dir`). A changed suite re-runs its checks; a change elsewhere in xtask
+/// does not. The suite's sources are this xtask's own (the project root it was built from).
+fn check_identity(component_dir: &Path, component: &Component) -> Result<String> {
+    let root = crate::project::root();
+    let root = root.as_path();
+    let mut files = vec![
+        root.join("xtask/src/check.rs"),
+        root.join("xtask/src/check/declarative.rs"),
+        root.join("host/Cargo.toml"),
+        root.join("Cargo.lock"),
+    ];
+    files.extend(util::files_under(&root.join("host/src"))?);
+    let suite = root.join(format!("xtask/src/check/{}.rs", component.world));
+    let checks = component_dir.join(check::DECLARATIVE_FILE);
+    files.extend([suite, checks].into_iter().filter(|f| f.is_file()));
+    let mut hasher = Sha256::new();
+    for file in files {
+        hasher.update(file.strip_prefix(root).unwrap_or(&file).to_string_lossy().as_bytes());
+        hasher.update(b"\0");
+        hasher.update(util::read(&file)?);
+    }
+    Ok(util::hex(&hasher.finalize()))
+}
+
+/// The running xtask's own hash: a changed pipeline (hardening, stripping, encoding) re-runs its steps.
 fn xtask_identity() -> &'static str {
     static ID: OnceLock<String> = OnceLock::new();
     ID.get_or_init(|| {

@@ -11,12 +11,25 @@ use crate::status;
 
 /// Tight limits so each fault is reached quickly.
 const TIMEOUT: Duration = Duration::from_secs(1);
+/// The deadline of the other faults' host: far beyond their bounds below.
+const ROOMY_TIMEOUT: Duration = Duration::from_secs(120);
 const MEMORY: usize = 256 << 20;
+/// Fuel per call for the fuel case: far more than any healthy call here needs (instantiation included).
+const FUEL: u64 = 500_000_000;
 
 pub(super) fn run(path: &Path, label: &str) -> Result<()> {
-    let host =
+    // The endless loop gets the tight deadline; every other fault must be stopped by its own limit, so it runs
+    // under a deadline it never reaches even on a loaded machine.
+    let tight =
         Host::new(&HostConfig { call_timeout: Some(TIMEOUT), max_memory_bytes: MEMORY, ..HostConfig::default() })?;
-    let mut sandbox = Sandbox::new(&host, host.load(path)?);
+    let roomy = Host::new(&HostConfig {
+        call_timeout: Some(ROOMY_TIMEOUT),
+        max_memory_bytes: MEMORY,
+        ..HostConfig::default()
+    })?;
+    let mut spin_sandbox = Sandbox::new(&tight, tight.load(path)?);
+    let mut sandbox = Sandbox::new(&roomy, roomy.load(path)?);
+    expect_value(&mut spin_sandbox, "echo(7)", "7")?;
     expect_value(&mut sandbox, "echo(7)", "7")?;
 
     let cases: [(&str, &[&str], Duration); 5] = [
@@ -42,6 +55,7 @@ pub(super) fn run(path: &Path, label: &str) -> Result<()> {
         let start = Instant::now();
         // The top of the error is the host's explanation (cause, limits, guest stderr); below it is wasmtime's
         // own error with the wasm backtrace.
+        let sandbox = if *call == "spin()" { &mut spin_sandbox } else { &mut sandbox };
         let err = match sandbox.call(call) {
             Ok(results) => anyhow::bail!("`{call}` returned {results:?} instead of failing"),
             Err(err) => err.to_string(),
@@ -52,17 +66,37 @@ pub(super) fn run(path: &Path, label: &str) -> Result<()> {
         }
         ensure!(took <= *bound, "`{call}` was stopped only after {took:?} (bound {bound:?})");
         // The policy: the failed instance is gone; the next call gets a fresh one and a correct answer.
-        expect_value(&mut sandbox, &format!("echo({i})"), &i.to_string()).with_context(|| format!("after `{call}`"))?;
+        expect_value(sandbox, &format!("echo({i})"), &i.to_string()).with_context(|| format!("after `{call}`"))?;
         status::step(
             "Contained",
             format!("{label}: `{call}` stopped in {} ({})", status::elapsed(took), first_line(&err)),
         );
     }
+    let instantiations = spin_sandbox.instantiations() + sandbox.instantiations();
     ensure!(
-        sandbox.instantiations() == 1 + cases.len(),
-        "expected one fresh instance per fault, got {} instantiations",
-        sandbox.instantiations()
+        instantiations == 2 + cases.len(),
+        "expected one fresh instance per fault, got {instantiations} instantiations"
     );
+    fuel(path, label)
+}
+
+/// The deterministic alternative to the deadline: a fuel budget per call stops the same endless loop, with no
+/// wall clock involved, and the next call is served.
+fn fuel(path: &Path, label: &str) -> Result<()> {
+    let host = Host::new(&HostConfig { call_timeout: None, fuel_per_call: Some(FUEL), ..HostConfig::default() })?;
+    let mut sandbox = Sandbox::new(&host, host.load(path)?);
+    expect_value(&mut sandbox, "echo(7)", "7")?;
+    let start = Instant::now();
+    let err = match sandbox.call("spin()") {
+        Ok(results) => anyhow::bail!("`spin()` returned {results:?} instead of running out of fuel"),
+        Err(err) => err.to_string(),
+    };
+    let took = start.elapsed();
+    let wanted = format!("call to `spin` failed: out of fuel: it used more than the {FUEL} fuel units of one call");
+    ensure!(err.contains(&wanted), "`spin()` failed without `{wanted}` in its error:\n{err}");
+    ensure!(took <= Duration::from_secs(20), "`spin()` ran {took:?} before its fuel ran out");
+    expect_value(&mut sandbox, "echo(8)", "8").context("after `spin()` ran out of fuel")?;
+    status::step("Contained", format!("{label}: `spin()` out of fuel in {} ({FUEL} units)", status::elapsed(took)));
     Ok(())
 }
 

@@ -1,0 +1,365 @@
+//! `cargo xtask bench`: measures every artifact in target/dist (running `dist` first when the selection is not
+//! there) in the real host — size, compile, deserialize, instantiate (plain, `InstancePre`, pooling with and
+//! without copy-on-write), cold start, first call, 1000 calls on 5 bytes, the empty call, SHA-256 and JSON
+//! throughput next to native Rust, linear memory over many calls, the host's peak RSS in a child process — and
+//! writes target/bench/report.md, report.json and chart.svg. `--claims` also regenerates docs/CLAIMS.md (the
+//! seed article's claims against these numbers), docs/bench/ and the README's table from the same run.
+//! It reads target/dist and writes only under target/bench (and, with `--claims`, those committed files).
+
+mod chart;
+mod claims;
+mod measure;
+mod report;
+mod stats;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use serde::{Deserialize, Serialize};
+use xshell::{Shell, cmd};
+
+use crate::dist::Manifest;
+use crate::project::{self, paths};
+use crate::{check, flags, status, util};
+pub(crate) use stats::Stat;
+
+/// How many samples a run takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum Mode {
+    /// Enough samples for stable medians: the report.
+    Full,
+    /// The same code path with a few samples: a CI smoke run.
+    Quick,
+}
+
+/// `report.json`: every figure of a run. Tools read it: the field names are a contract (units in the names).
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct Report {
+    pub(crate) mode: Mode,
+    pub(crate) machine: Machine,
+    pub(crate) git_commit: String,
+    /// Versions of everything that shapes the numbers (Go per line, wasm-opt, wasmtime, rustc).
+    pub(crate) tools: BTreeMap<String, String>,
+    pub(crate) native: Native,
+    pub(crate) variants: Vec<VariantReport>,
+    pub(crate) concurrency: Option<Concurrency>,
+    /// Wall-clock time of the whole measurement, seconds.
+    pub(crate) took_s: f64,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct Machine {
+    pub(crate) cpu: String,
+    pub(crate) cores: usize,
+    pub(crate) memory_gib: f64,
+    pub(crate) os: String,
+}
+
+/// Native Rust on the same inputs, for the ratios.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct Native {
+    /// sha2 (runtime-detected SHA extensions).
+    pub(crate) sha_hw_64k_mibps: Stat,
+    pub(crate) sha_hw_1m_mibps: Stat,
+    /// hmac-sha256 (portable software, no SIMD or SHA extensions).
+    pub(crate) sha_soft_64k_mibps: Stat,
+    pub(crate) sha_soft_1m_mibps: Stat,
+    /// serde_json: parse into a `Value` (keys sorted) and write it back, on process-json's 64 KiB input.
+    pub(crate) serde_json_64k_mibps: Stat,
+    pub(crate) sha_hw_available: bool,
+}
+
+/// One artifact's figures.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct VariantReport {
+    pub(crate) component: String,
+    pub(crate) variant: String,
+    pub(crate) build: String,
+    pub(crate) post: String,
+    pub(crate) toolchain: String,
+    pub(crate) sha256: String,
+    pub(crate) component_bytes: u64,
+    /// The core module that was componentized, when target/wasm still holds it.
+    pub(crate) module_bytes: Option<u64>,
+    #[serde(flatten)]
+    pub(crate) figures: VariantFigures,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct VariantFigures {
+    /// Cranelift compile of the component, no cache.
+    pub(crate) compile_ms: Stat,
+    /// `Component::deserialize_file` of the precompiled artifact.
+    pub(crate) deserialize_ms: Stat,
+    /// `Linker::instantiate` (links and type-checks every time), incl. the Go runtime's initialisation.
+    pub(crate) instantiate_us: Stat,
+    /// `InstancePre::instantiate`, on-demand allocator.
+    pub(crate) instantiate_pre_us: Stat,
+    /// `InstancePre::instantiate`, pooling allocator, copy-on-write memory initialisation.
+    pub(crate) instantiate_pool_us: Stat,
+    /// The same without copy-on-write (data segments copied).
+    pub(crate) instantiate_pool_nocow_us: Stat,
+    /// Artifact on disk → first result, in process: the checked cache (`Host::load_cached`), instantiate, probe.
+    pub(crate) cold_start_ms: Stat,
+    /// The probe call on a fresh instance.
+    pub(crate) first_call_us: Option<Stat>,
+    /// `echo(u32) -> u32` (components exporting it), default engine (10 s deadline by epochs) and lean (none).
+    pub(crate) empty_call_ns: Option<Stat>,
+    pub(crate) empty_call_lean_ns: Option<Stat>,
+    /// The call that stands for "the first result" (the first successful case of the component's checks.toml).
+    pub(crate) probe: Option<String>,
+    pub(crate) hasher: Option<HasherFigures>,
+    pub(crate) rss: Option<RssFigures>,
+}
+
+/// Figures of the hasher world.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct HasherFigures {
+    /// 1000 `compute-hash` calls on 5 bytes, one warm instance (the seed's "1000 calls").
+    pub(crate) calls_1000_ms: Stat,
+    /// The same per call.
+    pub(crate) call_us: Stat,
+    /// Per call on the lean engine (no deadline), and through the async API (`call_async`, tokio).
+    pub(crate) call_lean_us: Stat,
+    pub(crate) call_async_us: Stat,
+    pub(crate) sha_64k_mibps: Stat,
+    pub(crate) sha_1m_mibps: Stat,
+    /// process-json on a 64 KiB document.
+    pub(crate) json_64k_mibps: Stat,
+    pub(crate) memory_start_bytes: usize,
+    pub(crate) memory_after_1000_bytes: usize,
+    pub(crate) memory_after_many_bytes: usize,
+    pub(crate) many_calls: usize,
+}
+
+/// The host binary in a child process: load from the precompiled cache, 1000 probe calls.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct RssFigures {
+    /// Peak resident set size as the kernel counted it (VmHWM).
+    pub(crate) peak_rss_kib: u64,
+    /// From the process's start of `main` to the first result (engine creation included).
+    pub(crate) process_first_result_ms: f64,
+    pub(crate) calls: usize,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct Concurrency {
+    pub(crate) variant: String,
+    pub(crate) cores: usize,
+    pub(crate) calls_per_thread: usize,
+    pub(crate) one_thread_calls_per_s: f64,
+    pub(crate) all_cores_calls_per_s: f64,
+    pub(crate) ratio: f64,
+}
+
+impl flags::Bench {
+    pub(crate) fn run(self, sh: &Shell) -> Result<()> {
+        let root = project::root();
+        let mode = if self.quick { Mode::Quick } else { Mode::Full };
+        if self.claims && mode == Mode::Quick {
+            bail!("--claims needs a full run (drop --quick): the committed numbers come from enough samples");
+        }
+        let artifacts = artifacts(sh, &root, &self.selection)?;
+        let report = measure(sh, &root, mode, &artifacts)?;
+        let out = root.join("target/bench");
+        let written = report::write(&out, &report)?;
+        for path in &written {
+            status::step("Wrote", path.strip_prefix(&root).unwrap_or(path).display());
+        }
+        if self.claims {
+            claims::publish(sh, &root, &report)?;
+        }
+        Ok(())
+    }
+}
+
+/// A shipped artifact the bench measures.
+#[derive(Debug, Clone)]
+struct Artifact {
+    component: project::Component,
+    variant: project::Variant,
+    path: PathBuf,
+    sha256: String,
+    toolchain: String,
+    module: Option<PathBuf>,
+}
+
+/// The selected artifacts from target/dist; runs `dist` for the selection when any is missing or stale.
+fn artifacts(sh: &Shell, root: &Path, selection: &flags::Selection) -> Result<Vec<Artifact>> {
+    let jobs = project::select(root, selection)?;
+    let wanted: Vec<(project::Component, project::Variant)> = jobs
+        .iter()
+        .flat_map(|j| {
+            j.posts.iter().map(|&post| (j.component.clone(), project::Variant { build: j.build.clone(), post }))
+        })
+        .collect();
+    let find = || -> Result<std::result::Result<Vec<Artifact>, String>> {
+        let dist = paths::dist_dir(root);
+        let Ok(text) = std::fs::read_to_string(dist.join("manifest.json")) else {
+            return Ok(Err("target/dist has no manifest.json".into()));
+        };
+        let manifest: Manifest = serde_json::from_str(&text).context("target/dist/manifest.json is not valid")?;
+        let mut out = Vec::new();
+        for (component, variant) in &wanted {
+            let name = variant.name();
+            let Some(entry) = manifest.artifacts.iter().find(|a| a.component == component.name && a.variant == name)
+            else {
+                return Ok(Err(format!("target/dist lacks {} {name}", component.name)));
+            };
+            let path = dist.join(&entry.path);
+            if util::read(&path).map(|b| util::sha256_hex(&b)).ok().as_deref() != Some(entry.sha256.as_str()) {
+                return Ok(Err(format!("{} does not match manifest.json", path.display())));
+            }
+            let module = paths::module(&paths::work_dir(root), component, variant);
+            let module = util::read(&module).is_ok_and(|b| util::sha256_hex(&b) == entry.core_sha256).then_some(module);
+            out.push(Artifact {
+                component: component.clone(),
+                variant: variant.clone(),
+                path,
+                sha256: entry.sha256.clone(),
+                toolchain: entry.tools.get("go").cloned().unwrap_or_default(),
+                module,
+            });
+        }
+        Ok(Ok(out))
+    };
+    match find()? {
+        Ok(found) => Ok(found),
+        Err(why) => {
+            status::step("Building", format!("{why}: running `cargo xtask dist` for the selection first"));
+            flags::Dist { selection: selection.clone(), verify_reproducible: false }.run(sh)?;
+            find()?.map_err(|why| anyhow::anyhow!("after dist: {why}"))
+        }
+    }
+}
+
+fn measure(sh: &Shell, root: &Path, mode: Mode, artifacts: &[Artifact]) -> Result<Report> {
+    let start = Instant::now();
+    let plan = measure::Plan::of(mode);
+    let host_binary = host_binary(sh, root)?;
+    let hosts = measure::Hosts::new(root.join("target/bench/cache"))?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+
+    let mut subjects = Vec::new();
+    for a in artifacts {
+        let label = format!("{} {}", a.component.name, a.variant.name());
+        status::step("Loading", &label);
+        let probe = check::probe_call(&root.join(&a.component.dir))?;
+        subjects.push(measure::Subject::load(&hosts, label, &a.path, &a.component.world, probe)?);
+    }
+    status::step("Measuring", format!("native SHA-256 and serde_json ({mode:?} mode)"));
+    let native = measure::native(&plan)?;
+    for round in 0..plan.compile {
+        status::step("Compiling", format!("round {}/{} over {} artifacts", round + 1, plan.compile, subjects.len()));
+        // The seed's figures are the hasher's: other components get one compile sample (a second or two each).
+        for s in subjects.iter_mut().filter(|s| round == 0 || s.world == "hasher") {
+            s.sample_compile(&hosts)?;
+        }
+    }
+    for round in 0..plan.rounds {
+        status::step("Sampling", format!("round {}/{} over {} artifacts", round + 1, plan.rounds, subjects.len()));
+        for s in &mut subjects {
+            s.sample_round(&hosts, &plan, &runtime).with_context(|| format!("measuring {}", s.label))?;
+        }
+    }
+    let reference = subjects
+        .iter()
+        .find(|s| s.world == "hasher" && s.label.ends_with("go1.26-opt"))
+        .or_else(|| subjects.iter().find(|s| s.world == "hasher"));
+    let concurrency = reference.map(|s| measure::scaling(&hosts, s, &plan)).transpose()?;
+
+    let mut variants = Vec::new();
+    for (a, s) in artifacts.iter().zip(subjects) {
+        let label = s.label.clone();
+        status::step("Finishing", format!("{label}: memory over {} calls, host RSS in a child", plan.many_calls));
+        let figures = s.finish(&hosts, &plan, &host_binary).with_context(|| format!("measuring {label}"))?;
+        variants.push(VariantReport {
+            component: a.component.name.clone(),
+            variant: a.variant.name(),
+            build: a.variant.build.name.to_string(),
+            post: a.variant.post.name().to_string(),
+            toolchain: a.toolchain.clone(),
+            sha256: a.sha256.clone(),
+            component_bytes: std::fs::metadata(&a.path)?.len(),
+            module_bytes: a.module.as_ref().map(|m| std::fs::metadata(m).map(|m| m.len())).transpose()?,
+            figures,
+        });
+    }
+    let took_s = start.elapsed().as_secs_f64();
+    status::step("Measured", format!("{} artifacts in {}", variants.len(), status::elapsed(start.elapsed())));
+    Ok(Report {
+        mode,
+        machine: machine(),
+        git_commit: git_commit(sh),
+        tools: tool_versions(sh, artifacts)?,
+        native,
+        variants,
+        concurrency,
+        took_s,
+    })
+}
+
+/// The host binary (built in this workspace's profile, next to the running xtask) for the child-process figures.
+fn host_binary(sh: &Shell, root: &Path) -> Result<PathBuf> {
+    let _cwd = sh.push_dir(root);
+    status::step("Building", "the host binary, for the child-process figures");
+    // Selecting xtask too keeps the features unified as in this xtask's own build, so nothing is compiled again.
+    cmd!(sh, "cargo build --quiet -p xtask -p host --bin host").run().context("failed to build the host binary")?;
+    let exe = std::env::current_exe().context("cannot locate the running xtask")?;
+    let binary = exe.with_file_name(format!("host{}", std::env::consts::EXE_SUFFIX));
+    if !binary.is_file() {
+        bail!("the host binary is not at {} (expected next to the xtask binary)", binary.display());
+    }
+    Ok(binary)
+}
+
+fn machine() -> Machine {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let cpu = cpuinfo
+        .lines()
+        .find_map(|l| l.strip_prefix("model name").and_then(|r| r.split_once(':')).map(|(_, m)| m.trim().to_string()))
+        .unwrap_or_else(|| "unknown".into());
+    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+    let memory_kib: f64 = meminfo
+        .lines()
+        .find_map(|l| l.strip_prefix("MemTotal:"))
+        .and_then(|r| r.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0.0);
+    let os = std::fs::read_to_string("/etc/os-release")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("PRETTY_NAME=").map(|v| v.trim_matches('"').to_string()))
+        .unwrap_or_else(|| std::env::consts::OS.to_string());
+    Machine {
+        cpu,
+        cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        memory_gib: (memory_kib / (1 << 20) as f64 * 10.0).round() / 10.0,
+        os,
+    }
+}
+
+fn git_commit(sh: &Shell) -> String {
+    let commit = cmd!(sh, "git rev-parse --short=12 HEAD").quiet().ignore_stderr().read().unwrap_or_default();
+    let dirty = !cmd!(sh, "git status --porcelain --untracked-files=no").quiet().read().unwrap_or_default().is_empty();
+    match (commit.is_empty(), dirty) {
+        (true, _) => "unknown".into(),
+        (false, true) => format!("{commit} (with uncommitted changes)"),
+        (false, false) => commit,
+    }
+}
+
+fn tool_versions(sh: &Shell, artifacts: &[Artifact]) -> Result<BTreeMap<String, String>> {
+    let mut tools = BTreeMap::new();
+    for a in artifacts {
+        tools.insert(format!("go ({})", a.variant.build.go_minor), a.toolchain.clone());
+    }
+    tools.insert("wasmtime".into(), crate::tools::crate_version("wasmtime")?);
+    if let Ok(path) = crate::tools::WASM_OPT.locate() {
+        tools.insert("wasm-opt".into(), crate::tools::WASM_OPT.version(sh, &path)?);
+    }
+    tools.insert("rustc".into(), cmd!(sh, "rustc --version").quiet().read().unwrap_or_default());
+    Ok(tools)
+}

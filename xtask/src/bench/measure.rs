@@ -1,0 +1,512 @@
+//! The measurements themselves: everything here runs real components in the real host and times it. Each metric
+//! is sampled in rounds that visit every variant in turn (a round takes one sample of each metric of each
+//! variant), so a change in machine load during the run spreads over all variants instead of biasing one.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, anyhow, bail};
+use host::hasher::{Hasher, HasherPre};
+use host::wasmtime::Store;
+use host::wasmtime::component::{Component, InstancePre, TypedFunc};
+use host::{Host, HostConfig, State};
+use sha2::Digest;
+
+use super::stats::{Samples, Stat, timed};
+use super::{Concurrency, HasherFigures, Mode, Native, RssFigures, VariantFigures};
+use crate::check::hasher::{large_json, reference};
+use crate::check::pseudo_random;
+use crate::status;
+
+/// The 5-byte input of the seed's "1000 calls" (and of every per-call figure).
+const FIVE_BYTES: &[u8] = &[1, 2, 3, 4, 5];
+
+/// How many samples each metric takes in a mode.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Plan {
+    pub(crate) compile: usize,
+    pub(crate) rounds: usize,
+    /// Calls per sample of the empty-call and async figures.
+    pub(crate) batch: usize,
+    /// Calls made before the "after many calls" memory reading.
+    pub(crate) many_calls: usize,
+    /// Calls per thread in the scaling measurement.
+    pub(crate) scaling_calls: usize,
+}
+
+impl Plan {
+    pub(crate) fn of(mode: Mode) -> Plan {
+        match mode {
+            Mode::Full => Plan { compile: 3, rounds: 15, batch: 10_000, many_calls: 100_000, scaling_calls: 20_000 },
+            Mode::Quick => Plan { compile: 1, rounds: 2, batch: 1_000, many_calls: 10_000, scaling_calls: 2_000 },
+        }
+    }
+}
+
+/// The engines a run compares: the default configuration (what `check` and embedders get: a 10 s per-call
+/// deadline by epoch interruption), a lean one without any deadline, and the pooling allocator with and without
+/// copy-on-write memory initialisation.
+pub(crate) struct Hosts {
+    pub(crate) default: Host,
+    pub(crate) lean: Host,
+    pub(crate) pool: Host,
+    pub(crate) pool_nocow: Host,
+    pub(crate) asynchronous: host::asynchronous::AsyncHost,
+    /// Precompiled artifacts, one per engine configuration (target/bench/cache).
+    pub(crate) cache: PathBuf,
+}
+
+impl Hosts {
+    pub(crate) fn new(cache: PathBuf) -> Result<Self> {
+        let slots = std::thread::available_parallelism().map_or(2, |n| n.get()) as u32 + 2;
+        let pooled = HostConfig { pool: Some(slots), ..HostConfig::default() };
+        Ok(Self {
+            default: Host::new(&HostConfig::default())?,
+            lean: Host::new(&HostConfig { call_timeout: None, ..HostConfig::default() })?,
+            pool: Host::new(&pooled)?,
+            pool_nocow: Host::new(&HostConfig { memory_init_cow: false, ..pooled })?,
+            asynchronous: host::asynchronous::AsyncHost::new(&HostConfig::default())?,
+            cache,
+        })
+    }
+}
+
+/// One artifact under measurement, loaded into every engine.
+pub(crate) struct Subject {
+    pub(crate) label: String,
+    pub(crate) path: PathBuf,
+    pub(crate) world: String,
+    /// The call that stands for "a result" (the component's first successful declarative case).
+    pub(crate) probe: Option<String>,
+    default: Component,
+    lean: Component,
+    /// Compiled for the async host's engine (components belong to one engine).
+    asynchronous: Component,
+    pre: InstancePre<State>,
+    pool_pre: InstancePre<State>,
+    nocow_pre: InstancePre<State>,
+    cwasm: PathBuf,
+    samples: SubjectSamples,
+    hasher: Option<HasherSamples>,
+}
+
+#[derive(Default)]
+struct SubjectSamples {
+    compile_ms: Samples,
+    deserialize_ms: Samples,
+    instantiate_us: Samples,
+    instantiate_pre_us: Samples,
+    instantiate_pool_us: Samples,
+    instantiate_pool_nocow_us: Samples,
+    cold_start_ms: Samples,
+    first_call_us: Samples,
+    empty_call_ns: Samples,
+    empty_call_lean_ns: Samples,
+}
+
+#[derive(Default)]
+struct HasherSamples {
+    calls_1000_ms: Samples,
+    call_lean_us: Samples,
+    call_async_us: Samples,
+    sha_64k_us: Samples,
+    sha_1m_us: Samples,
+    json_64k_us: Samples,
+}
+
+impl Subject {
+    /// Loads `path` into every engine through the precompiled cache (compiling once per engine configuration).
+    pub(crate) fn load(hosts: &Hosts, label: String, path: &Path, world: &str, probe: Option<String>) -> Result<Self> {
+        let load = |host: &Host| -> Result<Component> {
+            Ok(host.load_cached(path, &hosts.cache).with_context(|| format!("failed to load {}", path.display()))?.0)
+        };
+        let default = load(&hosts.default)?;
+        let lean = load(&hosts.lean)?;
+        let asynchronous = load(hosts.asynchronous.host())?;
+        let pre = hosts.default.prepare(&default)?;
+        let pool_pre = hosts.pool.prepare(&load(&hosts.pool)?)?;
+        let nocow_pre = hosts.pool_nocow.prepare(&load(&hosts.pool_nocow)?)?;
+        let bytes = crate::util::read(path)?;
+        let cwasm = hosts.default.cache_entry(&bytes, &hosts.cache);
+        let hasher = (world == "hasher").then(HasherSamples::default);
+        Ok(Self {
+            label,
+            path: path.to_path_buf(),
+            world: world.to_string(),
+            probe,
+            default,
+            lean,
+            asynchronous,
+            pre,
+            pool_pre,
+            nocow_pre,
+            cwasm,
+            samples: SubjectSamples::default(),
+            hasher,
+        })
+    }
+
+    /// One compile sample: Cranelift on the component bytes, no cache.
+    pub(crate) fn sample_compile(&mut self, hosts: &Hosts) -> Result<()> {
+        let bytes = crate::util::read(&self.path)?;
+        let (component, took) = timed(|| hosts.default.load_bytes(&bytes));
+        component?;
+        self.samples.compile_ms.push(took.as_secs_f64() * 1e3);
+        Ok(())
+    }
+
+    /// One round: a sample of every timed metric of this subject.
+    pub(crate) fn sample_round(&mut self, hosts: &Hosts, plan: &Plan, runtime: &tokio::runtime::Runtime) -> Result<()> {
+        let host = &hosts.default;
+        // Deserialize: the precompiled artifact, memory-mapped.
+        let (component, took) = timed(|| {
+            // SAFETY: the file was written by `Host::load_cached` for this very engine configuration (its name
+            // carries the engine's compatibility hash) during this run; wasmtime checks its header.
+            unsafe { Component::deserialize_file(host.engine(), &self.cwasm) }
+        });
+        component.map_err(|e| anyhow!("failed to deserialize {}: {e}", self.cwasm.display()))?;
+        self.samples.deserialize_ms.push(took.as_secs_f64() * 1e3);
+
+        // Cold start: artifact on disk → first result, through the checked cache (what an embedder runs).
+        let start = Instant::now();
+        let (component, _) = host.load_cached(&self.path, &hosts.cache)?;
+        let mut store = host.store();
+        let instance = host.instantiate(&mut store, &component)?;
+        if let Some(probe) = &self.probe {
+            host::dynamic::call(host, &component, &mut store, &instance, probe)?;
+        }
+        self.samples.cold_start_ms.push(start.elapsed().as_secs_f64() * 1e3);
+
+        // Instantiation, four ways; the first call after the plain one.
+        let mut store = host.store();
+        let (instance, took) = timed(|| host.instantiate(&mut store, &self.default));
+        let instance = instance?;
+        self.samples.instantiate_us.push_us(took);
+        if let Some(probe) = &self.probe {
+            let mut call = host::dynamic::prepare(host, &self.default, &mut store, &instance, probe)?;
+            let (result, took) = timed(|| call.call(&mut store).map(|_| ()));
+            result?;
+            self.samples.first_call_us.push_us(took);
+        }
+        for (pre, host, samples) in [
+            (&self.pre, &hosts.default, &mut self.samples.instantiate_pre_us),
+            (&self.pool_pre, &hosts.pool, &mut self.samples.instantiate_pool_us),
+            (&self.nocow_pre, &hosts.pool_nocow, &mut self.samples.instantiate_pool_nocow_us),
+        ] {
+            let mut store = host.store();
+            let (instance, took) = timed(|| pre.instantiate(&mut store));
+            instance.map_err(|e| host::explain(&store, "instantiation", e))?;
+            samples.push_us(took);
+        }
+
+        // The empty call: a component exporting `echo: func(u32) -> u32`.
+        if self.exports_echo(host) {
+            for (host, component, samples) in [
+                (&hosts.default, &self.default, &mut self.samples.empty_call_ns),
+                (&hosts.lean, &self.lean, &mut self.samples.empty_call_lean_ns),
+            ] {
+                let mut store = host.store();
+                let instance = host.instantiate(&mut store, component)?;
+                let echo: TypedFunc<(u32,), (u32,)> = instance.get_typed_func(&mut store, "echo")?;
+                for i in 0..100 {
+                    echo.call(&mut store, (i,))?;
+                }
+                let start = Instant::now();
+                for i in 0..plan.batch as u32 {
+                    let (out,) = echo.call(&mut store, (i,))?;
+                    if out != i {
+                        bail!("echo({i}) returned {out}");
+                    }
+                }
+                samples.push(start.elapsed().as_secs_f64() * 1e9 / plan.batch as f64);
+            }
+        }
+
+        if self.hasher.is_some() {
+            self.sample_hasher(hosts, plan, runtime)?;
+        }
+        Ok(())
+    }
+
+    fn exports_echo(&self, host: &Host) -> bool {
+        host::dynamic::exported_functions(host, &self.default)
+            .iter()
+            .any(|e| e.interface.is_none() && e.function == "echo")
+    }
+
+    fn sample_hasher(&mut self, hosts: &Hosts, plan: &Plan, runtime: &tokio::runtime::Runtime) -> Result<()> {
+        let samples = self.hasher.as_mut().expect("hasher subject");
+        let host = &hosts.default;
+        let mut store = host.store();
+        let hasher = HasherPre::new(self.pre.clone())?.instantiate(&mut store)?;
+        let want = hex_sha256(FIVE_BYTES);
+        for _ in 0..100 {
+            expect_digest(&hasher, &mut store, FIVE_BYTES, &want)?;
+        }
+        let start = Instant::now();
+        for _ in 0..1000 {
+            expect_digest(&hasher, &mut store, FIVE_BYTES, &want)?;
+        }
+        samples.calls_1000_ms.push(start.elapsed().as_secs_f64() * 1e3);
+
+        let data = pseudo_random(64 * 1024, 64);
+        let want_64k = hex_sha256(&data);
+        let start = Instant::now();
+        for _ in 0..10 {
+            expect_digest(&hasher, &mut store, &data, &want_64k)?;
+        }
+        samples.sha_64k_us.push_us(start.elapsed() / 10);
+        let data = pseudo_random(1024 * 1024, 1024);
+        let want_1m = hex_sha256(&data);
+        let (result, took) = timed(|| expect_digest(&hasher, &mut store, &data, &want_1m));
+        result?;
+        samples.sha_1m_us.push_us(took);
+        let json = bench_json();
+        let want_json = reference(&json).map_err(|e| anyhow!("the benchmark document is invalid: {e}"))?;
+        let (got, took) = timed(|| hasher.call_process_json(&mut store, &json));
+        if got?.as_deref() != Ok(want_json.as_slice()) {
+            bail!("process-json returned a different document");
+        }
+        samples.json_64k_us.push_us(took);
+
+        // The same 5-byte call without a deadline (the lean engine) and through the async API.
+        let lean = &hosts.lean;
+        let mut store = lean.store();
+        let hasher = Hasher::instantiate(&mut store, &self.lean, lean.linker())?;
+        for _ in 0..100 {
+            expect_digest(&hasher, &mut store, FIVE_BYTES, &want)?;
+        }
+        let start = Instant::now();
+        for _ in 0..plan.batch {
+            expect_digest(&hasher, &mut store, FIVE_BYTES, &want)?;
+        }
+        samples.call_lean_us.push(start.elapsed().as_secs_f64() * 1e6 / plan.batch as f64);
+
+        let asynchronous = &hosts.asynchronous;
+        let batch = plan.batch / 10;
+        let took = runtime.block_on(async {
+            let mut store = asynchronous.host().store();
+            let hasher = host::asynchronous::hasher::Hasher::instantiate_async(
+                &mut store,
+                &self.asynchronous,
+                asynchronous.linker(),
+            )
+            .await?;
+            for _ in 0..100 {
+                hasher.call_compute_hash(&mut store, FIVE_BYTES).await?;
+            }
+            let start = Instant::now();
+            for _ in 0..batch {
+                let got = hasher.call_compute_hash(&mut store, FIVE_BYTES).await?;
+                if got != want {
+                    bail!("async compute-hash returned {got}");
+                }
+            }
+            Ok::<Duration, anyhow::Error>(start.elapsed())
+        })?;
+        samples.call_async_us.push(took.as_secs_f64() * 1e6 / batch as f64);
+        Ok(())
+    }
+
+    /// The figures that do not need sampling: linear memory over many calls, and the host's peak RSS in a
+    /// child process.
+    pub(crate) fn finish(self, hosts: &Hosts, plan: &Plan, host_binary: &Path) -> Result<VariantFigures> {
+        let s = &self.samples;
+        let need = |samples: &Samples, what: &str| samples.stat().with_context(|| format!("no {what} samples"));
+        let hasher = match &self.hasher {
+            Some(h) => Some(hasher_figures(h, hosts, &self.pre, plan)?),
+            None => None,
+        };
+        let rss = match &self.probe {
+            Some(probe) => Some(child_rss(host_binary, &self.path, &hosts.cache, probe)?),
+            None => None,
+        };
+        Ok(VariantFigures {
+            compile_ms: need(&s.compile_ms, "compile")?,
+            deserialize_ms: need(&s.deserialize_ms, "deserialize")?,
+            instantiate_us: need(&s.instantiate_us, "instantiate")?,
+            instantiate_pre_us: need(&s.instantiate_pre_us, "InstancePre")?,
+            instantiate_pool_us: need(&s.instantiate_pool_us, "pooling")?,
+            instantiate_pool_nocow_us: need(&s.instantiate_pool_nocow_us, "pooling without CoW")?,
+            cold_start_ms: need(&s.cold_start_ms, "cold start")?,
+            first_call_us: s.first_call_us.stat(),
+            empty_call_ns: s.empty_call_ns.stat(),
+            empty_call_lean_ns: s.empty_call_lean_ns.stat(),
+            probe: self.probe.clone(),
+            hasher,
+            rss,
+        })
+    }
+}
+
+fn hasher_figures(h: &HasherSamples, hosts: &Hosts, pre: &InstancePre<State>, plan: &Plan) -> Result<HasherFigures> {
+    let need = |samples: &Samples| samples.stat().context("missing hasher samples");
+    // Linear memory: at start, after 1000 calls and after many, on one instance.
+    let host = &hosts.default;
+    let mut store = host.store();
+    let hasher = HasherPre::new(pre.clone())?.instantiate(&mut store)?;
+    let memory_start = store.data().memory().current();
+    let want = hex_sha256(FIVE_BYTES);
+    for _ in 0..1000 {
+        expect_digest(&hasher, &mut store, FIVE_BYTES, &want)?;
+    }
+    let memory_after_1000 = store.data().memory().current();
+    for _ in 1000..plan.many_calls {
+        expect_digest(&hasher, &mut store, FIVE_BYTES, &want)?;
+    }
+    let memory_after_many = store.data().memory().current();
+    let mib = |s: Stat, bytes: f64| s.rate(bytes / (1 << 20) as f64 * 1e6);
+    Ok(HasherFigures {
+        calls_1000_ms: need(&h.calls_1000_ms)?,
+        call_us: need(&h.calls_1000_ms)?,
+        call_lean_us: need(&h.call_lean_us)?,
+        call_async_us: need(&h.call_async_us)?,
+        sha_64k_mibps: mib(need(&h.sha_64k_us)?, 65536.0),
+        sha_1m_mibps: mib(need(&h.sha_1m_us)?, (1 << 20) as f64),
+        json_64k_mibps: mib(need(&h.json_64k_us)?, bench_json().len() as f64),
+        memory_start_bytes: memory_start,
+        memory_after_1000_bytes: memory_after_1000,
+        memory_after_many_bytes: memory_after_many,
+        many_calls: plan.many_calls,
+    })
+}
+
+/// The host binary in a child process: load from the cache, 1000 calls, then its peak RSS as the kernel
+/// counted it (VmHWM).
+fn child_rss(host_binary: &Path, component: &Path, cache: &Path, probe: &str) -> Result<RssFigures> {
+    let output = std::process::Command::new(host_binary)
+        .args(["call", "--repeat", "1000", "--stats", "--cache"])
+        .arg(cache)
+        .arg(component)
+        .arg(probe)
+        .output()
+        .with_context(|| format!("failed to run {}", host_binary.display()))?;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    if !output.status.success() {
+        bail!("`host call --repeat 1000` failed on {}: {}", component.display(), stderr.trim());
+    }
+    let stats = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("stats: "))
+        .with_context(|| format!("no `stats:` line from the host binary: {stderr}"))?;
+    let field = |name: &str| -> Result<f64> {
+        stats
+            .split_whitespace()
+            .find_map(|kv| kv.strip_prefix(name).and_then(|v| v.strip_prefix('=')))
+            .with_context(|| format!("no {name} in `{stats}`"))?
+            .parse()
+            .with_context(|| format!("bad {name} in `{stats}`"))
+    };
+    Ok(RssFigures {
+        peak_rss_kib: field("peak_rss_kib")? as u64,
+        process_first_result_ms: field("first_result_ms")?,
+        calls: field("calls")? as usize,
+    })
+}
+
+/// The native baselines: SHA-256 with and without hardware acceleration, and serde_json on the JSON input.
+pub(crate) fn native(plan: &Plan) -> Result<Native> {
+    let rounds = plan.rounds.max(3) * 4;
+    let mut out = [Samples::default(), Samples::default(), Samples::default(), Samples::default()];
+    let inputs = [pseudo_random(64 * 1024, 64), pseudo_random(1024 * 1024, 1024)];
+    for _ in 0..rounds {
+        for (i, data) in inputs.iter().enumerate() {
+            let hw = hex_sha256(data);
+            let ((), took) = timed(|| {
+                std::hint::black_box(sha2::Sha256::digest(std::hint::black_box(data)));
+            });
+            out[i].push_us(took);
+            let (soft, took_soft) = timed(|| hmac_sha256::Hash::hash(std::hint::black_box(data)));
+            if crate::util::hex(&soft) != hw {
+                bail!("software and hardware SHA-256 disagree");
+            }
+            out[2 + i].push_us(took_soft);
+        }
+    }
+    let json = bench_json();
+    let mut serde = Samples::default();
+    for _ in 0..rounds {
+        let (encoded, took) = timed(|| -> Result<Vec<u8>> {
+            let value: serde_json::Value = serde_json::from_slice(&json)?;
+            Ok(serde_json::to_vec(&value)?)
+        });
+        std::hint::black_box(encoded?);
+        serde.push_us(took);
+    }
+    let mib = |s: &Samples, bytes: f64| s.stat().map(|s| s.rate(bytes / (1 << 20) as f64 * 1e6)).context("no samples");
+    Ok(Native {
+        sha_hw_64k_mibps: mib(&out[0], 65536.0)?,
+        sha_hw_1m_mibps: mib(&out[1], (1 << 20) as f64)?,
+        sha_soft_64k_mibps: mib(&out[2], 65536.0)?,
+        sha_soft_1m_mibps: mib(&out[3], (1 << 20) as f64)?,
+        serde_json_64k_mibps: mib(&serde, json.len() as f64)?,
+        sha_hw_available: sha_extensions(),
+    })
+}
+
+/// Calls per second on 1 thread and on every core, each thread with its own store and instance (one
+/// `InstancePre` on the pooling engine), 5-byte `compute-hash` calls.
+pub(crate) fn scaling(hosts: &Hosts, subject: &Subject, plan: &Plan) -> Result<Concurrency> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let pre = HasherPre::new(subject.pool_pre.clone())?;
+    let want = hex_sha256(FIVE_BYTES);
+    let run = |threads: usize| -> Result<f64> {
+        let barrier = std::sync::Barrier::new(threads + 1);
+        let took = std::thread::scope(|scope| -> Result<Duration> {
+            let handles: Vec<_> = (0..threads)
+                .map(|_| {
+                    scope.spawn(|| -> Result<()> {
+                        let mut store = hosts.pool.store();
+                        let hasher = pre.instantiate(&mut store)?;
+                        expect_digest(&hasher, &mut store, FIVE_BYTES, &want)?;
+                        barrier.wait();
+                        for _ in 0..plan.scaling_calls {
+                            expect_digest(&hasher, &mut store, FIVE_BYTES, &want)?;
+                        }
+                        Ok(())
+                    })
+                })
+                .collect();
+            barrier.wait();
+            let start = Instant::now();
+            for handle in handles {
+                handle.join().map_err(|_| anyhow!("a benchmark thread panicked"))??;
+            }
+            Ok(start.elapsed())
+        })?;
+        Ok((threads * plan.scaling_calls) as f64 / took.as_secs_f64())
+    };
+    let one = run(1)?;
+    let all = run(cores)?;
+    status::step("Scaling", format!("{}: {one:.0} calls/s on 1 thread, {all:.0} on {cores}", subject.label));
+    Ok(Concurrency {
+        variant: subject.label.clone(),
+        cores,
+        calls_per_thread: plan.scaling_calls,
+        one_thread_calls_per_s: one,
+        all_cores_calls_per_s: all,
+        ratio: all / one,
+    })
+}
+
+/// The process-json input: a 64 KiB document of nested objects, arrays, numbers and strings.
+fn bench_json() -> Vec<u8> {
+    large_json(64 * 1024, 7)
+}
+
+fn hex_sha256(data: &[u8]) -> String {
+    crate::util::sha256_hex(data)
+}
+
+fn expect_digest(hasher: &Hasher, store: &mut Store<State>, data: &[u8], want: &str) -> Result<()> {
+    let got = hasher.call_compute_hash(&mut *store, data).map_err(|e| host::explain(store, "compute-hash", e))?;
+    if got != want {
+        bail!("compute-hash returned {got}, want {want}");
+    }
+    Ok(())
+}
+
+/// Whether the CPU has the SHA extensions the hardware baseline uses (x86 `sha_ni`).
+fn sha_extensions() -> bool {
+    std::fs::read_to_string("/proc/cpuinfo").is_ok_and(|c| c.split_whitespace().any(|w| w == "sha_ni"))
+}
