@@ -402,7 +402,13 @@ mod tests {
         let stat = super::super::Stat { median: 1.0, min: 1.0, max: 1.0, n: 1 };
         Report {
             mode: super::super::Mode::Full,
-            machine: super::super::Machine { cpu: "cpu".into(), cores: 2, memory_gib: 1.0, os: "os".into() },
+            machine: super::super::Machine {
+                cpu: "cpu".into(),
+                cores: 2,
+                memory_gib: 1.0,
+                os: "os".into(),
+                load_average: [0.0, 0.0],
+            },
             git_commit: "abc".into(),
             tools: Default::default(),
             native: super::super::Native {
