@@ -89,7 +89,8 @@ pub fn get_func(store: &mut Store<State>, instance: &Instance, export: &ExportPa
     instance.get_func(&mut *store, func_index).ok_or_else(|| anyhow!("the export `{export}` is not a function"))
 }
 
-/// Parses `call` (WAVE: `name(arg, ...)`), calls the export on `instance`, and returns each result as WAVE text.
+/// Parses `call` (WAVE: `name(arg, ...)`, the name optionally qualified as `iface#name`), calls the export on
+/// `instance`, and returns each result as WAVE text.
 pub fn call(
     host: &Host,
     component: &Component,
@@ -111,7 +112,7 @@ pub struct PreparedCall {
     results: Vec<Val>,
 }
 
-/// Parses `call` (WAVE: `name(arg, ...)`) against the signature of the export on `instance`.
+/// Parses `call` (WAVE: `name(arg, ...)`, the name optionally qualified as `iface#name`) against the signature of the export on `instance`.
 pub fn prepare(
     host: &Host,
     component: &Component,
@@ -119,8 +120,17 @@ pub fn prepare(
     instance: &Instance,
     call: &str,
 ) -> Result<PreparedCall> {
-    let parsed = UntypedFuncCall::parse(call).map_err(|e| anyhow!("invalid WAVE call `{call}`: {e}"))?;
-    let export = resolve_export(host, component, parsed.name())?;
+    // WAVE names have no `#`: an interface qualifier (`ns:pkg/iface@1.0.0#func(...)`) is split off first.
+    let (qualifier, rest) = match call.find('(').and_then(|open| call[..open].rfind('#')) {
+        Some(hash) => (Some(&call[..hash]), &call[hash + 1..]),
+        None => (None, call),
+    };
+    let parsed = UntypedFuncCall::parse(rest).map_err(|e| anyhow!("invalid WAVE call `{call}`: {e}"))?;
+    let name = match qualifier {
+        Some(iface) => format!("{iface}#{}", parsed.name()),
+        None => parsed.name().to_string(),
+    };
+    let export = resolve_export(host, component, &name)?;
     let func = get_func(store, instance, &export)?;
     let ty = func.ty(&*store);
     let param_types: Vec<Type> = ty.params().map(|(_, t)| t).collect();

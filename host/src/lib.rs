@@ -41,6 +41,7 @@ mod store;
 pub mod asynchronous;
 pub mod dynamic;
 pub mod hasher;
+pub mod textkit;
 
 pub use cache::CacheOutcome;
 pub use engine::{EPOCH_TICK, Host, HostConfig, Profiler};

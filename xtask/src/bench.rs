@@ -56,6 +56,9 @@ pub(crate) struct Machine {
     pub(crate) cores: usize,
     pub(crate) memory_gib: f64,
     pub(crate) os: String,
+    /// The 1-minute load average when the measurement started and when it ended: other work on the machine
+    /// inflates every timing, and this says how much there was.
+    pub(crate) load_average: [f64; 2],
 }
 
 /// Native Rust on the same inputs, for the ratios.
@@ -238,6 +241,7 @@ fn artifacts(sh: &Shell, root: &Path, selection: &flags::Selection) -> Result<Ve
 
 fn measure(sh: &Shell, root: &Path, mode: Mode, artifacts: &[Artifact]) -> Result<Report> {
     let start = Instant::now();
+    let load_before = load_average();
     let plan = measure::Plan::of(mode);
     let host_binary = host_binary(sh, root)?;
     let hosts = measure::Hosts::new(root.join("target/bench/cache"))?;
@@ -290,9 +294,11 @@ fn measure(sh: &Shell, root: &Path, mode: Mode, artifacts: &[Artifact]) -> Resul
     }
     let took_s = start.elapsed().as_secs_f64();
     status::step("Measured", format!("{} artifacts in {}", variants.len(), status::elapsed(start.elapsed())));
+    let mut machine = machine();
+    machine.load_average = [load_before, load_average()];
     Ok(Report {
         mode,
-        machine: machine(),
+        machine,
         git_commit: git_commit(sh),
         tools: tool_versions(sh, artifacts)?,
         native,
@@ -338,7 +344,16 @@ fn machine() -> Machine {
         cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
         memory_gib: (memory_kib / (1 << 20) as f64 * 10.0).round() / 10.0,
         os,
+        load_average: [load_average(); 2],
     }
+}
+
+/// The 1-minute load average (Linux), or -1 where it cannot be read.
+fn load_average() -> f64 {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next()?.parse().ok())
+        .unwrap_or(-1.0)
 }
 
 fn git_commit(sh: &Shell) -> String {

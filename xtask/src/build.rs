@@ -2,7 +2,7 @@
 //! once per build variant (`<work>/<component>/<build>/core.wasm`), then post-processes it (see `postprocess`).
 //! The compile step here runs `go` and nothing else; it never touches target/dist.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
@@ -82,12 +82,21 @@ pub(crate) fn build(
     let output = command.output().with_context(|| format!("failed to run {}", go.display()))?;
     if !output.status.success() {
         let _ = std::fs::remove_file(&tmp);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let mismatch = world_mismatch(&root.join(&component.dir), &stderr)
+            .map(|exports| {
+                format!(
+                    "\nthe Go code does not match world `{}` at export {exports}: the generated glue (wit_exports.go) calls the function of that name in the export_* package with the WIT's types",
+                    component.world
+                )
+            })
+            .unwrap_or_default();
         bail!(
-            "go build failed for {} (variant {})\ncommand: (in {}) {shown}\n{}",
+            "go build failed for {} (variant {}){mismatch}\ncommand: (in {}) {shown}\n{}",
             component.name,
             build.name,
             component.dir.display(),
-            String::from_utf8_lossy(&output.stderr).trim_end()
+            stderr.trim_end()
         );
     }
     // go wrote the temporary file in full; renaming it is atomic.
@@ -96,6 +105,29 @@ pub(crate) fn build(
     let shown_out = out.strip_prefix(root).unwrap_or(&out).display();
     status::step("Built", format!("{shown_out} ({size} bytes) in {}", status::elapsed(start.elapsed())));
     Ok(out)
+}
+
+/// When compile errors point into the generated glue, the exports whose glue failed (`measure`,
+/// `ns:pkg/iface#func`), found from the `//go:wasmexport` line above each error; `None` otherwise.
+fn world_mismatch(component_dir: &Path, stderr: &str) -> Option<String> {
+    let glue = std::fs::read_to_string(component_dir.join("wit_exports.go")).ok()?;
+    let glue: Vec<&str> = glue.lines().collect();
+    let mut exports = Vec::new();
+    for line in stderr.lines() {
+        let Some(rest) = line.strip_prefix("./wit_exports.go:") else { continue };
+        let Some(number) = rest.split(':').next().and_then(|n| n.parse::<usize>().ok()) else { continue };
+        let export = glue[..number.min(glue.len())]
+            .iter()
+            .rev()
+            .find_map(|l| l.strip_prefix("//go:wasmexport "))
+            .map(|name| format!("`{name}`"));
+        if let Some(export) = export
+            && !exports.contains(&export)
+        {
+            exports.push(export);
+        }
+    }
+    (!exports.is_empty()).then(|| exports.join(", "))
 }
 
 #[cfg(test)]

@@ -114,6 +114,10 @@ pub(crate) struct Setup {}
 pub(crate) struct New {
     /// The component's name: lowercase words joined by dashes (becomes go/<name>/ and wit/<name>.wit)
     pub(crate) name: String,
+    /// Start from this world instead of a greeting: a WIT file (copied to wit/<name>.wit; relative paths from
+    /// the repository root) or the name of a world in one of wit/*.wit (used in place)
+    #[arg(long, value_name = "FILE|WORLD")]
+    pub(crate) world: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -1,24 +1,39 @@
-//! `cargo xtask new <name>`: scaffolds a component that builds, checks and ships with no further edits — a WIT
-//! world (`wit/<name>.wit`), `go/<name>/` with its config, a Go implementation that returns real values, a
-//! declarative check, and the generated bindings. It refuses to overwrite anything.
+//! `cargo xtask new <name> [--world <file or world>]`: scaffolds a component that builds, checks and ships with
+//! no further edits — a WIT world (`wit/<name>.wit`: a greeting, or the user's file), `go/<name>/` with its
+//! config, a Go implementation of every export (real values for the greeting; defaults written by `stubs` for a
+//! user's world), declarative checks, and the generated bindings. Everything is prepared before the first write;
+//! it refuses to overwrite anything and removes what it created when a later step fails.
 
-use std::path::Path;
+mod stubs;
 
-use anyhow::{Result, bail};
-use xshell::Shell;
+use std::path::{Path, PathBuf};
 
-use crate::{bindgen, flags, project, status, util};
+use anyhow::{Context, Result, bail};
+use wit_parser::{Resolve, WorldId};
+use xshell::{Shell, cmd};
+
+use crate::{bindgen, flags, project, status, tools, util};
 
 impl flags::New {
     pub(crate) fn run(self, sh: &Shell) -> Result<()> {
-        scaffold(sh, &project::root(), &self.name)?;
+        scaffold(sh, &project::root(), &self.name, self.world.as_deref())?;
         status::step("Next", format!("cargo xtask dist --component {}", self.name));
         Ok(())
     }
 }
 
+/// Where the new component's world comes from.
+enum Source {
+    /// The built-in greeting world.
+    Greeting,
+    /// A user's WIT file, copied to wit/<name>.wit; the world chosen in it.
+    File { text: String, world: String },
+    /// A world of an existing file under wit/, used in place.
+    Existing { wit: PathBuf, world: String },
+}
+
 /// Writes the new component's files under `root` and generates its bindings.
-pub(crate) fn scaffold(sh: &Shell, root: &Path, name: &str) -> Result<()> {
+pub(crate) fn scaffold(sh: &Shell, root: &Path, name: &str, world: Option<&str>) -> Result<()> {
     let valid = name.split('-').all(|part| {
         part.starts_with(|c: char| c.is_ascii_lowercase())
             && part.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
@@ -28,47 +43,228 @@ pub(crate) fn scaffold(sh: &Shell, root: &Path, name: &str) -> Result<()> {
             "`{name}` is not a usable component name: use lowercase letters and digits in dash-separated words (like `text-stats`), and not `witpkg`"
         );
     }
+    let source = match world {
+        None => Source::Greeting,
+        Some(arg) => find_world(root, name, arg)?,
+    };
     let dir = root.join("go").join(name);
-    let wit = root.join("wit").join(format!("{name}.wit"));
-    for taken in [&dir, &wit] {
-        if taken.exists() {
+    let wit_rel = match &source {
+        Source::Existing { wit, .. } => wit.clone(),
+        _ => Path::new("wit").join(format!("{name}.wit")),
+    };
+    let mut taken = vec![dir.clone()];
+    if !matches!(source, Source::Existing { .. }) {
+        taken.push(root.join(&wit_rel));
+    }
+    for path in taken {
+        if path.exists() {
             bail!(
                 "`{name}` already exists ({}): choose another name",
-                taken.strip_prefix(root).unwrap_or(taken).display()
+                path.strip_prefix(root).unwrap_or(&path).display()
             );
         }
     }
-    util::write_atomic(
-        &wit,
+
+    // Everything is prepared before anything is written.
+    let (wit_text, world_name, mut files, checks) = match source {
+        Source::Greeting => greeting(name),
+        Source::File { text, world } => {
+            let (resolve, id) = parse_world(&text, &wit_rel, &world)?;
+            let (files, checks) = from_world(sh, &resolve, id, &wit_rel)?;
+            (Some(text), world, files, checks)
+        }
+        Source::Existing { wit, world } => {
+            let text = std::fs::read_to_string(root.join(&wit))
+                .with_context(|| format!("failed to read {}", wit.display()))?;
+            let (resolve, id) = parse_world(&text, &wit, &world)?;
+            let (files, checks) = from_world(sh, &resolve, id, &wit)?;
+            (None, world, files, checks)
+        }
+    };
+    files.push((
+        PathBuf::from(project::CONFIG_FILE),
         format!(
-            "/// The `{name}` component. Edit this world, then run `cargo xtask bindgen --component {name}`.\n\
-             package local:{name}@0.1.0;\n\n\
-             world {name} {{\n  /// Returns a greeting for `name`.\n  export greet: func(name: string) -> string;\n}}\n"
-        )
-        .as_bytes(),
-    )?;
-    util::write_atomic(
-        &dir.join(project::CONFIG_FILE),
-        format!("# A component of the pipeline: this Go module implements one WIT world.\nworld = \"{name}\"\nwit = \"wit/{name}.wit\"\n")
-            .as_bytes(),
-    )?;
-    util::write_atomic(
-        &dir.join("export_wit_world").join(format!("{name}.go")),
-        format!(
-            "// Package export_wit_world implements the exports of the `{name}` world (wit/{name}.wit).\n\
-             package export_wit_world\n\n\
-             // Greet returns a greeting for name.\nfunc Greet(name string) string {{\n\treturn \"Hello, \" + name + \"!\"\n}}\n"
-        )
-        .as_bytes(),
-    )?;
-    util::write_atomic(
-        &dir.join(crate::check::DECLARATIVE_FILE),
-        b"# Calls in WAVE and what they must return (as `cargo run -p host -- call` prints it), or `error = \"...\"`.\n\
-          [[case]]\ncall = 'greet(\"world\")'\nexpect = '\"Hello, world!\"'\n",
-    )?;
-    bindgen::regenerate(sh, root, &[name.to_string()], false)?;
-    status::step("Created", format!("component `{name}`: wit/{name}.wit, go/{name}/"));
+            "# A component of the pipeline: this Go module implements one WIT world.\n\
+             # world: the world's name; wit: the WIT file (or directory) holding it, relative to the repository root.\n\
+             world = \"{world_name}\"\nwit = \"{}\"\n",
+            wit_rel.display()
+        ),
+    ));
+    if let Some(checks) = checks {
+        files.push((PathBuf::from(crate::check::DECLARATIVE_FILE), checks));
+    }
+
+    let wrote_wit = wit_text.is_some();
+    let result = (|| {
+        if let Some(text) = &wit_text {
+            util::write_atomic(&root.join(&wit_rel), text.as_bytes())?;
+        }
+        for (rel, contents) in &files {
+            util::write_atomic(&dir.join(rel), contents.as_bytes())?;
+        }
+        bindgen::regenerate(sh, root, &[name.to_string()], false)
+    })();
+    if let Err(err) = result {
+        // Leave nothing half-made behind: the next attempt must not find a name clash.
+        let _ = std::fs::remove_dir_all(&dir);
+        if wrote_wit {
+            let _ = std::fs::remove_file(root.join(&wit_rel));
+        }
+        return Err(err.context(format!("failed to scaffold `{name}` (nothing was kept)")));
+    }
+    status::step("Created", format!("component `{name}` (world `{world_name}`): {}, go/{name}/", wit_rel.display()));
     Ok(())
+}
+
+/// The files of the greeting component: (WIT text, world, Go files, checks.toml).
+#[allow(clippy::type_complexity)]
+fn greeting(name: &str) -> (Option<String>, String, Vec<(PathBuf, String)>, Option<String>) {
+    let wit = format!(
+        "/// The `{name}` component. Edit this world, then run `cargo xtask bindgen --component {name}`.\n\
+         package local:{name}@0.1.0;\n\n\
+         world {name} {{\n  /// Returns a greeting for `name`.\n  export greet: func(name: string) -> string;\n}}\n"
+    );
+    let go = format!(
+        "// Package export_wit_world implements the exports of the `{name}` world (wit/{name}.wit).\n\
+         package export_wit_world\n\n\
+         // Greet returns a greeting for name.\nfunc Greet(name string) string {{\n\treturn \"Hello, \" + name + \"!\"\n}}\n"
+    );
+    let checks = "# Calls in WAVE and what they must return (as `cargo run -p host -- call` prints it), or `error = \"...\"`.\n\
+                  [[case]]\ncall = 'greet(\"world\")'\nexpect = '\"Hello, world!\"'\n";
+    (
+        Some(wit),
+        name.to_string(),
+        vec![(Path::new("export_wit_world").join(format!("{name}.go")), go)],
+        Some(checks.to_string()),
+    )
+}
+
+/// Resolves `--world`: a path to a WIT file (ends in `.wit` or names an existing file), or a world name looked
+/// up in wit/*.wit.
+fn find_world(root: &Path, name: &str, arg: &str) -> Result<Source> {
+    let path = root.join(arg);
+    if arg.ends_with(".wit") || arg.contains('/') || path.is_file() {
+        let text = std::fs::read_to_string(&path).with_context(|| format!("failed to read the WIT file {arg}"))?;
+        let mut resolve = Resolve::default();
+        let package = resolve
+            .push_str(&path, &text)
+            .map_err(|err| anyhow::anyhow!(resolve.render_error(&err)))
+            .with_context(|| format!("failed to parse WIT {arg}"))?;
+        let worlds: Vec<String> = resolve.packages[package].worlds.keys().cloned().collect();
+        let world = match worlds.as_slice() {
+            [] => bail!("{arg} defines no world: add `world {name} {{ ... }}` with the exports"),
+            _ if worlds.iter().any(|w| w == name) => name.to_string(),
+            [one] => one.clone(),
+            _ => bail!(
+                "{arg} defines several worlds ({}) and none is named `{name}`: name the component after one",
+                worlds.join(", ")
+            ),
+        };
+        return Ok(Source::File { text, world });
+    }
+    let mut found = Vec::new();
+    let wit_dir = root.join("wit");
+    let mut known = Vec::new();
+    let mut broken = Vec::new();
+    let mut entries: Vec<_> = std::fs::read_dir(&wit_dir)
+        .with_context(|| format!("failed to list {}", wit_dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "wit"))
+        .collect();
+    entries.sort();
+    for path in entries {
+        let mut resolve = Resolve::default();
+        let package = match resolve.push_path(&path) {
+            Ok((package, _)) => package,
+            Err(err) => {
+                broken.push(format!("{} does not parse: {}", path.display(), resolve.render_error(&err)));
+                continue;
+            }
+        };
+        for world in resolve.packages[package].worlds.keys() {
+            if world == arg {
+                found.push(path.strip_prefix(root).unwrap_or(&path).to_path_buf());
+            }
+            known.push(world.clone());
+        }
+    }
+    match found.as_slice() {
+        [one] => Ok(Source::Existing { wit: one.clone(), world: arg.to_string() }),
+        [] => bail!(
+            "`{arg}` is neither a WIT file nor a world in wit/ (worlds there: {}); give a path ending in .wit or one of those names{}",
+            known.join(", "),
+            broken.iter().map(|b| format!("\n{b}")).collect::<String>()
+        ),
+        _ => bail!(
+            "world `{arg}` is defined in several files ({}): give the file instead",
+            found.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+        ),
+    }
+}
+
+/// Parses WIT text and selects a world; errors carry file:line:col.
+fn parse_world(text: &str, path: &Path, world: &str) -> Result<(Resolve, WorldId)> {
+    let mut resolve = Resolve::default();
+    let package = resolve
+        .push_str(path, text)
+        .map_err(|err| anyhow::anyhow!(resolve.render_error(&err)))
+        .with_context(|| format!("failed to parse WIT {}", path.display()))?;
+    let id = resolve
+        .select_world(&[package], Some(world))
+        .with_context(|| format!("no world `{world}` in {}", path.display()))?;
+    Ok((resolve, id))
+}
+
+/// The Go stubs (formatted with gofmt) and the checks.toml text for a user's world.
+#[allow(clippy::type_complexity)]
+fn from_world(
+    sh: &Shell,
+    resolve: &Resolve,
+    world: WorldId,
+    wit: &Path,
+) -> Result<(Vec<(PathBuf, String)>, Option<String>)> {
+    let stubs = stubs::generate(resolve, world, &wit.display().to_string())?;
+    let gofmt = tools::GOFMT.locate()?;
+    let mut files = Vec::new();
+    for (rel, text) in stubs.files {
+        let formatted = cmd!(sh, "{gofmt}")
+            .stdin(text.as_bytes())
+            .quiet()
+            .read()
+            .with_context(|| format!("gofmt rejected the stub {} (a bug in the stub writer)", rel.display()))?;
+        files.push((rel, formatted + "\n"));
+    }
+    let checks = (!stubs.cases.is_empty()).then(|| {
+        let mut text = String::from(
+            "# Declarative checks: each call (WAVE) must return `expect` exactly as `cargo run -p host -- call` prints\n\
+             # it, or fail with an error containing `error`. Written by `cargo xtask new --world` for the stubs'\n\
+             # default results: change them with the code.\n",
+        );
+        for (call, expect) in &stubs.cases {
+            text.push_str(&format!("\n[[case]]\ncall = {}\nexpect = {}\n", toml_string(call), toml_string(expect)));
+        }
+        text
+    });
+    Ok((files, checks))
+}
+
+/// A TOML string literal: literal quotes when possible (WAVE is full of `"`), basic otherwise.
+fn toml_string(text: &str) -> String {
+    if text.contains('\'') || text.contains('\n') {
+        let mut out = String::from('"');
+        for c in text.chars() {
+            match c {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                c if c.is_control() => out.push_str(&format!("\\u{:04X}", c as u32)),
+                c => out.push(c),
+            }
+        }
+        out.push('"');
+        out
+    } else {
+        format!("'{text}'")
+    }
 }
 
 #[cfg(test)]
@@ -85,11 +281,15 @@ mod tests {
         util::copy_dir(&root.join("go/witpkg"), &tmp.join("go/witpkg"));
         std::fs::copy(root.join("go/toolchains.toml"), tmp.join("go/toolchains.toml")).unwrap();
         let sh = Shell::new().unwrap();
-        scaffold(&sh, &tmp, "demo-app").unwrap();
+        scaffold(&sh, &tmp, "demo-app", None).unwrap();
 
-        let err = scaffold(&sh, &tmp, "demo-app").unwrap_err().to_string();
+        let err = scaffold(&sh, &tmp, "demo-app", None).unwrap_err().to_string();
         assert!(err.contains("`demo-app` already exists (go/demo-app)"), "{err}");
-        let err = scaffold(&sh, &tmp, "Demo_App").unwrap_err().to_string();
+        std::fs::write(tmp.join("wit/taken.wit"), "package a:b;\n").unwrap();
+        let err = scaffold(&sh, &tmp, "taken", None).unwrap_err().to_string();
+        assert!(err.contains("`taken` already exists (wit/taken.wit)"), "{err}");
+        assert!(!tmp.join("go/taken").exists(), "a refused scaffold left files behind");
+        let err = scaffold(&sh, &tmp, "Demo_App", None).unwrap_err().to_string();
         assert!(err.contains("is not a usable component name"), "{err}");
 
         let component = project::discover(&tmp).unwrap().remove(0);
@@ -98,5 +298,143 @@ mod tests {
         let products = pipeline::run(&sh, &Workspace::new(&tmp), jobs, &Options::until(Until::Check));
         std::fs::remove_dir_all(&tmp).unwrap();
         assert_eq!(products.unwrap().len(), 1);
+    }
+
+    /// Builds `name` in `root` for go1.26 (raw) through the check; returns the error text on failure.
+    fn build_and_check(sh: &Shell, root: &Path, name: &str) -> Result<(), String> {
+        let component = project::select_components(root, &[name.to_string()]).unwrap().remove(0);
+        let build = project::builds().into_iter().find(|b| b.name == "go1.26").unwrap();
+        let jobs = vec![Job { component, build, posts: vec![Post::Raw] }];
+        match pipeline::run(sh, &Workspace::new(root), jobs, &Options::until(Until::Check)) {
+            Ok(products) => {
+                assert_eq!(products.len(), 1);
+                Ok(())
+            }
+            Err(err) => Err(format!("{err:#}")),
+        }
+    }
+
+    /// `new --world` with the rich textkit world (records, variants, enums, flags, option, result, tuples,
+    /// nested lists, three interfaces): the stubs compile, componentize and pass the generated declarative
+    /// cases with no edits. Ambiguous or unknown worlds and broken stubs are clear errors.
+    #[test]
+    fn a_scaffold_of_a_rich_world_ships_without_edits_and_mismatches_name_the_export() {
+        let root = project::root();
+        let tmp = std::env::temp_dir().join(format!("xtask-new-world-{}", std::process::id()));
+        util::copy_dir(&root.join("go/witpkg"), &tmp.join("go/witpkg"));
+        std::fs::copy(root.join("go/toolchains.toml"), tmp.join("go/toolchains.toml")).unwrap();
+        std::fs::create_dir_all(tmp.join("wit")).unwrap();
+        std::fs::copy(root.join("wit/textkit.wit"), tmp.join("wit/textkit.wit")).unwrap();
+        let sh = Shell::new().unwrap();
+
+        // A file: copied to wit/rich.wit, its only world used.
+        scaffold(&sh, &tmp, "rich", Some("wit/textkit.wit")).unwrap();
+        let config = std::fs::read_to_string(tmp.join("go/rich/component.toml")).unwrap();
+        assert!(config.contains("world = \"textkit\"") && config.contains("wit = \"wit/rich.wit\""), "{config}");
+        let checks = std::fs::read_to_string(tmp.join("go/rich/checks.toml")).unwrap();
+        assert_eq!(checks.matches("[[case]]").count(), 2, "{checks}");
+        let stub = std::fs::read_to_string(tmp.join("go/rich/export_gowasm_textkit_config/config.go")).unwrap();
+        assert!(
+            stub.contains("return witTypes.Ok[[]gowasm_textkit_config.Entry, gowasm_textkit_config.ParseError](nil)"),
+            "{stub}"
+        );
+
+        // A world name: now defined twice under wit/, so it must be told which file; unknown names list the worlds.
+        let err = format!("{:#}", scaffold(&sh, &tmp, "again", Some("textkit")).unwrap_err());
+        assert!(err.contains("world `textkit` is defined in several files (wit/rich.wit, wit/textkit.wit)"), "{err}");
+        let err = format!("{:#}", scaffold(&sh, &tmp, "again", Some("textkt")).unwrap_err());
+        assert!(
+            err.contains("`textkt` is neither a WIT file nor a world in wit/ (worlds there: textkit, textkit)"),
+            "{err}"
+        );
+        let err = format!("{:#}", scaffold(&sh, &tmp, "again", Some("wit/missing.wit")).unwrap_err());
+        assert!(err.contains("failed to read the WIT file wit/missing.wit"), "{err}");
+        assert!(!tmp.join("go/again").exists() && !tmp.join("wit/again.wit").exists());
+
+        build_and_check(&sh, &tmp, "rich").unwrap();
+
+        // The Go code no longer matches the world: a missing export and a mistyped one, each named by go build.
+        let world_go = tmp.join("go/rich/export_wit_world/textkit.go");
+        let stub = std::fs::read_to_string(&world_go).unwrap();
+        std::fs::write(&world_go, stub.replace("func Measure(", "func Measured(")).unwrap();
+        let err = build_and_check(&sh, &tmp, "rich").unwrap_err();
+        assert!(err.contains("the Go code does not match world `textkit` at export `measure`"), "{err}");
+        assert!(err.contains("undefined: export_wit_world.Measure"), "{err}");
+        std::fs::write(
+            &world_go,
+            stub.replace("(uint32, uint32)", "(uint32, string)").replace("return 0, 0", "return 0, \"\""),
+        )
+        .unwrap();
+        let err = build_and_check(&sh, &tmp, "rich").unwrap_err();
+        assert!(err.contains("the Go code does not match world `textkit` at export `measure`"), "{err}");
+        assert!(err.contains("cannot use result1 (variable of type string) as uint32 value"), "{err}");
+        std::fs::remove_dir_all(&tmp).unwrap();
+    }
+
+    /// Stubs for every plain data type as results, parameters and nested values (world-level types, `use`d
+    /// types, aliases, a keyword as a parameter name) compile and pass the generated cases; resources are
+    /// refused by name.
+    #[test]
+    fn stubs_cover_every_plain_data_type_and_refuse_resources() {
+        let root = project::root();
+        let tmp = std::env::temp_dir().join(format!("xtask-new-types-{}", std::process::id()));
+        util::copy_dir(&root.join("go/witpkg"), &tmp.join("go/witpkg"));
+        std::fs::copy(root.join("go/toolchains.toml"), tmp.join("go/toolchains.toml")).unwrap();
+        std::fs::create_dir_all(tmp.join("wit")).unwrap();
+        let wit = "package t:all@1.0.0;
+
+interface types {
+  enum color { red, green }
+  flags perms { read, write }
+  variant shape { circle(f64), empty }
+  record inner {
+    c: color, p: perms, s: shape, o: option<string>, r: result<u32, string>, t: tuple<u8, string>,
+    l: list<list<string>>, ch: char,
+  }
+  type alias = inner;
+}
+
+interface api {
+  use types.{color, perms, shape, inner, alias};
+  get-inner: func() -> inner;
+  get-alias: func(a: alias) -> alias;
+  get-shape: func() -> shape;
+  get-color: func() -> color;
+  get-perms: func() -> perms;
+  get-unit: func() -> result;
+  get-unit-err: func() -> result<_, string>;
+  get-float: func() -> f32;
+  get-tuple: func() -> tuple<inner, option<shape>, list<u8>>;
+  nothing: func(%type: u8, %interface: string);
+}
+
+world all {
+  export api;
+  record point { x: s32, y: s32 }
+  export origin: func() -> point;
+  export flag: func() -> bool;
+}
+";
+        std::fs::write(tmp.join("wit/all.wit"), wit).unwrap();
+        std::fs::write(
+            tmp.join("wit/res.wit"),
+            "package t:res;\nworld res {\n  export api: interface {\n    resource r;\n    make: func() -> r;\n  }\n}\n",
+        )
+        .unwrap();
+        let sh = Shell::new().unwrap();
+        let err = format!("{:#}", scaffold(&sh, &tmp, "res", Some("res")).unwrap_err());
+        assert!(err.contains("cannot write a stub for a resource type (`r`)"), "{err}");
+        assert!(!tmp.join("go/res").exists());
+
+        scaffold(&sh, &tmp, "all", Some("all")).unwrap();
+        let checks = std::fs::read_to_string(tmp.join("go/all/checks.toml")).unwrap();
+        assert!(checks.contains("call = 'origin()'\nexpect = '{x: 0, y: 0}'"), "{checks}");
+        assert!(checks.contains("call = 'flag()'\nexpect = 'false'"), "{checks}");
+        let api = std::fs::read_to_string(tmp.join("go/all/export_t_all_api/api.go")).unwrap();
+        assert!(api.contains("func Nothing(type_ uint8, interface_ string) {"), "{api}");
+        assert!(api.contains("return t_all_types.MakeShapeCircle(0)"), "{api}");
+        let result = build_and_check(&sh, &tmp, "all");
+        std::fs::remove_dir_all(&tmp).unwrap();
+        result.unwrap();
     }
 }

@@ -49,9 +49,17 @@ impl Component {
             .with_context(|| format!("failed to read {}", config_path.display()))?;
         let config: ComponentConfig =
             toml::from_str(&text).with_context(|| format!("invalid component config {}", config_path.display()))?;
+        let named = config.wit.is_some();
         let wit = config.wit.unwrap_or_else(|| Path::new("wit").join(format!("{name}.wit")));
         if !root.join(&wit).exists() {
-            bail!("{} names the WIT path {}, which does not exist", config_path.display(), wit.display());
+            if named {
+                bail!("{} names the WIT path {}, which does not exist", config_path.display(), wit.display());
+            }
+            bail!(
+                "{} has no `wit` field and the default {} does not exist: add `wit = \"<file or directory>\"`",
+                config_path.display(),
+                wit.display()
+            );
         }
         Ok(Self { name: name.to_string(), dir, wit, world: config.world.unwrap_or_else(|| name.to_string()) })
     }
@@ -81,6 +89,11 @@ pub(crate) fn select_components(root: &Path, wanted: &[String]) -> Result<Vec<Co
     }
     for name in wanted {
         if !all.iter().any(|c| &c.name == name) {
+            if root.join("go").join(name).is_dir() {
+                bail!(
+                    "go/{name} has no {CONFIG_FILE}: add one with `world = \"<world>\"` and `wit = \"wit/<file>.wit\"` (or start over with `cargo xtask new`)"
+                );
+            }
             let known: Vec<_> = all.iter().map(|c| c.name.as_str()).collect();
             bail!("unknown component `{name}` (known: {})", known.join(", "));
         }
@@ -290,5 +303,32 @@ mod tests {
     fn unknown_config_keys_are_rejected() {
         let err = toml::from_str::<ComponentConfig>("wrold = \"x\"").unwrap_err().to_string();
         assert!(err.contains("unknown field `wrold`"), "{err}");
+    }
+
+    /// Broken configurations each name the file and what is wrong: no config, a missing field's default path
+    /// absent, a WIT path that does not exist, a world the WIT file does not define.
+    #[test]
+    fn broken_component_configs_are_named() {
+        let tmp = std::env::temp_dir().join(format!("xtask-config-{}", std::process::id()));
+        let write = |rel: &str, text: &str| {
+            let path = tmp.join(rel);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        };
+        write("wit/good.wit", "package a:b;\nworld good {\n  export f: func() -> u8;\n}\n");
+        write("go/good/component.toml", "world = \"elsewhere\"\nwit = \"wit/good.wit\"\n");
+        std::fs::create_dir_all(tmp.join("go/bare")).unwrap();
+        let bare = select_components(&tmp, &["bare".to_string()]).unwrap_err().to_string();
+        let component = select_components(&tmp, &["good".to_string()]).unwrap().remove(0);
+        let world = format!("{:#}", crate::bindgen::load_world(&tmp, &component).unwrap_err());
+        write("go/nofield/component.toml", "world = \"good\"\n");
+        let no_field = format!("{:#}", discover(&tmp).unwrap_err());
+        write("go/nofield/component.toml", "wit = \"wit/gone.wit\"\n");
+        let gone = format!("{:#}", discover(&tmp).unwrap_err());
+        std::fs::remove_dir_all(&tmp).unwrap();
+        assert!(bare.contains("go/bare has no component.toml"), "{bare}");
+        assert!(world.contains("no world `elsewhere` in wit/good.wit"), "{world}");
+        assert!(no_field.contains("has no `wit` field and the default wit/nofield.wit does not exist"), "{no_field}");
+        assert!(gone.contains("names the WIT path wit/gone.wit, which does not exist"), "{gone}");
     }
 }

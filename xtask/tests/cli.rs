@@ -58,5 +58,5 @@ fn doctor_reports_missing_tools_as_json_and_fails() {
 fn unknown_component_lists_the_known_ones() {
     let out = xtask(&["build", "--component", "nope"], &[]);
     assert!(!out.status.success());
-    assert!(stderr(&out).contains("unknown component `nope` (known: faulty, hasher)"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("unknown component `nope` (known: faulty, hasher, textkit)"), "{}", stderr(&out));
 }

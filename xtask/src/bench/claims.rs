@@ -383,7 +383,7 @@ mod tests {
 
     #[test]
     fn readme_table_replaces_only_the_marked_block() {
-        let text = format!("intro\n{README_BEGIN}\nold\n{README_END}\noutro\n");
+        let text = format!("intro\n{README_BEGIN}\nstale-row\n{README_END}\noutro\n");
         let begin = text.find(README_BEGIN).unwrap();
         let replaced = format!("{}{README_BEGIN}\nnew\n{}", &text[..begin], &text[text.find(README_END).unwrap()..]);
         assert!(replaced.starts_with("intro\n") && replaced.ends_with(&format!("{README_END}\noutro\n")));
@@ -391,14 +391,24 @@ mod tests {
             readme_with_table("no markers", &sample_report()).unwrap_err().to_string().contains("lacks the markers")
         );
         let out = readme_with_table(&text, &sample_report()).unwrap();
-        assert!(out.starts_with("intro\n") && out.ends_with(&format!("{README_END}\noutro\n")) && !out.contains("old"));
+        assert!(
+            out.starts_with("intro\n")
+                && out.ends_with(&format!("{README_END}\noutro\n"))
+                && !out.contains("stale-row")
+        );
     }
 
     fn sample_report() -> Report {
         let stat = super::super::Stat { median: 1.0, min: 1.0, max: 1.0, n: 1 };
         Report {
             mode: super::super::Mode::Full,
-            machine: super::super::Machine { cpu: "cpu".into(), cores: 2, memory_gib: 1.0, os: "os".into() },
+            machine: super::super::Machine {
+                cpu: "cpu".into(),
+                cores: 2,
+                memory_gib: 1.0,
+                os: "os".into(),
+                load_average: [0.0, 0.0],
+            },
             git_commit: "abc".into(),
             tools: Default::default(),
             native: super::super::Native {

@@ -51,7 +51,7 @@ pub(crate) fn hasher<'r>(report: &'r Report, variant: &str) -> Option<&'r Varian
 pub(crate) fn provenance(report: &Report) -> String {
     let m = &report.machine;
     format!(
-        "{} mode, {} ({} cores, {} GiB, {}), commit {}, wasmtime {}",
+        "{} mode, {} ({} cores, {} GiB, {}; load average {:.1} → {:.1}), commit {}, wasmtime {}",
         match report.mode {
             super::Mode::Full => "full",
             super::Mode::Quick => "quick",
@@ -60,6 +60,8 @@ pub(crate) fn provenance(report: &Report) -> String {
         m.cores,
         m.memory_gib,
         m.os,
+        m.load_average[0],
+        m.load_average[1],
         report.git_commit,
         report.tools.get("wasmtime").map_or("?", String::as_str)
     )
