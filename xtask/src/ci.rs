@@ -12,6 +12,11 @@ impl flags::Ci {
     pub(crate) fn run(self, sh: &Shell) -> Result<()> {
         flags::Test {}.run(sh)?;
         flags::Dist { selection: self.selection.clone(), verify_reproducible: true }.run(sh)?;
-        flags::Bench { selection: self.selection, quick: true, claims: false }.run(sh)
+        // The smoke run: every metric's code path, on the default and the pre-initialized variant unless told.
+        let mut selection = self.selection;
+        if selection.variants.is_empty() {
+            selection.variants = ["go1.26-opt", "go1.26-opt-wizer"].map(String::from).to_vec();
+        }
+        flags::Bench { selection, quick: true, claims: false }.run(sh)
     }
 }

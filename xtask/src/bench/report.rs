@@ -178,6 +178,52 @@ fn markdown(report: &Report) -> String {
         );
     }
 
+    let snapshots: Vec<(&VariantReport, &VariantReport)> = report
+        .variants
+        .iter()
+        .filter_map(|w| {
+            let base = w.variant.strip_suffix("-opt-wizer")?;
+            let opt =
+                report.variants.iter().find(|v| v.component == w.component && v.variant == format!("{base}-opt"))?;
+            Some((opt, w))
+        })
+        .collect();
+    if !snapshots.is_empty() {
+        let _ = writeln!(out, "\n## Pre-initialized (Wizer) against the same build\n");
+        out.push_str(
+            "`<build>-opt-wizer` is `<build>-opt` with the Go runtime's initialisation run at build time and \
+             snapshotted. Ratio = without ÷ with (above 1: the snapshot is faster).\n\n\
+             | Artifact | Instantiate (µs) | ratio | InstancePre (µs) | ratio | InstancePre + pooling (µs) | ratio | \
+             Cold start (ms) | ratio | First call (µs) | Component (MB) |\n|---|---|---|---|---|---|---|---|---|---|---|\n",
+        );
+        let ratio = |a: Stat, b: Stat| format!("{:.2}", a.median / b.median);
+        for (opt, w) in snapshots {
+            let (a, b) = (&opt.figures, &w.figures);
+            let _ = writeln!(
+                out,
+                "| {} `{}` | {} → {} | {} | {} → {} | {} | {} → {} | {} | {} → {} | {} | {} → {} | {} → {} |",
+                w.component,
+                w.variant,
+                cell(Some(a.instantiate_us), 0),
+                cell(Some(b.instantiate_us), 0),
+                ratio(a.instantiate_us, b.instantiate_us),
+                cell(Some(a.instantiate_pre_us), 0),
+                cell(Some(b.instantiate_pre_us), 0),
+                ratio(a.instantiate_pre_us, b.instantiate_pre_us),
+                cell(Some(a.instantiate_pool_us), 0),
+                cell(Some(b.instantiate_pool_us), 0),
+                ratio(a.instantiate_pool_us, b.instantiate_pool_us),
+                cell(Some(a.cold_start_ms), 2),
+                cell(Some(b.cold_start_ms), 2),
+                ratio(a.cold_start_ms, b.cold_start_ms),
+                cell(a.first_call_us, 1),
+                cell(b.first_call_us, 1),
+                mb(opt.component_bytes),
+                mb(w.component_bytes),
+            );
+        }
+    }
+
     let empties: Vec<&VariantReport> = report.variants.iter().filter(|v| v.figures.empty_call_ns.is_some()).collect();
     if !empties.is_empty() {
         let _ = writeln!(out, "\n## The empty call\n");
