@@ -18,6 +18,7 @@ mod project;
 mod setup;
 mod status;
 mod test;
+mod tinygo;
 mod toolchain;
 mod tools;
 mod util;

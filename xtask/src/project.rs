@@ -97,6 +97,9 @@ pub(crate) struct Build {
     pub(crate) go_minor: &'static str,
     /// `GOEXPERIMENT` for the build, if any.
     pub(crate) goexperiment: Option<&'static str>,
+    /// Compiled by TinyGo (instead of the go command) with these flags; `go_minor` is then the Go line TinyGo
+    /// runs with (its GOROOT).
+    pub(crate) tinygo: Option<&'static [&'static str]>,
 }
 
 /// What is done to the core module after `go build`, before it is componentized.
@@ -135,10 +138,11 @@ impl Variant {
     }
 }
 
-/// The build matrix: every supported Go release line, Green Tea GC on and off where the toolchain has both, and
-/// JSON v2 where the toolchain has it.
+/// The build matrix: every supported Go release line, Green Tea GC on and off where the toolchain has both, JSON
+/// v2 where the toolchain has it, and TinyGo with the options that pass the full check (ARCHITECTURE.md).
 pub(crate) fn builds() -> Vec<Build> {
-    let b = |name, go_minor, goexperiment| Build { name, go_minor, goexperiment };
+    let b = |name, go_minor, goexperiment| Build { name, go_minor, goexperiment, tinygo: None };
+    let t = |name, flags| Build { name, go_minor: crate::tinygo::GO_LINE, goexperiment: None, tinygo: Some(flags) };
     vec![
         b("go1.24", "1.24", None),
         b("go1.25", "1.25", None),
@@ -147,6 +151,11 @@ pub(crate) fn builds() -> Vec<Build> {
         b("go1.26", "1.26", None),
         b("go1.26-nogreentea", "1.26", Some("nogreenteagc")),
         b("go1.26-jsonv2", "1.26", Some("jsonv2")),
+        t("tinygo", &["-opt=z", "-gc=precise", "-scheduler=none"]),
+        t("tinygo-conservative", &["-opt=z", "-gc=conservative", "-scheduler=none"]),
+        t("tinygo-asyncify", &["-opt=z", "-gc=precise", "-scheduler=asyncify", "-stack-size=1MB"]),
+        t("tinygo-o2", &["-opt=2", "-gc=precise", "-scheduler=none"]),
+        t("tinygo-leaking", &["-opt=z", "-gc=leaking", "-scheduler=none"]),
     ]
 }
 

@@ -49,6 +49,8 @@ pub(super) fn run(host: &Host, component: &Component, stress: Stress, label: &st
 /// Stress on one instance: many large arguments lowered through `cabi_realloc`, each result compared.
 pub(crate) fn run_stress(hasher: &Hasher, store: &mut Store<host::State>, stress: Stress, label: &str) -> Result<()> {
     let start = Instant::now();
+    // What the instance already holds (the vectors' 4 MiB documents leave the largest heap behind).
+    let before = store.data().memory().peak();
     let mut data = pseudo_random(64 * 1024, 64);
     let len = data.len();
     for call in 0..stress.calls_64k {
@@ -86,11 +88,15 @@ pub(crate) fn run_stress(hasher: &Hasher, store: &mut Store<host::State>, stress
         ),
     );
     // The Go heap must be reclaimed: without collection the instance would need about as much memory as was
-    // lowered. 256 MiB leaves room for the 4 MiB vectors and GC headroom while proving reuse.
+    // lowered. 256 MiB leaves room for the 4 MiB vectors and GC headroom while proving reuse. Where the vectors
+    // already left more than that (TinyGo doubles its linear memory whenever a collection leaves less than a third
+    // of the heap free: the 4 MiB JSON vector alone takes it to 272 MiB), reuse is proved by the stress growing
+    // memory by less than 64 MiB while hundreds of MiB are lowered.
+    let grown = peak.saturating_sub(before);
     ensure!(
-        lowered < 256.0 || peak < 256 << 20,
-        "memory is not reclaimed: linear memory reached {} bytes after {lowered:.0} MiB of arguments",
-        peak
+        lowered < 256.0 || peak < 256 << 20 || (before >= 256 << 20 && grown < 64 << 20),
+        "memory is not reclaimed: linear memory reached {peak} bytes after {lowered:.0} MiB of arguments (grew by \
+         {grown} bytes during the stress)"
     );
     Ok(())
 }
