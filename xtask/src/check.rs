@@ -61,7 +61,7 @@ pub(crate) fn check_component(
     let typed = match component.world.as_str() {
         "hasher" => hasher::run(host, &host.load(path)?, stress, &label).with_context(what).map(|()| true)?,
         // Faults are provoked in a host of their own, with tight limits.
-        "faulty" => faulty::run(path, &label).with_context(what).map(|()| true)?,
+        "faulty" => faulty::run(path, &label, variant.build.tinygo.is_some()).with_context(what).map(|()| true)?,
         _ => false,
     };
     let cases = declarative::run(host, &component_root.join(&component.dir), path, &label).with_context(what)?;

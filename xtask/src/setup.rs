@@ -26,7 +26,8 @@ impl flags::Setup {
 pub(crate) fn ensure(sh: &Shell) -> Result<()> {
     ensure_one(sh, SetupWhat::Go)?;
     ensure_one(sh, SetupWhat::WasmOpt)?;
-    if project::builds().iter().any(|b| b.tinygo.is_some()) {
+    // TinyGo only when a build of the default selection needs it (`setup tinygo` installs it regardless).
+    if project::builds().iter().any(|b| b.tinygo.is_some() && !b.experimental) {
         ensure_one(sh, SetupWhat::Tinygo)?;
     }
     Ok(())

@@ -116,6 +116,7 @@ fn tinygo_build() -> Build {
         go_minor: GO_LINE,
         goexperiment: None,
         tinygo: Some(&[]),
+        experimental: true,
     })
 }
 

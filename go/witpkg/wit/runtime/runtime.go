@@ -110,6 +110,7 @@ func cabiRealloc(oldPointer unsafe.Pointer, oldSize, align, newSize uintptr) uns
 	}
 
 	if useGCAllocations {
+		noteLowered(newSize)
 		return Allocate(&pinner, newSize, align)
 	}
 	return allocateBeforeInit(newSize, align)

@@ -36,6 +36,9 @@ func allocateBeforeInit(size, align uintptr) unsafe.Pointer {
 //go:linkname gcBlackenEnabled runtime.gcBlackenEnabled
 var gcBlackenEnabled uint32
 
+// noteLowered has nothing to do on the gc toolchain (see afterUnpin).
+func noteLowered(size uintptr) {}
+
 // afterUnpin runs at the end of Unpin, inside an export.
 //
 // Hardening (gowasm): a wasip1 reactor runs the Go scheduler only when an export blocks, so the GC's background
