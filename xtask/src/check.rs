@@ -119,7 +119,7 @@ pub(crate) mod tests {
             let work = root.join(format!("target/xtask-tests/{}", std::process::id()));
             let ws = Workspace { work, ..Workspace::new(&root) };
             let toolchain = crate::toolchain::GoToolchain::resolve(&sh, &root, &variant.build).unwrap();
-            let path = crate::build::build(&sh, &ws, &component, &variant.build, &toolchain).unwrap();
+            let path = crate::build::build(&sh, &ws, &component, &variant.build, &toolchain, None).unwrap();
             let bytes = crate::util::read(&path).unwrap();
             std::fs::remove_dir_all(&ws.work).unwrap();
             bytes

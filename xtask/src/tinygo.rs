@@ -406,6 +406,31 @@ pub(crate) fn version(sh: &Shell, _path: &Path) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::check::Stress;
+    use crate::pipeline::{self, Options, Until, Workspace};
+    use crate::project::{Job, Post};
+
+    /// The installed TinyGo compiles the hasher (same Go code, same WIT) into a component that passes the
+    /// vectors, a reduced stress and the declarative cases, and the manifest inputs name TinyGo.
+    #[test]
+    fn the_pinned_tinygo_builds_a_hasher_that_passes_its_check() {
+        let sh = Shell::new().unwrap();
+        let root = project::root();
+        let ws = Workspace {
+            work: root.join(format!("target/xtask-tests/tinygo-{}", std::process::id())),
+            ..Workspace::new(&root)
+        };
+        let component = project::select_components(&root, &["hasher".to_string()]).unwrap().remove(0);
+        let build = project::builds().into_iter().find(|b| b.name == "tinygo").unwrap();
+        let jobs = vec![Job { component, build, posts: vec![Post::Strip] }];
+        let options = Options { until: Until::Check, stress: Stress { calls_64k: 2000, calls_1m: 100 } };
+        let products = pipeline::run(&sh, &ws, jobs, &options);
+        let _ = std::fs::remove_dir_all(&ws.work);
+        let products = products.unwrap();
+        let tinygo = products[0].tinygo.as_ref().expect("a TinyGo build carries its TinyGo");
+        assert!(tinygo.version.starts_with(&format!("tinygo version {VERSION} ")), "{}", tinygo.version);
+        assert!(tinygo.version.contains(&format!("go{GO_LINE}.")), "{}", tinygo.version);
+    }
 
     #[test]
     fn the_install_directory_is_versioned_and_the_pins_are_exact() {
