@@ -111,9 +111,9 @@ pub(crate) fn build(
     let tmp = dir.join(format!(".core.{}.tmp.wasm", std::process::id()));
 
     let _cwd = sh.push_dir(root.join(&component.dir));
-    let (program, mut env, subcommand) = match (build.tinygo, tinygo) {
-        (None, _) => (toolchain.go.clone(), go_build_env(build, toolchain), "build"),
-        (Some(_), Some(tinygo)) => (tinygo.path.clone(), tinygo.env(), "build"),
+    let (program, mut env) = match (build.tinygo, tinygo) {
+        (None, _) => (toolchain.go.clone(), go_build_env(build, toolchain)),
+        (Some(_), Some(tinygo)) => (tinygo.path.clone(), tinygo.env()),
         (Some(_), None) => bail!("the {} variants need TinyGo: run `cargo xtask setup tinygo`", build.name),
     };
     if let (Some(gocache), None) = (&ws.gocache, build.tinygo) {
@@ -121,7 +121,7 @@ pub(crate) fn build(
     }
     let _env: Vec<_> = env.iter().map(|(k, v)| sh.push_env(k, v)).collect();
     let flags = build_flags(build);
-    let command = cmd!(sh, "{program} {subcommand} {flags...} -o {tmp} .").quiet().ignore_status();
+    let command = cmd!(sh, "{program} build {flags...} -o {tmp} .").quiet().ignore_status();
     let shown = format!(
         "{} {command}",
         env.iter()

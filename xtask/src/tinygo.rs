@@ -109,7 +109,7 @@ pub(crate) struct TinyGo {
     wasm_opt: Option<PathBuf>,
 }
 
-/// A build of the matrix compiled by TinyGo needs this to find its Go toolchain.
+/// A TinyGo build of the matrix: what `GoToolchain::resolve` needs to find the Go that TinyGo runs with.
 fn tinygo_build() -> Build {
     project::builds().into_iter().find(|b| b.tinygo.is_some()).unwrap_or(Build {
         name: "tinygo",
@@ -209,6 +209,8 @@ pub(crate) fn ensure(sh: &Shell, root: &Path) -> Result<()> {
         && record.built_with == toolchain.version
         && installed_apt(sh)? == record.apt
         && installed_binary().is_file()
+        // Restores a seeded library that was deleted from TinyGo's cache (it would try to compile it instead).
+        && seed_cache(&cache_home(&dir).join("tinygo"))? == record.seeded
     {
         status::step("Ready", format!("TinyGo {VERSION} ({})", installed_binary().display()));
         return Ok(());
