@@ -62,9 +62,12 @@ pub(crate) fn build_env(
     build: &Build,
     toolchain: &GoToolchain,
     tinygo: Option<&TinyGo>,
+    component: &Component,
 ) -> Vec<(&'static str, String)> {
     match (build.tinygo, tinygo) {
-        (Some(_), Some(tinygo)) => tinygo.env().into_iter().filter(|(k, _)| *k != "PATH").collect(),
+        (Some(_), Some(tinygo)) => {
+            tinygo.env(Some(&component.name)).into_iter().filter(|(k, _)| *k != "PATH").collect()
+        }
         _ => go_build_env(build, toolchain),
     }
 }
@@ -113,7 +116,7 @@ pub(crate) fn build(
     let _cwd = sh.push_dir(root.join(&component.dir));
     let (program, mut env) = match (build.tinygo, tinygo) {
         (None, _) => (toolchain.go.clone(), go_build_env(build, toolchain)),
-        (Some(_), Some(tinygo)) => (tinygo.path.clone(), tinygo.env()),
+        (Some(_), Some(tinygo)) => (tinygo.path.clone(), tinygo.env(Some(&component.name))),
         (Some(_), None) => bail!("the {} variants need TinyGo: run `cargo xtask setup tinygo`", build.name),
     };
     if let (Some(gocache), None) = (&ws.gocache, build.tinygo) {

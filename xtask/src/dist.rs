@@ -111,7 +111,7 @@ fn manifest(products: &[Product]) -> Result<Manifest> {
             world: p.component.world.clone(),
             tools,
             flags,
-            env: build::build_env(&p.variant.build, &p.toolchain, p.tinygo.as_ref())
+            env: build::build_env(&p.variant.build, &p.toolchain, p.tinygo.as_ref(), &p.component)
                 .into_iter()
                 .map(|(k, v)| (k.to_string(), v))
                 .collect(),

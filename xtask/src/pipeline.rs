@@ -94,10 +94,14 @@ pub(crate) fn run(sh: &Shell, ws: &Workspace, jobs: Vec<Job>, options: &Options)
         Some(job) => {
             let tinygo = TinyGo::resolve(sh, &toolchains[job.build.go_minor])?;
             // A reproducibility run compiles everything again: TinyGo gets a fresh cache too.
-            Some(match &ws.gocache {
-                Some(gocache) => tinygo.with_cache(&gocache.with_file_name("tinygo-cache"))?,
+            let tinygo = match &ws.gocache {
+                Some(gocache) => tinygo.with_cache(&gocache.with_file_name("tinygo-cache")),
                 None => tinygo,
-            })
+            };
+            for job in jobs.iter().filter(|j| j.build.tinygo.is_some()) {
+                tinygo.prepare(&job.component.name)?;
+            }
+            Some(tinygo)
         }
         None => None,
     };
@@ -288,7 +292,7 @@ fn build_key(
         hasher.update(flag.as_bytes());
         hasher.update(b"\0");
     }
-    for (k, v) in build::build_env(build, toolchain, tinygo) {
+    for (k, v) in build::build_env(build, toolchain, tinygo, component) {
         hasher.update(format!("{k}={v}\0").as_bytes());
     }
     for dir in [ws.root.join(&component.dir), ws.root.join("go/witpkg")] {

@@ -75,6 +75,11 @@ fn cache_home(dir: &Path) -> PathBuf {
     dir.join("cache")
 }
 
+/// The `XDG_CACHE_HOME` of one component's TinyGo builds.
+fn component_cache_home(cache_home: &Path, component: &str) -> PathBuf {
+    cache_home.join("components").join(component)
+}
+
 /// What `install.toml` records.
 #[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
@@ -145,8 +150,8 @@ impl TinyGo {
 
     /// The environment of every TinyGo run: the pinned Go first on PATH (TinyGo runs `go env`/`go list` and
     /// reads GOROOT from it), its own cache, wasm-opt for the asyncify scheduler, and nothing from the user's Go
-    /// settings.
-    pub(crate) fn env(&self) -> Vec<(&'static str, String)> {
+    /// settings. `component` selects the component's own cache (see `prepare`); `None` is the install's.
+    pub(crate) fn env(&self, component: Option<&str>) -> Vec<(&'static str, String)> {
         let path = std::env::var_os("PATH").unwrap_or_default();
         let mut dirs = vec![self.goroot.join("bin")];
         dirs.extend(std::env::split_paths(&path));
@@ -159,6 +164,10 @@ impl TinyGo {
             ("GOEXPERIMENT", String::new()),
         ];
         if let Some(cache) = &self.cache_home {
+            let cache = match component {
+                Some(name) => component_cache_home(cache, name),
+                None => cache.clone(),
+            };
             env.push(("XDG_CACHE_HOME", cache.display().to_string()));
         }
         if let Some(wasm_opt) = &self.wasm_opt {
@@ -167,20 +176,30 @@ impl TinyGo {
         env
     }
 
-    /// Uses `cache_home` (a fresh directory for a reproducibility run) as TinyGo's cache, seeded like the install.
-    pub(crate) fn with_cache(&self, cache_home: &Path) -> Result<Self> {
+    /// Seeds the cache TinyGo uses for `component`'s builds. Each component has its own: TinyGo caches the
+    /// objects of its runtime's assembly files, whose DWARF names the directory they were first compiled in, so
+    /// a shared cache made the raw modules depend on which component was built first. Run it before builds start
+    /// (builds of one component may run in parallel).
+    pub(crate) fn prepare(&self, component: &str) -> Result<()> {
+        if let Some(cache) = &self.cache_home {
+            seed_cache(&component_cache_home(cache, component).join("tinygo"))?;
+        }
+        Ok(())
+    }
+
+    /// Uses `cache_home` (a fresh directory for a reproducibility run) as the base of TinyGo's caches.
+    pub(crate) fn with_cache(&self, cache_home: &Path) -> Self {
         let mut copy = self.clone();
         if self.cache_home.is_some() {
-            seed_cache(&cache_home.join("tinygo"))?;
             copy.cache_home = Some(cache_home.to_path_buf());
         }
-        Ok(copy)
+        copy
     }
 
     fn command<'a>(&self, sh: &'a Shell, args: &[&str]) -> xshell::Cmd<'a> {
         let path = &self.path;
         let mut c = cmd!(sh, "{path} {args...}");
-        for (k, v) in self.env() {
+        for (k, v) in self.env(None) {
             c = c.env(k, v);
         }
         c
