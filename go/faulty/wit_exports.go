@@ -8,14 +8,13 @@ package main
 
 import (
 	witRuntime "go.bytecodealliance.org/pkg/wit/runtime"
-	"runtime"
 	"unsafe"
 	"wit_component/export_wit_world"
 )
 
-var staticPinner = runtime.Pinner{}
+var staticPinner = witRuntime.Pinner{}
 var exportReturnArea = uintptr(witRuntime.Allocate(&staticPinner, (2 * 4), 4))
-var syncExportPinner = runtime.Pinner{}
+var syncExportPinner = witRuntime.Pinner{}
 
 //go:wasmexport echo
 func wasm_export_wit_world_echo(arg0 int32) int32 {

@@ -9,14 +9,13 @@ package main
 import (
 	witRuntime "go.bytecodealliance.org/pkg/wit/runtime"
 	witTypes "go.bytecodealliance.org/pkg/wit/types"
-	"runtime"
 	"unsafe"
 	"wit_component/export_wit_world"
 )
 
-var staticPinner = runtime.Pinner{}
+var staticPinner = witRuntime.Pinner{}
 var exportReturnArea = uintptr(witRuntime.Allocate(&staticPinner, (3 * 4), 4))
-var syncExportPinner = runtime.Pinner{}
+var syncExportPinner = witRuntime.Pinner{}
 
 //go:wasmexport compute-hash
 func wasm_export_wit_world_compute_hash(arg0 uintptr, arg1 uint32) uintptr {

@@ -9,7 +9,6 @@ package main
 import (
 	witRuntime "go.bytecodealliance.org/pkg/wit/runtime"
 	witTypes "go.bytecodealliance.org/pkg/wit/types"
-	"runtime"
 	"unsafe"
 	"wit_component/export_gowasm_textkit_analyze"
 	"wit_component/export_gowasm_textkit_config"
@@ -18,9 +17,9 @@ import (
 	"wit_component/gowasm_textkit_config"
 )
 
-var staticPinner = runtime.Pinner{}
+var staticPinner = witRuntime.Pinner{}
 var exportReturnArea = uintptr(witRuntime.Allocate(&staticPinner, (5 * 4), 4))
-var syncExportPinner = runtime.Pinner{}
+var syncExportPinner = witRuntime.Pinner{}
 
 //go:wasmexport measure
 func wasm_export_wit_world_measure(arg0 uintptr, arg1 uint32) uintptr {

@@ -17,8 +17,10 @@ const STDERR_LINES: usize = 8;
 pub fn explain(store: &Store<State>, what: &str, err: wasmtime::Error) -> anyhow::Error {
     let state = store.data();
     let stderr = state.stderr();
-    // A Go reactor aborts (an `unreachable` trap) after printing `panic: …` or `fatal error: …`.
-    let go_report = stderr.lines().find_map(|l| {
+    let stdout = state.stdout();
+    // A Go reactor aborts (an `unreachable` trap) after printing `panic: …` or `fatal error: …` (TinyGo prints
+    // its `panic: …` line to stdout).
+    let go_report = stderr.lines().chain(stdout.lines()).find_map(|l| {
         l.strip_prefix("panic: ")
             .map(|m| format!("Go panic: {m}"))
             .or_else(|| l.strip_prefix("fatal error: ").map(|m| format!("Go fatal error: {m}")))
@@ -56,12 +58,14 @@ pub fn explain(store: &Store<State>, what: &str, err: wasmtime::Error) -> anyhow
             memory.limit() >> 20
         ));
     }
-    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
-    if !lines.is_empty() {
-        message.push_str("\nguest stderr:\n  ");
-        message.push_str(&lines[..lines.len().min(STDERR_LINES)].join("\n  "));
-        if lines.len() > STDERR_LINES {
-            message.push_str(&format!("\n  … ({} more lines)", lines.len() - STDERR_LINES));
+    for (name, text) in [("stderr", &stderr), ("stdout", &stdout)] {
+        let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+        if !lines.is_empty() {
+            message.push_str(&format!("\nguest {name}:\n  "));
+            message.push_str(&lines[..lines.len().min(STDERR_LINES)].join("\n  "));
+            if lines.len() > STDERR_LINES {
+                message.push_str(&format!("\n  … ({} more lines)", lines.len() - STDERR_LINES));
+            }
         }
     }
     anyhow::Error::from(err).context(message)

@@ -1,4 +1,4 @@
-//! Per-store state: the guest's WASI context, its captured stderr, and a resource limiter that caps and records
+//! Per-store state: the guest's WASI context, its captured stderr (and stdout, where TinyGo prints its panics), and a resource limiter that caps and records
 //! linear memory. One store serves one instance; nothing here is shared between stores.
 
 use wasmtime::ResourceLimiter;
@@ -15,6 +15,7 @@ pub struct State {
     wasi: WasiCtx,
     table: ResourceTable,
     stderr: Option<MemoryOutputPipe>,
+    stdout: Option<MemoryOutputPipe>,
     pub(crate) memory: MemoryStats,
     pub(crate) limits: Limits,
 }
@@ -38,10 +39,18 @@ impl State {
             wasi.inherit_stderr();
             None
         };
+        // Guest stdout is not passed through; it is kept (bounded) beside stderr because TinyGo writes its panic
+        // reports there.
+        let stdout = config.capture_stderr.then(|| {
+            let pipe = MemoryOutputPipe::new(STDERR_CAPACITY);
+            wasi.stdout(pipe.clone());
+            pipe
+        });
         Self {
             wasi: wasi.build(),
             table: ResourceTable::new(),
             stderr,
+            stdout,
             memory: MemoryStats {
                 limit: config.max_memory_bytes,
                 current: 0,
@@ -62,6 +71,11 @@ impl State {
     /// Linear-memory figures of the instance in this store.
     pub fn memory(&self) -> &MemoryStats {
         &self.memory
+    }
+
+    /// What the guest wrote to stdout so far (captured together with stderr; empty otherwise).
+    pub fn stdout(&self) -> String {
+        self.stdout.as_ref().map(|p| String::from_utf8_lossy(&p.contents()).into_owned()).unwrap_or_default()
     }
 
     /// What the guest wrote to stderr so far (empty when stderr is passed through to the host).

@@ -110,7 +110,11 @@ pub(crate) fn generate(
             continue;
         }
         let mut text = header.clone().into_bytes();
-        text.extend_from_slice(contents);
+        if name.ends_with(".go") {
+            text.extend_from_slice(portable_runtime(&String::from_utf8_lossy(contents)).as_bytes());
+        } else {
+            text.extend_from_slice(contents);
+        }
         if name.ends_with(".go") {
             text = cmd!(sh, "{gofmt}")
                 .stdin(&text)
@@ -123,6 +127,43 @@ pub(crate) fn generate(
     }
     out.sort();
     Ok(out)
+}
+
+/// Names the runtime's `Pinner` and `AddCleanup` through the bindings' runtime package (`witRuntime.Pinner`)
+/// instead of package `runtime`: there they are aliases of the gc toolchain's, and TinyGo (which has neither) gets
+/// its own (go/witpkg/wit/runtime/runtime_tinygo.go). One generated file then builds with both compilers.
+/// Drops the `"runtime"` import when nothing else uses it and adds the witRuntime import when it was missing.
+fn portable_runtime(go: &str) -> String {
+    const IMPORT: &str = "witRuntime \"go.bytecodealliance.org/pkg/wit/runtime\"";
+    let is_ident = |c: char| c.is_alphanumeric() || c == '_' || c == '.';
+    // Every `runtime.<Name>` that is a reference to package runtime (not `witRuntime.` or `x.runtime.`).
+    let mut out = String::with_capacity(go.len());
+    let mut rest = go;
+    let mut other_uses = false;
+    while let Some(at) = rest.find("runtime.") {
+        let (before, after) = rest.split_at(at);
+        out.push_str(before);
+        let standalone = !out.chars().next_back().is_some_and(is_ident);
+        let member = &after["runtime.".len()..];
+        let name_len = member.find(|c: char| !(c.is_alphanumeric() || c == '_')).unwrap_or(member.len());
+        let name = &member[..name_len];
+        if standalone && matches!(name, "Pinner" | "AddCleanup") {
+            out.push_str("witRuntime.");
+        } else {
+            other_uses |= standalone;
+            out.push_str("runtime.");
+        }
+        out.push_str(name);
+        rest = &member[name_len..];
+    }
+    out.push_str(rest);
+    if !other_uses {
+        out = out.lines().filter(|l| l.trim() != "\"runtime\"").flat_map(|l| [l, "\n"]).collect();
+    }
+    if out.contains("witRuntime.") && !out.contains(IMPORT) {
+        out = out.replacen("import (\n", &format!("import (\n\t{IMPORT}\n"), 1);
+    }
+    out
 }
 
 /// Generated files currently on disk in a component's directory (recognised by their first line).
@@ -174,6 +215,25 @@ mod tests {
     fn committed_bindings_are_fresh() {
         let sh = Shell::new().unwrap();
         flags::Bindgen { check: true, components: Vec::new() }.run(&sh).unwrap();
+    }
+
+    #[test]
+    fn generated_code_names_pinner_through_the_bindings_runtime() {
+        let generated =
+            "import (\n\t\"runtime\"\n\t\"unsafe\"\n)\n\nvar p = runtime.Pinner{}\nfunc f(x *runtime.Pinner) {}\n";
+        let portable = portable_runtime(generated);
+        assert_eq!(
+            portable,
+            "import (\n\twitRuntime \"go.bytecodealliance.org/pkg/wit/runtime\"\n\t\"unsafe\"\n)\n\n\
+             var p = witRuntime.Pinner{}\nfunc f(x *witRuntime.Pinner) {}\n"
+        );
+        // Other uses of package runtime keep its import; witRuntime's own names are left alone.
+        let mixed = "import (\n\t\"runtime\"\n\twitRuntime \"go.bytecodealliance.org/pkg/wit/runtime\"\n)\n\
+                     var p = runtime.Pinner{}\nvar n = runtime.NumCPU()\nvar a = witRuntime.Allocate\n";
+        let kept = portable_runtime(mixed);
+        assert!(kept.contains("\t\"runtime\"\n") && kept.contains("runtime.NumCPU()"), "{kept}");
+        assert!(kept.contains("witRuntime.Pinner{}") && kept.contains("witRuntime.Allocate"), "{kept}");
+        assert!(!kept.contains("witwitRuntime"), "{kept}");
     }
 
     #[test]

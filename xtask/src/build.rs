@@ -1,6 +1,7 @@
 //! `cargo xtask build`: compiles each component's Go module for `GOOS=wasip1 GOARCH=wasm` as a c-shared reactor,
 //! once per build variant (`<work>/<component>/<build>/core.wasm`), then post-processes it (see `postprocess`).
-//! The compile step here runs `go` and nothing else; it never touches target/dist.
+//! The compile step here runs `go` (or, for TinyGo builds, `tinygo -target=wasip1`) and nothing else; it never
+//! touches target/dist.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -10,6 +11,7 @@ use xshell::{Shell, cmd};
 
 use crate::pipeline::{self, Until};
 use crate::project::{self, Build, Component, paths};
+use crate::tinygo::TinyGo;
 use crate::toolchain::GoToolchain;
 use crate::{flags, status};
 
@@ -36,6 +38,48 @@ pub(crate) fn go_build_flags() -> Vec<String> {
     .to_vec()
 }
 
+/// The flags a build compiles with (recorded in the manifest): `go build`'s, or TinyGo's for TinyGo builds.
+pub(crate) fn build_flags(build: &Build) -> Vec<String> {
+    match build.tinygo {
+        None => go_build_flags(),
+        Some(options) => [
+            "-target=wasip1",
+            "-buildmode=c-shared",
+            // TinyGo keeps Go's stack in linear memory (a "shadow stack", 64 KiB by default, at the bottom of
+            // memory: overflowing it is an out-of-bounds trap). 1 MiB lets process-json decode the 1000 levels of
+            // nesting canonjson accepts, like the gc toolchain.
+            "-ldflags=-extldflags '-z stack-size=1048576'",
+        ]
+        .iter()
+        .chain(options)
+        .map(|f| f.to_string())
+        .collect(),
+    }
+}
+
+/// The environment a build runs with (recorded in the manifest; PATH, which only locates the tools, is left out).
+pub(crate) fn build_env(
+    build: &Build,
+    toolchain: &GoToolchain,
+    tinygo: Option<&TinyGo>,
+    component: &Component,
+) -> Vec<(&'static str, String)> {
+    match (build.tinygo, tinygo) {
+        (Some(_), Some(tinygo)) => {
+            tinygo.env(Some(&component.name)).into_iter().filter(|(k, _)| *k != "PATH").collect()
+        }
+        _ => go_build_env(build, toolchain),
+    }
+}
+
+/// The compiler's own version line (recorded in the manifest and part of the build key).
+pub(crate) fn compiler_version(build: &Build, toolchain: &GoToolchain, tinygo: Option<&TinyGo>) -> String {
+    match (build.tinygo, tinygo) {
+        (Some(_), Some(tinygo)) => tinygo.version.clone(),
+        _ => toolchain.version.clone(),
+    }
+}
+
 /// The environment every build runs with; anything the user's shell sets for Go is overridden.
 pub(crate) fn go_build_env(build: &Build, toolchain: &GoToolchain) -> Vec<(&'static str, String)> {
     vec![
@@ -57,32 +101,45 @@ pub(crate) fn build(
     component: &Component,
     build: &Build,
     toolchain: &GoToolchain,
+    tinygo: Option<&TinyGo>,
 ) -> Result<PathBuf> {
     let start = Instant::now();
     let root = &ws.root;
-    status::step("Building", format!("{} {} ({})", component.name, build.name, toolchain.version));
+    let version = compiler_version(build, toolchain, tinygo);
+    status::step("Building", format!("{} {} ({version})", component.name, build.name));
     let out = paths::core_module(&ws.work, component, build);
     let dir = out.parent().expect("core module has a parent");
     std::fs::create_dir_all(dir).with_context(|| format!("failed to create {}", dir.display()))?;
-    let tmp = dir.join(format!(".core.wasm.{}.tmp", std::process::id()));
+    // TinyGo chooses the output format by the file extension.
+    let tmp = dir.join(format!(".core.{}.tmp.wasm", std::process::id()));
 
     let _cwd = sh.push_dir(root.join(&component.dir));
-    let mut env = go_build_env(build, toolchain);
-    if let Some(gocache) = &ws.gocache {
+    let (program, mut env) = match (build.tinygo, tinygo) {
+        (None, _) => (toolchain.go.clone(), go_build_env(build, toolchain)),
+        (Some(_), Some(tinygo)) => (tinygo.path.clone(), tinygo.env(Some(&component.name))),
+        (Some(_), None) => bail!("the {} variants need TinyGo: run `cargo xtask setup tinygo`", build.name),
+    };
+    if let (Some(gocache), None) = (&ws.gocache, build.tinygo) {
         env.push(("GOCACHE", gocache.display().to_string()));
     }
     let _env: Vec<_> = env.iter().map(|(k, v)| sh.push_env(k, v)).collect();
-    let go = &toolchain.go;
-    let flags = go_build_flags();
-    let command = cmd!(sh, "{go} build {flags...} -o {tmp} .").quiet().ignore_status();
+    let flags = build_flags(build);
+    let command = cmd!(sh, "{program} build {flags...} -o {tmp} .").quiet().ignore_status();
     let shown = format!(
         "{} {command}",
-        env.iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(" ")
+        env.iter()
+            .filter(|(k, v)| !v.is_empty() && *k != "PATH")
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(" ")
     );
-    let output = command.output().with_context(|| format!("failed to run {}", go.display()))?;
+    let output = command.output().with_context(|| format!("failed to run {}", program.display()))?;
     if !output.status.success() {
         let _ = std::fs::remove_file(&tmp);
-        let stderr = String::from_utf8_lossy(&output.stderr);
+        let what = if build.tinygo.is_some() { "tinygo build" } else { "go build" };
+        let stderr =
+            [String::from_utf8_lossy(&output.stderr).trim_end(), String::from_utf8_lossy(&output.stdout).trim_end()]
+                .join("\n");
         let mismatch = world_mismatch(&root.join(&component.dir), &stderr)
             .map(|exports| {
                 format!(
@@ -92,11 +149,11 @@ pub(crate) fn build(
             })
             .unwrap_or_default();
         bail!(
-            "go build failed for {} (variant {}){mismatch}\ncommand: (in {}) {shown}\n{}",
+            "{what} failed for {} (variant {}){mismatch}\ncommand: (in {}) {shown}\n{}",
             component.name,
             build.name,
             component.dir.display(),
-            stderr.trim_end()
+            stderr.trim()
         );
     }
     // go wrote the temporary file in full; renaming it is atomic.
@@ -151,7 +208,7 @@ mod tests {
         .unwrap();
         std::fs::copy(root.join("go/toolchains.toml"), tmp.join("go/toolchains.toml")).unwrap();
         let toolchain = GoToolchain::resolve(&sh, &tmp, &variant.build).unwrap();
-        let err = format!("{:#}", build(&sh, &ws, &component, &variant.build, &toolchain).unwrap_err());
+        let err = format!("{:#}", build(&sh, &ws, &component, &variant.build, &toolchain, None).unwrap_err());
         let leftovers: Vec<_> = std::fs::read_dir(tmp.join("target/wasm/hasher/go1.26")).unwrap().collect();
         std::fs::remove_dir_all(&tmp).unwrap();
         assert!(err.contains("go build failed for hasher (variant go1.26)"), "{err}");

@@ -67,8 +67,9 @@ pub(crate) fn check_component(
         "textkit" => textkit::run(host, &host.load(path)?, stress, &label).with_context(what).map(|()| true)?,
         // Faults are provoked in a host of their own, with tight limits.
         "faulty" => {
-            faulty::run(path, &label).with_context(what)?;
-            faulty::runtime_state::run(host, path, &label, variant.post).with_context(what).map(|()| true)?
+            let tinygo = variant.build.tinygo.is_some();
+            faulty::run(path, &label, tinygo).with_context(what)?;
+            faulty::runtime_state::run(host, path, &label, variant.post, tinygo).with_context(what).map(|()| true)?
         }
         _ => false,
     };
@@ -131,7 +132,7 @@ pub(crate) mod tests {
         let work = root.join(format!("target/xtask-tests/{}-{}", component.name, std::process::id()));
         let ws = Workspace { work, ..Workspace::new(&root) };
         let toolchain = crate::toolchain::GoToolchain::resolve(&sh, &root, &variant.build).unwrap();
-        let path = crate::build::build(&sh, &ws, component, &variant.build, &toolchain).unwrap();
+        let path = crate::build::build(&sh, &ws, component, &variant.build, &toolchain, None).unwrap();
         let bytes = crate::util::read(&path).unwrap();
         std::fs::remove_dir_all(&ws.work).unwrap();
         bytes

@@ -90,7 +90,10 @@ fn manifest(products: &[Product]) -> Result<Manifest> {
         let path = p.component_path.as_ref().expect("checked products have a component");
         let bytes = util::read(path)?;
         let mut tools = tool_versions(&p.toolchain)?;
-        let mut flags = build::go_build_flags();
+        if let Some(tinygo) = &p.tinygo {
+            tools.insert("tinygo".to_string(), tinygo.version.clone());
+        }
+        let mut flags = build::build_flags(&p.variant.build);
         if let Some(version) = &p.wasm_opt {
             tools.insert("wasm-opt".to_string(), version.clone());
             flags.push(format!("wasm-opt {}", postprocess::WASM_OPT_FLAGS.join(" ")));
@@ -112,7 +115,7 @@ fn manifest(products: &[Product]) -> Result<Manifest> {
             world: p.component.world.clone(),
             tools,
             flags,
-            env: build::go_build_env(&p.variant.build, &p.toolchain)
+            env: build::build_env(&p.variant.build, &p.toolchain, p.tinygo.as_ref(), &p.component)
                 .into_iter()
                 .map(|(k, v)| (k.to_string(), v))
                 .collect(),

@@ -28,7 +28,7 @@ pub(crate) enum Command {
     Dist(Dist),
     /// What CI runs: `test`, then `dist --verify-reproducible`, then `bench --quick`
     Ci(Ci),
-    /// Install what the pipeline needs: the pinned Go toolchains and wasm-opt
+    /// Install what the pipeline needs: the pinned Go toolchains, wasm-opt and TinyGo (or only the one named)
     Setup(Setup),
     /// Scaffold a new component (WIT world, Go module, declarative check, bindings) that ships as is
     New(New),
@@ -108,7 +108,21 @@ pub(crate) struct Ci {
 }
 
 #[derive(Debug, Args)]
-pub(crate) struct Setup {}
+pub(crate) struct Setup {
+    /// Only this: `go` (the pinned toolchains), `wasm-opt` or `tinygo`; default: everything the matrix uses
+    pub(crate) what: Option<SetupWhat>,
+}
+
+/// What `cargo xtask setup` can install on its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum SetupWhat {
+    /// The pinned Go toolchains (Go module proxy)
+    Go,
+    /// Debian's binaryen 108 (apt-get)
+    WasmOpt,
+    /// TinyGo 0.39.0, assembled from the Go module proxy and Debian packages
+    Tinygo,
+}
 
 #[derive(Debug, Args)]
 pub(crate) struct New {

@@ -19,6 +19,7 @@ mod project;
 mod setup;
 mod status;
 mod test;
+mod tinygo;
 mod toolchain;
 mod tools;
 mod util;

@@ -16,6 +16,7 @@ use xshell::Shell;
 
 use crate::check::{self, Stress};
 use crate::project::{Component, Job, Post, Variant, paths};
+use crate::tinygo::TinyGo;
 use crate::toolchain::GoToolchain;
 use crate::{adapter, build, componentize, postprocess, status, tools, util, wizer};
 
@@ -61,6 +62,8 @@ pub(crate) struct Product {
     pub(crate) component: Component,
     pub(crate) variant: Variant,
     pub(crate) toolchain: GoToolchain,
+    /// TinyGo, for TinyGo builds.
+    pub(crate) tinygo: Option<TinyGo>,
     /// The post-processed module that was componentized.
     pub(crate) module: PathBuf,
     /// The component (when the run went that far).
@@ -72,6 +75,7 @@ pub(crate) struct Product {
 /// Tools shared by every job of a run.
 struct Shared {
     toolchains: BTreeMap<&'static str, GoToolchain>,
+    tinygo: Option<TinyGo>,
     wasm_opt: Option<(PathBuf, String)>,
     host: Option<Host>,
 }
@@ -86,6 +90,21 @@ pub(crate) fn run(sh: &Shell, ws: &Workspace, jobs: Vec<Job>, options: &Options)
             toolchains.insert(job.build.go_minor, GoToolchain::resolve(sh, &ws.root, &job.build)?);
         }
     }
+    let tinygo = match jobs.iter().find(|j| j.build.tinygo.is_some()) {
+        Some(job) => {
+            let tinygo = TinyGo::resolve(sh, &toolchains[job.build.go_minor])?;
+            // A reproducibility run compiles everything again: TinyGo gets a fresh cache too.
+            let tinygo = match &ws.gocache {
+                Some(gocache) => tinygo.with_cache(&gocache.with_file_name("tinygo-cache")),
+                None => tinygo,
+            };
+            for job in jobs.iter().filter(|j| j.build.tinygo.is_some()) {
+                tinygo.prepare(&job.component.name)?;
+            }
+            Some(tinygo)
+        }
+        None => None,
+    };
     let wasm_opt = if jobs.iter().any(|j| j.posts.iter().any(|p| p.is_optimized())) {
         let path = tools::WASM_OPT.locate()?;
         let version = tools::WASM_OPT.version(sh, &path)?;
@@ -94,7 +113,7 @@ pub(crate) fn run(sh: &Shell, ws: &Workspace, jobs: Vec<Job>, options: &Options)
         None
     };
     let host = if options.until >= Until::Check { Some(Host::new(&HostConfig::default())?) } else { None };
-    let shared = Shared { toolchains, wasm_opt, host };
+    let shared = Shared { toolchains, tinygo, wasm_opt, host };
 
     let queue = Mutex::new(jobs.iter().cloned().enumerate().collect::<VecDeque<_>>());
     let results = Mutex::new(Vec::new());
@@ -144,14 +163,15 @@ pub(crate) fn run(sh: &Shell, ws: &Workspace, jobs: Vec<Job>, options: &Options)
 fn run_job(sh: &Shell, ws: &Workspace, job: &Job, shared: &Shared, options: &Options) -> Result<Vec<Product>> {
     let Job { component, build, posts } = job;
     let toolchain = &shared.toolchains[build.go_minor];
+    let tinygo = build.tinygo.and(shared.tinygo.as_ref());
     let label = format!("{} {}", component.name, build.name);
 
     let core = paths::core_module(&ws.work, component, build);
-    let key = build_key(ws, component, build, toolchain)?;
+    let key = build_key(ws, component, build, toolchain, tinygo)?;
     if is_fresh(&core, &key) {
         status::step("Fresh", format!("{label}: core module"));
     } else {
-        build::build(sh, ws, component, build, toolchain)?;
+        build::build(sh, ws, component, build, toolchain, tinygo)?;
         write_key(&core, &key)?;
     }
     let core_hash = util::sha256_hex(&util::read(&core)?);
@@ -164,6 +184,7 @@ fn run_job(sh: &Shell, ws: &Workspace, job: &Job, shared: &Shared, options: &Opt
             component: component.clone(),
             variant: variant.clone(),
             toolchain: toolchain.clone(),
+            tinygo: tinygo.cloned(),
             module: module.clone(),
             component_path: None,
             wasm_opt: post.is_optimized().then(|| shared.wasm_opt.as_ref().map(|(_, v)| v.clone())).flatten(),
@@ -290,15 +311,16 @@ fn build_key(
     component: &Component,
     build: &crate::project::Build,
     toolchain: &GoToolchain,
+    tinygo: Option<&TinyGo>,
 ) -> Result<String> {
     let mut hasher = Sha256::new();
     hasher.update(b"go build\0");
-    hasher.update(toolchain.version.as_bytes());
-    for flag in build::go_build_flags() {
+    hasher.update(build::compiler_version(build, toolchain, tinygo).as_bytes());
+    for flag in build::build_flags(build) {
         hasher.update(flag.as_bytes());
         hasher.update(b"\0");
     }
-    for (k, v) in build::go_build_env(build, toolchain) {
+    for (k, v) in build::build_env(build, toolchain, tinygo, component) {
         hasher.update(format!("{k}={v}\0").as_bytes());
     }
     for dir in [ws.root.join(&component.dir), ws.root.join("go/witpkg")] {

@@ -1,59 +1,81 @@
-//! `cargo xtask setup`: installs what the pipeline needs and the machine may lack — every pinned Go toolchain
-//! (through the Go module proxy, cached in the Go module cache) and wasm-opt (Debian's binaryen, pinned, with
-//! apt-get). Idempotent: what is present is only reported. `dist`, `check` and `test` call it first.
+//! `cargo xtask setup [go|wasm-opt|tinygo]`: installs what the pipeline needs and the machine may lack — every
+//! pinned Go toolchain (through the Go module proxy, cached in the Go module cache), wasm-opt (Debian's binaryen,
+//! pinned, with apt-get) and TinyGo (see `tinygo`). Idempotent: what is present is only reported. `dist`,
+//! `check` and `test` call it first.
 
 use anyhow::{Context, Result, bail};
 use xshell::{Shell, cmd};
 
+use crate::flags::SetupWhat;
 use crate::toolchain::GoToolchain;
-use crate::{flags, project, status, tools};
+use crate::{flags, project, status, tinygo, tools};
 
 /// The Debian package (and exact version) that provides wasm-opt; see ARCHITECTURE.md for why this one.
 pub(crate) const BINARYEN_APT: &str = "binaryen=108-1";
 
 impl flags::Setup {
     pub(crate) fn run(self, sh: &Shell) -> Result<()> {
-        ensure(sh)
+        match self.what {
+            None => ensure(sh),
+            Some(what) => ensure_one(sh, what),
+        }
     }
 }
 
-/// Installs whatever is missing; fails with the reason and the way out when it cannot.
+/// Installs whatever the matrix needs and is missing; fails with the reason and the way out when it cannot.
 pub(crate) fn ensure(sh: &Shell) -> Result<()> {
-    let root = project::root();
-    let mut lines = std::collections::BTreeSet::new();
-    for build in project::builds() {
-        if lines.insert(build.go_minor) {
-            let toolchain = GoToolchain::resolve(sh, &root, &build)?;
-            status::step("Ready", &toolchain.version);
-        }
-    }
-    match tools::WASM_OPT.locate() {
-        Ok(path) => status::step("Ready", format!("{} ({})", tools::WASM_OPT.version(sh, &path)?, path.display())),
-        Err(missing) => {
-            install_binaryen(sh).with_context(|| missing.to_string())?;
-            let path = tools::WASM_OPT.locate()?;
-            status::step("Installed", format!("{} ({})", tools::WASM_OPT.version(sh, &path)?, path.display()));
-        }
+    ensure_one(sh, SetupWhat::Go)?;
+    ensure_one(sh, SetupWhat::WasmOpt)?;
+    // TinyGo only when a build of the default selection needs it (`setup tinygo` installs it regardless).
+    if project::builds().iter().any(|b| b.tinygo.is_some() && !b.experimental) {
+        ensure_one(sh, SetupWhat::Tinygo)?;
     }
     Ok(())
 }
 
-fn install_binaryen(sh: &Shell) -> Result<()> {
+fn ensure_one(sh: &Shell, what: SetupWhat) -> Result<()> {
+    let root = project::root();
+    match what {
+        SetupWhat::Go => {
+            let mut lines = std::collections::BTreeSet::new();
+            for build in project::builds() {
+                if lines.insert(build.go_minor) {
+                    let toolchain = GoToolchain::resolve(sh, &root, &build)?;
+                    status::step("Ready", &toolchain.version);
+                }
+            }
+        }
+        SetupWhat::WasmOpt => match tools::WASM_OPT.locate() {
+            Ok(path) => status::step("Ready", format!("{} ({})", tools::WASM_OPT.version(sh, &path)?, path.display())),
+            Err(missing) => {
+                apt_install(sh, &[BINARYEN_APT.to_string()], "wasm-opt").with_context(|| missing.to_string())?;
+                let path = tools::WASM_OPT.locate()?;
+                status::step("Installed", format!("{} ({})", tools::WASM_OPT.version(sh, &path)?, path.display()));
+            }
+        },
+        SetupWhat::Tinygo => tinygo::ensure(sh, &root)?,
+    }
+    Ok(())
+}
+
+/// Installs Debian packages (`name=version` specs) with apt-get; `why` names what they provide.
+pub(crate) fn apt_install(sh: &Shell, specs: &[String], why: &str) -> Result<()> {
+    let list = specs.join(" ");
     if which::which("apt-get").is_err() {
-        bail!("no apt-get on this machine: install binaryen (wasm-opt) 108 another way and set WASM_OPT");
+        bail!("no apt-get on this machine: install {list} ({why}) another way");
     }
     let uid = cmd!(sh, "id -u").quiet().read().unwrap_or_default();
     if uid.trim() != "0" {
-        bail!("installing wasm-opt needs root: run `sudo apt-get install -y {BINARYEN_APT}`");
+        bail!("installing {why} needs root: run `sudo apt-get install -y --no-install-recommends {list}`");
     }
-    status::step("Installing", format!("{BINARYEN_APT} (Debian's binaryen, provides wasm-opt)"));
+    status::step("Installing", format!("{list} ({why}, apt-get)"));
     let quiet = ["-qq"];
     cmd!(sh, "apt-get update {quiet...}")
         .env("DEBIAN_FRONTEND", "noninteractive")
         .run()
         .context("apt-get update failed")?;
-    cmd!(sh, "apt-get install -y {quiet...} --no-install-recommends {BINARYEN_APT}")
+    cmd!(sh, "apt-get install -y {quiet...} --no-install-recommends {specs...}")
         .env("DEBIAN_FRONTEND", "noninteractive")
         .run()
-        .with_context(|| format!("apt-get install {BINARYEN_APT} failed"))
+        .with_context(|| format!("apt-get install {list} failed"))
 }

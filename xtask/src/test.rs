@@ -31,6 +31,9 @@ impl flags::Test {
         let witpkg = root.join("go/witpkg");
         status::step("Vetting", "go/witpkg");
         go_vet(sh, &go, &witpkg, &["./...".to_string()])?;
+        // The TinyGo flavour (runtime_tinygo.go) uses only standard Go: vet it with the same toolchain.
+        status::step("Vetting", "go/witpkg (-tags tinygo)");
+        go_vet(sh, &go, &witpkg, &["-tags".to_string(), "tinygo".to_string(), "./...".to_string()])?;
 
         status::step("Running", "cargo test --workspace");
         cmd!(sh, "cargo test --workspace").run().context("cargo test failed")?;

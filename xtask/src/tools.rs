@@ -38,8 +38,15 @@ pub(crate) const WASM_OPT: Tool = Tool {
     install: "run `cargo xtask setup` (installs Debian's binaryen 108 with apt-get), or set WASM_OPT=/path/to/wasm-opt",
 };
 
+pub(crate) const TINYGO: Tool = Tool {
+    name: "tinygo",
+    env: "TINYGO",
+    why: "compiles the tinygo* variants (TinyGo 0.39.0, built from the Go module proxy with Debian's LLVM 19)",
+    install: "run `cargo xtask setup tinygo` (installs it into ~/.cache/gowasm/tinygo-0.39.0), or set TINYGO=/path/to/tinygo",
+};
+
 /// Every external tool, for `doctor`.
-pub(crate) const ALL: &[&Tool] = &[&GO, &GOFMT, &WASM_OPT];
+pub(crate) const ALL: &[&Tool] = &[&GO, &GOFMT, &WASM_OPT, &TINYGO];
 
 impl Tool {
     /// The tool's path: `$ENV` if set, else the first match on PATH. The error is the one line a user needs.
@@ -48,6 +55,14 @@ impl Tool {
             let path = PathBuf::from(path);
             if !path.is_file() {
                 bail!("{}={} does not exist: `{}` {}; {}", self.env, path.display(), self.name, self.why, self.install);
+            }
+            return Ok(path);
+        }
+        if self.name == TINYGO.name {
+            // Only the pinned install, never a tinygo that happens to be on PATH (another release builds other bytes).
+            let path = crate::tinygo::installed_binary();
+            if !path.is_file() {
+                bail!("`{}` is not installed at {}: it {}; {}", self.name, path.display(), self.why, self.install);
             }
             return Ok(path);
         }
@@ -62,6 +77,7 @@ impl Tool {
         let out = match self.name {
             "go" => cmd!(sh, "{path} version").quiet().read()?,
             "gofmt" => return Ok("(ships with go)".to_string()),
+            "tinygo" => return crate::tinygo::version(sh, path),
             // wasm-opt prints `wasm-opt version 108` (Debian) or `wasm-opt version 132 (version_132)` (npm).
             _ => cmd!(sh, "{path} --version").quiet().read()?,
         };

@@ -48,18 +48,27 @@ pub(crate) fn files_under(dir: &Path) -> Result<Vec<std::path::PathBuf>> {
     Ok(files)
 }
 
+/// Copies a directory tree (files keep their permissions; symbolic links are not followed or copied).
+pub(crate) fn copy_tree(from: &Path, to: &Path) -> Result<()> {
+    std::fs::create_dir_all(to).with_context(|| format!("failed to create {}", to.display()))?;
+    for entry in std::fs::read_dir(from).with_context(|| format!("failed to list {}", from.display()))? {
+        let entry = entry?;
+        let (src, dst) = (entry.path(), to.join(entry.file_name()));
+        let kind = entry.file_type()?;
+        if kind.is_dir() {
+            copy_tree(&src, &dst)?;
+        } else if kind.is_file() {
+            std::fs::copy(&src, &dst)
+                .with_context(|| format!("failed to copy {} to {}", src.display(), dst.display()))?;
+        }
+    }
+    Ok(())
+}
+
 /// Copies a directory tree (tests build temporary copies of the project).
 #[cfg(test)]
 pub(crate) fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &to.join(entry.file_name()));
-        } else {
-            std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
-        }
-    }
+    copy_tree(from, to).unwrap()
 }
 
 #[cfg(test)]

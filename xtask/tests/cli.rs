@@ -60,3 +60,22 @@ fn unknown_component_lists_the_known_ones() {
     assert!(!out.status.success());
     assert!(stderr(&out).contains("unknown component `nope` (known: faulty, hasher, textkit)"), "{}", stderr(&out));
 }
+
+#[test]
+fn tinygo_override_pointing_nowhere_is_named() {
+    let out =
+        xtask(&["build", "--component", "hasher", "--variant", "tinygo-raw"], &[("TINYGO", "/nonexistent/tinygo")]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(err.contains("TINYGO=/nonexistent/tinygo does not exist: `tinygo` compiles the tinygo* variants"), "{err}");
+}
+
+#[test]
+fn setup_names_what_it_can_install() {
+    let out = xtask(&["setup", "--help"], &[]);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    for what in ["go", "wasm-opt", "tinygo"] {
+        assert!(text.contains(what), "`{what}` missing from setup --help:\n{text}");
+    }
+}

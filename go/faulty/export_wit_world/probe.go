@@ -5,8 +5,6 @@ import (
 	"encoding/binary"
 	"math/rand/v2"
 	"os"
-	"runtime"
-	"sync"
 	"time"
 )
 
@@ -14,17 +12,7 @@ import (
 var (
 	initTime   = time.Now()
 	initRandom = rand.Uint64()
-	requests   = make(chan uint32)
-	replies    = make(chan uint32)
 )
-
-func init() {
-	go func() {
-		for value := range requests {
-			replies <- value + 1
-		}
-	}()
-}
 
 // Random returns a value from math/rand/v2 drawn now.
 func Random() uint64 {
@@ -58,31 +46,4 @@ func Environment() []string {
 // Arguments returns os.Args.
 func Arguments() []string {
 	return os.Args
-}
-
-// AskParked sends value to the goroutine started during init and returns its reply.
-func AskParked(value uint32) uint32 {
-	requests <- value
-	return <-replies
-}
-
-// Sleepers starts count goroutines that sleep ms milliseconds and report, waits for them, runs a GC and returns
-// how many reported.
-func Sleepers(count uint32, ms uint32) uint32 {
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	reported := uint32(0)
-	for range count {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			time.Sleep(time.Duration(ms) * time.Millisecond)
-			mu.Lock()
-			reported++
-			mu.Unlock()
-		}()
-	}
-	wg.Wait()
-	runtime.GC()
-	return reported
 }

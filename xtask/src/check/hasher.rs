@@ -49,6 +49,8 @@ pub(super) fn run(host: &Host, component: &Component, stress: Stress, label: &st
 /// Stress on one instance: many large arguments lowered through `cabi_realloc`, each result compared.
 pub(crate) fn run_stress(hasher: &Hasher, store: &mut Store<host::State>, stress: Stress, label: &str) -> Result<()> {
     let start = Instant::now();
+    // What the instance already holds (the vectors' 4 MiB documents leave the largest heap behind).
+    let before = store.data().memory().peak();
     let mut data = pseudo_random(64 * 1024, 64);
     let len = data.len();
     for call in 0..stress.calls_64k {
@@ -61,6 +63,8 @@ pub(crate) fn run_stress(hasher: &Hasher, store: &mut Store<host::State>, stress
         data[(call * 7919) % len] ^= 0x5a;
         expect_hash(hasher, store, &data).with_context(|| format!("stress: call #{} with 1 MiB", call + 1))?;
     }
+    // Memory after the hash phases (most of what is lowered): the JSON phase must not grow it much further.
+    let after_hashes = store.data().memory().peak();
     let json = large_json(64 * 1024, 7);
     let want = reference(&json).expect("the generated document is valid");
     for call in 0..stress.calls_64k / 10 {
@@ -86,11 +90,15 @@ pub(crate) fn run_stress(hasher: &Hasher, store: &mut Store<host::State>, stress
         ),
     );
     // The Go heap must be reclaimed: without collection the instance would need about as much memory as was
-    // lowered. 256 MiB leaves room for the 4 MiB vectors and GC headroom while proving reuse.
+    // lowered. 256 MiB leaves room for the 4 MiB vectors and GC headroom while proving reuse. TinyGo doubles its
+    // linear memory whenever a collection leaves less than a third of the heap free (the 4 MiB JSON vector alone
+    // can take it to 272 MiB), so for a peak above 256 MiB reuse must show as a steady state instead: at most
+    // half of what was lowered, and no growth at all during the stress's last phase.
+    let grown = peak.saturating_sub(after_hashes);
     ensure!(
-        lowered < 256.0 || peak < 256 << 20,
-        "memory is not reclaimed: linear memory reached {} bytes after {lowered:.0} MiB of arguments",
-        peak
+        lowered < 256.0 || peak < 256 << 20 || ((peak as f64) < lowered * (1 << 19) as f64 && grown == 0),
+        "memory is not reclaimed: linear memory reached {peak} bytes after {lowered:.0} MiB of arguments ({before} \
+         bytes before the stress, {after_hashes} after its hash phases)"
     );
     Ok(())
 }

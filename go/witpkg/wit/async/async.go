@@ -2,7 +2,6 @@ package async
 
 import (
 	"fmt"
-	"runtime"
 	"unsafe"
 
 	witRuntime "go.bytecodealliance.org/pkg/wit/runtime"
@@ -44,7 +43,7 @@ type taskState struct {
 	waitableSet uint32
 	pending     map[uint32]chan uint32
 	yielding    chan unit
-	pinner      runtime.Pinner
+	pinner      witRuntime.Pinner
 }
 
 var state *taskState = nil
@@ -55,7 +54,7 @@ func Run(closure func()) uint32 {
 		0,
 		make(map[uint32]chan uint32),
 		nil,
-		runtime.Pinner{},
+		witRuntime.Pinner{},
 	}
 	state.pinner.Pin(state)
 
@@ -145,7 +144,7 @@ func callback(event0, event1, event2 uint32) uint32 {
 					panic("unreachable")
 				}
 				event0, event1, event2 = func() (uint32, uint32, uint32) {
-					pinner := runtime.Pinner{}
+					pinner := witRuntime.Pinner{}
 					defer pinner.Unpin()
 					buffer := witRuntime.Allocate(&pinner, 8, 4)
 					event0 := waitableSetPoll(state.waitableSet, buffer)

@@ -2,7 +2,6 @@ package runtime
 
 import (
 	"fmt"
-	"runtime"
 	"unsafe"
 )
 
@@ -49,7 +48,7 @@ func MakeHandle(value int32) *Handle {
 	return &Handle{value}
 }
 
-func Allocate(pinner *runtime.Pinner, size, align uintptr) unsafe.Pointer {
+func Allocate(pinner *Pinner, size, align uintptr) unsafe.Pointer {
 	pointer := allocateRaw(size, align)
 	pinner.Pin(pointer)
 	return pointer
@@ -78,13 +77,8 @@ func allocateRaw(size, align uintptr) unsafe.Pointer {
 	}
 }
 
-// NB: `cabi_realloc` may be called before the Go runtime has been initialized,
-// in which case we need to use `runtime.sbrk` to do allocations.  The following
-// is an abbreviation of [Till's
-// efforts](https://github.com/bytecodealliance/go-modules/pull/367).
-
-//go:linkname sbrk runtime.sbrk
-func sbrk(n uintptr) unsafe.Pointer
+// NB: `cabi_realloc` may be called before the Go runtime has been initialized; see allocateBeforeInit in
+// runtime_gc.go (Go) and runtime_tinygo.go (TinyGo).
 
 //nolint:unused
 var useGCAllocations = false
@@ -99,26 +93,13 @@ func offset(ptr, align uintptr) uintptr {
 	return newptr - ptr
 }
 
-var pinner = runtime.Pinner{}
-
-// gcBlackenEnabled is non-zero while a garbage collection is in its mark phase.
-//
-//go:linkname gcBlackenEnabled runtime.gcBlackenEnabled
-var gcBlackenEnabled uint32
+var pinner = Pinner{}
 
 // Unpin releases the arguments the host lowered through cabi_realloc; the generated glue calls it inside each
 // export, after lifting the arguments and before calling the user's function.
-//
-// Hardening (gowasm): a wasip1 reactor runs the Go scheduler only when an export blocks, so the GC's background
-// mark worker and the GC CPU limiter's bookkeeping never run on their own. A collection whose assists have been
-// switched off by the limiter then never finishes its mark phase and the heap grows until memory runs out. If a
-// mark phase is in progress, yield once here, inside the export (where the runtime may call imports): the mark
-// worker runs and completes the cycle.
 func Unpin() {
 	pinner.Unpin()
-	if gcBlackenEnabled != 0 {
-		runtime.Gosched()
-	}
+	afterUnpin()
 }
 
 //nolint:unused
@@ -129,11 +110,8 @@ func cabiRealloc(oldPointer unsafe.Pointer, oldSize, align, newSize uintptr) uns
 	}
 
 	if useGCAllocations {
+		noteLowered(newSize)
 		return Allocate(&pinner, newSize, align)
-	} else {
-		alignedSize := newSize + offset(newSize, align)
-		unaligned := sbrk(alignedSize)
-		off := offset(uintptr(unaligned), align)
-		return unsafe.Add(unaligned, off)
 	}
+	return allocateBeforeInit(newSize, align)
 }

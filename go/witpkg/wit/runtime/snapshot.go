@@ -1,3 +1,5 @@
+//go:build !tinygo
+
 package runtime
 
 // Support for pre-initialized (snapshotted) modules and for the WASI preview1 adapter (gowasm additions; see

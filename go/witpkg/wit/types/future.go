@@ -1,7 +1,6 @@
 package wit_types
 
 import (
-	"runtime"
 	"unsafe"
 
 	witAsync "go.bytecodealliance.org/pkg/wit/async"
@@ -18,7 +17,7 @@ type FutureVtable[T any] struct {
 	DropReadable func(handle int32)
 	DropWritable func(handle int32)
 	Lift         func(src unsafe.Pointer) T
-	Lower        func(pinner *runtime.Pinner, value T, dst unsafe.Pointer) func()
+	Lower        func(pinner *witRuntime.Pinner, value T, dst unsafe.Pointer) func()
 }
 
 type FutureReader[T any] struct {
@@ -35,7 +34,7 @@ func (self *FutureReader[T]) Read() T {
 	handle := self.handle.Take()
 	defer self.vtable.DropReadable(handle)
 
-	pinner := runtime.Pinner{}
+	pinner := witRuntime.Pinner{}
 	defer pinner.Unpin()
 
 	buffer := witRuntime.Allocate(&pinner, uintptr(self.vtable.Size), uintptr(self.vtable.Align))
@@ -77,7 +76,7 @@ func (self *FutureReader[T]) SetHandle(handle int32) {
 func MakeFutureReader[T any](vtable *FutureVtable[T], handleValue int32) *FutureReader[T] {
 	handle := witRuntime.MakeHandle(handleValue)
 	value := &FutureReader[T]{vtable, handle}
-	runtime.AddCleanup(value, func(_ int) {
+	witRuntime.AddCleanup(value, func(_ int) {
 		handleValue := handle.TakeOrNil()
 		if handleValue != 0 {
 			vtable.DropReadable(handleValue)
@@ -100,7 +99,7 @@ func (self *FutureWriter[T]) Write(item T) bool {
 	handle := self.handle.Take()
 	defer self.vtable.DropWritable(handle)
 
-	pinner := runtime.Pinner{}
+	pinner := witRuntime.Pinner{}
 	defer pinner.Unpin()
 
 	var lifter func()
@@ -141,7 +140,7 @@ func (self *FutureWriter[T]) Drop() {
 func MakeFutureWriter[T any](vtable *FutureVtable[T], handleValue int32) *FutureWriter[T] {
 	handle := witRuntime.MakeHandle(handleValue)
 	value := &FutureWriter[T]{vtable, handle}
-	runtime.AddCleanup(value, func(_ int) {
+	witRuntime.AddCleanup(value, func(_ int) {
 		handleValue := handle.TakeOrNil()
 		if handleValue != 0 {
 			vtable.DropWritable(handleValue)

@@ -1,7 +1,6 @@
 package wit_types
 
 import (
-	"runtime"
 	"unsafe"
 
 	witAsync "go.bytecodealliance.org/pkg/wit/async"
@@ -18,7 +17,7 @@ type StreamVtable[T any] struct {
 	DropReadable func(handle int32)
 	DropWritable func(handle int32)
 	Lift         func(src unsafe.Pointer) T
-	Lower        func(pinner *runtime.Pinner, value T, dst unsafe.Pointer) func()
+	Lower        func(pinner *witRuntime.Pinner, value T, dst unsafe.Pointer) func()
 }
 
 type StreamReader[T any] struct {
@@ -52,7 +51,7 @@ func (self *StreamReader[T]) Read(dst []T) uint32 {
 		return 0
 	}
 
-	pinner := runtime.Pinner{}
+	pinner := witRuntime.Pinner{}
 	defer pinner.Unpin()
 
 	var buffer unsafe.Pointer
@@ -101,7 +100,7 @@ func (self *StreamReader[T]) SetHandle(handle int32) {
 func MakeStreamReader[T any](vtable *StreamVtable[T], handleValue int32) *StreamReader[T] {
 	handle := witRuntime.MakeHandle(handleValue)
 	value := &StreamReader[T]{vtable, handle, false}
-	runtime.AddCleanup(value, func(_ int) {
+	witRuntime.AddCleanup(value, func(_ int) {
 		handleValue := handle.TakeOrNil()
 		if handleValue != 0 {
 			vtable.DropReadable(handleValue)
@@ -133,7 +132,7 @@ func (self *StreamWriter[T]) Write(items []T) uint32 {
 		return 0
 	}
 
-	pinner := runtime.Pinner{}
+	pinner := witRuntime.Pinner{}
 	defer pinner.Unpin()
 
 	writeCount := uint32(len(items))
@@ -198,7 +197,7 @@ func (self *StreamWriter[T]) Drop() {
 func MakeStreamWriter[T any](vtable *StreamVtable[T], handleValue int32) *StreamWriter[T] {
 	handle := witRuntime.MakeHandle(handleValue)
 	value := &StreamWriter[T]{vtable, handle, false}
-	runtime.AddCleanup(value, func(_ int) {
+	witRuntime.AddCleanup(value, func(_ int) {
 		handleValue := handle.TakeOrNil()
 		if handleValue != 0 {
 			vtable.DropWritable(handleValue)

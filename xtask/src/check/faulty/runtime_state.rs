@@ -14,7 +14,8 @@ use crate::status;
 /// Goroutines each `sleepers` probe starts.
 const SLEEPERS: u32 = 20;
 
-pub(in crate::check) fn run(host: &Host, path: &Path, label: &str, post: Post) -> Result<()> {
+/// `tinygo`: TinyGo builds have no scheduler (`-scheduler=none`), so the goroutine probes must fail saying so.
+pub(in crate::check) fn run(host: &Host, path: &Path, label: &str, post: Post, tinygo: bool) -> Result<()> {
     let snapshotted = post == Post::Wizer;
     // Two instances of the same component, side by side.
     let mut first = Sandbox::new(host, host.load(path)?);
@@ -49,6 +50,20 @@ pub(in crate::check) fn run(host: &Host, path: &Path, label: &str, post: Post) -
 
     // A goroutine parked since package init (in the snapshot, for opt-wizer) answers; sleeping goroutines wake
     // (timers and poll_oneoff) and a full GC runs over the runtime's own parked goroutines.
+    if tinygo {
+        for probe in ["ask-parked(41)", "sleepers(2, 5)"] {
+            let err = match first.call(probe) {
+                Ok(results) => anyhow::bail!("`{probe}` returned {results:?} without a scheduler"),
+                Err(err) => err.to_string(),
+            };
+            ensure!(err.contains("goroutines need a scheduler"), "`{probe}` failed otherwise: {err}");
+        }
+        status::step(
+            "Probed",
+            format!("{label}: fresh randomness per instance, monotonic time forward; no goroutines (TinyGo)"),
+        );
+        return Ok(());
+    }
     let reply: u32 = value(&mut first, "ask-parked(41)")?;
     ensure!(reply == 42, "the goroutine parked since init replied {reply}, want 42");
     let woke: u32 = value(&mut second, &format!("sleepers({SLEEPERS}, 5)"))?;
