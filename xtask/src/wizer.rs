@@ -240,7 +240,7 @@ mod tests {
                 ..Workspace::new(&root)
             };
             let toolchain = crate::toolchain::GoToolchain::resolve(&sh, &root, &build).unwrap();
-            let path = crate::build::build(&sh, &ws, &component, &build, &toolchain).unwrap();
+            let path = crate::build::build(&sh, &ws, &component, &build, &toolchain, None).unwrap();
             let bytes = postprocess::strip(&crate::util::read(&path).unwrap()).unwrap();
             std::fs::remove_dir_all(&ws.work).unwrap();
             bytes
