@@ -39,6 +39,9 @@ pub(crate) enum Mode {
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct Report {
     pub(crate) mode: Mode,
+    /// The command that made the report (`cargo xtask bench …`, selection and mode included).
+    #[serde(default)]
+    pub(crate) command: String,
     pub(crate) machine: Machine,
     pub(crate) git_commit: String,
     /// Versions of everything that shapes the numbers (Go per line, wasm-opt, wasmtime, rustc).
@@ -166,7 +169,8 @@ impl flags::Bench {
             bail!("--claims needs a full run (drop --quick): the committed numbers come from enough samples");
         }
         let artifacts = artifacts(sh, &root, &self.selection)?;
-        let report = measure(sh, &root, mode, &artifacts)?;
+        let mut report = measure(sh, &root, mode, &artifacts)?;
+        report.command = self.command_line();
         let out = root.join("target/bench");
         let written = report::write(&out, &report)?;
         for path in &written {
@@ -176,6 +180,26 @@ impl flags::Bench {
             claims::publish(sh, &root, &report)?;
         }
         Ok(())
+    }
+}
+
+impl flags::Bench {
+    /// How this run was asked for, as a user would type it again.
+    fn command_line(&self) -> String {
+        let mut line = String::from("cargo xtask bench");
+        for c in &self.selection.components {
+            line.push_str(&format!(" --component {c}"));
+        }
+        for v in &self.selection.variants {
+            line.push_str(&format!(" --variant {v}"));
+        }
+        if self.quick {
+            line.push_str(" --quick");
+        }
+        if self.claims {
+            line.push_str(" --claims");
+        }
+        line
     }
 }
 
@@ -298,6 +322,7 @@ fn measure(sh: &Shell, root: &Path, mode: Mode, artifacts: &[Artifact]) -> Resul
     machine.load_average = [load_before, load_average()];
     Ok(Report {
         mode,
+        command: String::new(),
         machine,
         git_commit: git_commit(sh),
         tools: tool_versions(sh, artifacts)?,
