@@ -75,9 +75,12 @@ fn cache_home(dir: &Path) -> PathBuf {
     dir.join("cache")
 }
 
-/// The `XDG_CACHE_HOME` of one component's TinyGo builds.
+/// The `XDG_CACHE_HOME` of one component's TinyGo builds, per checkout: the cached runtime objects name the
+/// directory they were compiled in, so a cache filled by another clone made this clone's raw modules differ from
+/// its own clean rebuild (`dist --verify-reproducible` caught it on a second clone on the same machine).
 fn component_cache_home(cache_home: &Path, component: &str) -> PathBuf {
-    cache_home.join("components").join(component)
+    let checkout = crate::util::sha256_hex(crate::project::root().to_string_lossy().as_bytes());
+    cache_home.join("components").join(&checkout[..16]).join(component)
 }
 
 /// What `install.toml` records.
