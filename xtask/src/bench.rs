@@ -169,8 +169,7 @@ impl flags::Bench {
             bail!("--claims needs a full run (drop --quick): the committed numbers come from enough samples");
         }
         let artifacts = artifacts(sh, &root, &self.selection)?;
-        let mut report = measure(sh, &root, mode, &artifacts)?;
-        report.command = self.command_line();
+        let report = measure(sh, &root, mode, self.command_line(), &artifacts)?;
         let out = root.join("target/bench");
         let written = report::write(&out, &report)?;
         for path in &written {
@@ -181,9 +180,7 @@ impl flags::Bench {
         }
         Ok(())
     }
-}
 
-impl flags::Bench {
     /// How this run was asked for, as a user would type it again.
     fn command_line(&self) -> String {
         let mut line = String::from("cargo xtask bench");
@@ -263,7 +260,7 @@ fn artifacts(sh: &Shell, root: &Path, selection: &flags::Selection) -> Result<Ve
     }
 }
 
-fn measure(sh: &Shell, root: &Path, mode: Mode, artifacts: &[Artifact]) -> Result<Report> {
+fn measure(sh: &Shell, root: &Path, mode: Mode, command: String, artifacts: &[Artifact]) -> Result<Report> {
     let start = Instant::now();
     let load_before = load_average();
     let plan = measure::Plan::of(mode);
@@ -322,7 +319,7 @@ fn measure(sh: &Shell, root: &Path, mode: Mode, artifacts: &[Artifact]) -> Resul
     machine.load_average = [load_before, load_average()];
     Ok(Report {
         mode,
-        command: String::new(),
+        command,
         machine,
         git_commit: git_commit(sh),
         tools: tool_versions(sh, artifacts)?,
