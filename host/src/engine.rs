@@ -54,6 +54,11 @@ pub struct HostConfig {
     /// Make JIT-compiled guest code visible to `perf` (default off): `PerfMap` writes `/tmp/perf-<pid>.map`;
     /// `JitDump` writes a jitdump file for `perf inject` and needs the crate feature `jitdump`.
     pub profiler: Profiler,
+    /// `Some(seed)`: every store's `wasi:random` generators (secure and insecure) and its insecure seed are
+    /// derived from `seed` instead of the system's entropy (default `None`). For reproducing a guest's run
+    /// exactly — the pipeline's checks use it, so a collector whose choices depend on the guest's random map
+    /// seeds behaves the same on every run — never for serving: a guest's randomness becomes predictable.
+    pub random_seed: Option<u64>,
 }
 
 /// Which profiler the engine reports compiled code to.
@@ -79,6 +84,7 @@ impl Default for HostConfig {
             capture_stderr: true,
             pool: None,
             profiler: Profiler::None,
+            random_seed: None,
         }
     }
 }

@@ -31,6 +31,12 @@ pub(crate) struct Limits {
 impl State {
     pub(crate) fn new(config: &HostConfig) -> Self {
         let mut wasi = WasiCtx::builder();
+        if let Some(seed) = config.random_seed {
+            use rand::SeedableRng;
+            wasi.secure_random(rand::rngs::StdRng::seed_from_u64(seed));
+            wasi.insecure_random(rand::rngs::StdRng::seed_from_u64(seed ^ 0x5eed));
+            wasi.insecure_random_seed(u128::from(seed));
+        }
         let stderr = if config.capture_stderr {
             let pipe = MemoryOutputPipe::new(STDERR_CAPACITY);
             wasi.stderr(pipe.clone());
