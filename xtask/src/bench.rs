@@ -164,6 +164,8 @@ pub(crate) struct Concurrency {
 impl flags::Bench {
     pub(crate) fn run(self, sh: &Shell) -> Result<()> {
         let root = project::root();
+        // One writer per checkout: a second run waits here, saying for whom (lock.rs).
+        let _lock = crate::lock::acquire(&root)?;
         let mode = if self.quick { Mode::Quick } else { Mode::Full };
         if self.claims && mode == Mode::Quick {
             bail!("--claims needs a full run (drop --quick): the committed numbers come from enough samples");

@@ -18,6 +18,8 @@ use crate::{flags, status};
 impl flags::Build {
     pub(crate) fn run(self, sh: &Shell) -> Result<()> {
         let root = project::root();
+        // One writer per checkout: a second run waits here, saying for whom (lock.rs).
+        let _lock = crate::lock::acquire(&root)?;
         let jobs = project::select(&root, &self.selection)?;
         pipeline::run(sh, &pipeline::Workspace::new(&root), jobs, &pipeline::Options::until(Until::Build))?;
         Ok(())

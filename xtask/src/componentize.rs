@@ -19,6 +19,8 @@ use crate::{adapter, bindgen, flags, harden, status, util};
 impl flags::Componentize {
     pub(crate) fn run(self, sh: &Shell) -> Result<()> {
         let root = project::root();
+        // One writer per checkout: a second run waits here, saying for whom (lock.rs).
+        let _lock = crate::lock::acquire(&root)?;
         let jobs = project::select(&root, &self.selection)?;
         pipeline::run(sh, &Workspace::new(&root), jobs, &pipeline::Options::until(Until::Componentize))?;
         Ok(())

@@ -12,6 +12,7 @@ mod dist;
 mod doctor;
 mod flags;
 mod harden;
+mod lock;
 mod new;
 mod pipeline;
 mod postprocess;

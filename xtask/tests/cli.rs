@@ -79,3 +79,46 @@ fn setup_names_what_it_can_install() {
         assert!(text.contains(what), "`{what}` missing from setup --help:\n{text}");
     }
 }
+
+/// Two runs in one checkout serialise on `target/.xtask.lock`: while this test holds it (as a first `cargo
+/// xtask` would), a second run waits, says for whom, and goes on only once the first lets go.
+#[test]
+fn a_second_run_in_the_same_checkout_waits_for_the_first() {
+    use std::io::{BufRead, Write};
+    use std::time::Duration;
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let path = root.join("target/.xtask.lock");
+    let mut lock = std::fs::File::options().read(true).write(true).create(true).truncate(false).open(&path).unwrap();
+    // If a real run holds it, wait for it like any other run would.
+    lock.lock().unwrap();
+    lock.set_len(0).unwrap();
+    write!(lock, "{}", std::process::id()).unwrap();
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["build", "--component", "nope"])
+        .env("NO_COLOR", "1")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run xtask");
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stderr = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr).lines() {
+            let _ = tx.send(line.unwrap());
+        }
+    });
+    let waiting = rx.recv_timeout(Duration::from_secs(30)).expect("the second run said nothing");
+    let pid = std::process::id();
+    assert!(
+        waiting.contains(&format!("Waiting for another cargo xtask in this checkout (pid {pid}) to finish")),
+        "{waiting}"
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(child.try_wait().unwrap().is_none(), "the second run did not wait for the lock");
+
+    drop(lock);
+    let status = child.wait().unwrap();
+    let rest: Vec<String> = rx.iter().collect();
+    assert!(!status.success());
+    assert!(rest.iter().any(|l| l.contains("unknown component `nope`")), "{rest:?}");
+}
