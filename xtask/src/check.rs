@@ -15,7 +15,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use host::Host;
+use host::{Host, HostConfig};
 use xshell::Shell;
 
 use crate::pipeline::{self, Until, Workspace};
@@ -37,12 +37,35 @@ impl Stress {
 impl flags::Check {
     pub(crate) fn run(self, sh: &Shell) -> Result<()> {
         let root = project::root();
+        // One writer per checkout: a second run waits here, saying for whom (lock.rs).
+        let _lock = crate::lock::acquire(&root)?;
         let stress = Stress { calls_64k: self.stress_64k, calls_1m: self.stress_1m };
         let jobs = project::select(&root, &self.selection)?;
-        let options = pipeline::Options { until: Until::Check, stress };
+        anyhow::ensure!(self.repeat >= 1, "--repeat takes a count of at least 1");
+        let repeat = (self.repeat > 1 || self.entropy).then_some(Repeat { runs: self.repeat, entropy: self.entropy });
+        let options = pipeline::Options { until: Until::Check, stress, repeat };
         pipeline::run(sh, &Workspace::new(&root), jobs, &options)?;
         Ok(())
     }
+}
+
+/// The guest's randomness in every check (`HostConfig::random_seed`). TinyGo's collector scans the stack and
+/// globals conservatively, so which dead objects it keeps — and whether its heap doubles — depends on where the
+/// guest's allocations land, which its random map seeds decide; with the seed fixed, one artifact behaves the
+/// same way on every run and a check's verdict is a property of the bytes, not of luck. `check --repeat N`
+/// measures the spread over other seeds (ARCHITECTURE.md, "TinyGo's GC under the stress").
+pub(crate) const CHECK_SEED: u64 = 0x60_7A_53;
+
+/// The host configuration every check runs in: the defaults, with the guest's randomness seeded by `seed`.
+pub(crate) fn check_config(seed: Option<u64>) -> HostConfig {
+    HostConfig { random_seed: seed, ..HostConfig::default() }
+}
+
+/// What a passing check measured.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Verdict {
+    /// The linear-memory peak of the typed suite's stress, for suites that have one.
+    pub(crate) stress_peak: Option<usize>,
 }
 
 /// Loads one component file and runs its suites: the typed one chosen by world, then the declarative cases of
@@ -54,7 +77,7 @@ pub(crate) fn check_component(
     component: &Component,
     variant: &Variant,
     stress: Stress,
-) -> Result<()> {
+) -> Result<Verdict> {
     let start = Instant::now();
     let label = format!("{} {}", component.name, variant.name());
     status::step("Checking", &label);
@@ -62,14 +85,26 @@ pub(crate) fn check_component(
     // A typed suite holds the shipped component of that world to its documented behaviour; another component
     // of the same world (a `new --world` scaffold, whose stubs return defaults) has only its declarative cases.
     let suite = if component.name == component.world { component.world.as_str() } else { "" };
+    let mut verdict = Verdict::default();
     let typed = match suite {
-        "hasher" => hasher::run(host, &host.load(path)?, stress, &label).with_context(what).map(|()| true)?,
-        "textkit" => textkit::run(host, &host.load(path)?, stress, &label).with_context(what).map(|()| true)?,
+        "hasher" => {
+            verdict.stress_peak = Some(hasher::run(host, &host.load(path)?, stress, &label).with_context(what)?);
+            true
+        }
+        "textkit" => {
+            verdict.stress_peak = Some(textkit::run(host, &host.load(path)?, stress, &label).with_context(what)?);
+            true
+        }
         // Faults are provoked in a host of their own, with tight limits.
         "faulty" => {
             let tinygo = variant.build.tinygo.is_some();
             faulty::run(path, &label, tinygo).with_context(what)?;
-            faulty::runtime_state::run(host, path, &label, variant.post, tinygo).with_context(what).map(|()| true)?
+            // The probes ask whether instances draw different randomness: they need the system's entropy, not
+            // the checks' seed.
+            let entropy = Host::new(&HostConfig::default())?;
+            faulty::runtime_state::run(&entropy, path, &label, variant.post, tinygo)
+                .with_context(what)
+                .map(|()| true)?
         }
         _ => false,
     };
@@ -84,6 +119,65 @@ pub(crate) fn check_component(
         host.instantiate(&mut host.store(), &host.load(path)?).with_context(what)?;
     }
     status::step("Checked", format!("{label} in {}", status::elapsed(start.elapsed())));
+    Ok(verdict)
+}
+
+/// `check --repeat`: run each check several times, ignoring the stamps of earlier passes.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Repeat {
+    pub(crate) runs: usize,
+    /// The guest's randomness from the system's entropy instead of the seeds 1..=runs.
+    pub(crate) entropy: bool,
+}
+
+/// Runs one component's check `repeat.runs` times, each in a host of its own (seed `run`, or entropy), goes on
+/// after a failure, and prints the distribution of the stress's memory peak; fails if any run failed.
+pub(crate) fn check_repeatedly(
+    component_root: &Path,
+    path: &Path,
+    component: &Component,
+    variant: &Variant,
+    stress: Stress,
+    repeat: Repeat,
+) -> Result<()> {
+    let label = format!("{} {}", component.name, variant.name());
+    let mut peaks = std::collections::BTreeMap::<usize, usize>::new();
+    let mut failures = Vec::new();
+    for run in 1..=repeat.runs {
+        let seed = (!repeat.entropy).then_some(run as u64);
+        let host = Host::new(&check_config(seed))?;
+        let what = seed.map_or("entropy".to_string(), |s| format!("seed {s}"));
+        match check_component(&host, component_root, path, component, variant, stress) {
+            Ok(verdict) => {
+                if let Some(peak) = verdict.stress_peak {
+                    *peaks.entry(peak).or_default() += 1;
+                }
+                status::step("Run", format!("{label} {run}/{} ({what}): passed", repeat.runs));
+            }
+            Err(err) => {
+                status::step("Run", format!("{label} {run}/{} ({what}): FAILED: {err:#}", repeat.runs));
+                failures.push(format!("run {run} ({what}): {err:#}"));
+            }
+        }
+    }
+    let spread: Vec<String> =
+        peaks.iter().map(|(peak, n)| format!("{:.1} MiB × {n}", *peak as f64 / (1 << 20) as f64)).collect();
+    status::step(
+        "Repeated",
+        format!(
+            "{label}: {} runs, {} failed; stress memory peak: {}",
+            repeat.runs,
+            failures.len(),
+            if spread.is_empty() { "-".to_string() } else { spread.join(", ") }
+        ),
+    );
+    anyhow::ensure!(
+        failures.is_empty(),
+        "{label} failed {} of {} runs:\n{}",
+        failures.len(),
+        repeat.runs,
+        failures.join("\n")
+    );
     Ok(())
 }
 

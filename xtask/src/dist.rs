@@ -21,6 +21,18 @@ use crate::{adapter, flags, postprocess, status, tools, util};
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct Manifest {
     pub(crate) artifacts: Vec<Artifact>,
+    /// Only in `target/dist-partial/manifest.json`, the passing part of a failed run: what failed and why.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) failures: Vec<FailedArtifact>,
+}
+
+/// One failure of a dist run, as `target/dist-partial/manifest.json` records it.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct FailedArtifact {
+    /// `<component> <variant>`, or `<component> <build>` when the build failed (all its variants).
+    pub(crate) what: String,
+    /// The error and its causes, outermost first.
+    pub(crate) error: Vec<String>,
 }
 
 /// One shipped component.
@@ -44,28 +56,26 @@ impl flags::Dist {
     pub(crate) fn run(self, sh: &Shell) -> Result<()> {
         let start = Instant::now();
         let root = project::root();
+        // One writer per checkout: a second run waits here, saying for whom (lock.rs).
+        let _lock = crate::lock::acquire(&root)?;
         let jobs = project::select(&root, &self.selection)?;
         crate::setup::ensure(sh)?;
+        remove_orphaned_staging(&root)?;
         let ws = Workspace::new(&root);
-        let products = pipeline::run(sh, &ws, jobs.clone(), &pipeline::Options::until(Until::Check))?;
-        let manifest = manifest(&products)?;
-
-        let dist = paths::dist_dir(&root);
-        let staging = root.join(format!("target/.dist-staging-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&staging);
-        let staged = (|| -> Result<()> {
-            for (product, artifact) in products.iter().zip(&manifest.artifacts) {
-                let source = product.component_path.as_ref().expect("checked products have a component");
-                util::write_atomic(&staging.join(&artifact.path), &util::read(source)?)?;
-            }
-            let json = serde_json::to_string_pretty(&manifest)? + "\n";
-            util::write_atomic(&staging.join("manifest.json"), json.as_bytes())
-        })();
-        if let Err(err) = staged {
-            let _ = std::fs::remove_dir_all(&staging);
-            return Err(err.context("dist failed; target/dist was left as it was"));
+        let outcome = pipeline::run_all(sh, &ws, jobs.clone(), &pipeline::Options::until(Until::Check))?;
+        if !outcome.failures.is_empty() {
+            return Err(failed_run(&root, &outcome));
         }
+        let products = outcome.products;
+        let manifest = manifest(&products)?;
+        let dist = paths::dist_dir(&root);
+        let staging = stage(&root, &products, &manifest)?;
         publish(&staging, &dist)?;
+        // What an earlier failed run kept is superseded by a complete target/dist.
+        let partial = dist.with_file_name("dist-partial");
+        if partial.exists() {
+            std::fs::remove_dir_all(&partial).with_context(|| format!("failed to remove {}", partial.display()))?;
+        }
         print_sizes(&products)?;
         status::step(
             "Finished",
@@ -83,8 +93,73 @@ impl flags::Dist {
     }
 }
 
+/// Removes the staging and moved-aside directories (`target/.dist-staging-<pid>`, `target/dist.old-<pid>`) of a
+/// dist that was killed before it could clean up. Called under the checkout's lock, so none of them is live.
+fn remove_orphaned_staging(root: &Path) -> Result<()> {
+    let target = root.join("target");
+    let Ok(entries) = std::fs::read_dir(&target) else { return Ok(()) };
+    for entry in entries {
+        let path = entry?.path();
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        if path.is_dir() && (name.starts_with(".dist-staging-") || name.starts_with("dist.old-")) {
+            status::step("Cleaned", format!("{} (left by an interrupted dist)", path.display()));
+            std::fs::remove_dir_all(&path).with_context(|| format!("failed to remove {}", path.display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// Writes the products and their manifest into a fresh staging directory under target/; returns its path.
+/// Nothing is left behind if writing fails.
+fn stage(root: &Path, products: &[Product], manifest: &Manifest) -> Result<std::path::PathBuf> {
+    let staging = root.join(format!("target/.dist-staging-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&staging);
+    let staged = (|| -> Result<()> {
+        for (product, artifact) in products.iter().zip(&manifest.artifacts) {
+            let source = product.component_path.as_ref().expect("checked products have a component");
+            util::write_atomic(&staging.join(&artifact.path), &util::read(source)?)?;
+        }
+        let json = serde_json::to_string_pretty(manifest)? + "\n";
+        util::write_atomic(&staging.join("manifest.json"), json.as_bytes())
+    })();
+    if let Err(err) = staged {
+        let _ = std::fs::remove_dir_all(&staging);
+        return Err(err.context("dist failed; target/dist was left as it was"));
+    }
+    Ok(staging)
+}
+
+/// A run with failures ships nothing into target/dist. What passed goes to target/dist-partial/ (its manifest
+/// lists the failures), and the error says what failed, why, where the rest is and how to re-run.
+fn failed_run(root: &Path, outcome: &pipeline::Outcome) -> anyhow::Error {
+    let partial = paths::dist_dir(root).with_file_name("dist-partial");
+    let kept = (|| -> Result<usize> {
+        let mut manifest = manifest(&outcome.products)?;
+        manifest.failures = outcome
+            .failures
+            .iter()
+            .map(|f| FailedArtifact { what: f.what.clone(), error: f.error.chain().map(|c| c.to_string()).collect() })
+            .collect();
+        let staging = stage(root, &outcome.products, &manifest)?;
+        publish(&staging, &partial)?;
+        Ok(manifest.artifacts.len())
+    })();
+    let kept = match kept {
+        Ok(n) => format!("the {n} that passed are in {} (its manifest.json lists the failures)", partial.display()),
+        Err(err) => format!("the ones that passed could not be kept: {err:#}"),
+    };
+    let retry: Vec<String> = outcome.failures.iter().map(|f| f.what.clone()).collect();
+    anyhow::anyhow!(
+        "{}\ntarget/dist was left as it was; {kept}.\nTo re-run, fix the cause and run `cargo xtask dist` again: every step that passed is fresh and \
+         skipped, so only the failed ones run ({}). `cargo xtask check --component <name> --variant <variant>` \
+         retries one of them alone.",
+        outcome.report(),
+        retry.join(", ")
+    )
+}
+
 /// The manifest entries of checked products.
-fn manifest(products: &[Product]) -> Result<Manifest> {
+pub(crate) fn manifest(products: &[Product]) -> Result<Manifest> {
     let mut artifacts = Vec::new();
     for p in products {
         let path = p.component_path.as_ref().expect("checked products have a component");
@@ -121,7 +196,7 @@ fn manifest(products: &[Product]) -> Result<Manifest> {
                 .collect(),
         });
     }
-    Ok(Manifest { artifacts })
+    Ok(Manifest { artifacts, failures: Vec::new() })
 }
 
 /// Builds everything again from scratch — a separate work directory and a fresh GOCACHE, so nothing is reused —

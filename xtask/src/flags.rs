@@ -89,6 +89,13 @@ pub(crate) struct Check {
     /// Calls with 1 MiB inputs in the stress phase (on one instance)
     #[arg(long, value_name = "N", default_value_t = crate::check::Stress::FULL.calls_1m)]
     pub(crate) stress_1m: usize,
+    /// Run each check N times (a fresh host and instance each, the guest's randomness seeded 1..N), even if it
+    /// passed before, and print the spread of the stress's memory peak: for hunting a verdict that depends on luck
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub(crate) repeat: usize,
+    /// With --repeat: give the guest the system's entropy instead of the seeds (as a served instance gets)
+    #[arg(long)]
+    pub(crate) entropy: bool,
 }
 
 #[derive(Debug, Args)]

@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 use std::time::Instant;
 
-use anyhow::{Context, Result, anyhow};
-use host::{Host, HostConfig};
+use anyhow::{Context, Result, anyhow, ensure};
+use host::Host;
 use sha2::{Digest, Sha256};
 use xshell::Shell;
 
@@ -48,11 +48,13 @@ pub(crate) enum Until {
 pub(crate) struct Options {
     pub(crate) until: Until,
     pub(crate) stress: Stress,
+    /// `check --repeat`: every check runs this often, stamps or not.
+    pub(crate) repeat: Option<check::Repeat>,
 }
 
 impl Options {
     pub(crate) fn until(until: Until) -> Self {
-        Self { until, stress: Stress::FULL }
+        Self { until, stress: Stress::FULL, repeat: None }
     }
 }
 
@@ -80,10 +82,16 @@ struct Shared {
     host: Option<Host>,
 }
 
-/// Runs `jobs` as far as `options.until`, in parallel; returns the products in job order. If any job fails, the
-/// others finish the step they are in and the error lists every failed job.
-pub(crate) fn run(sh: &Shell, ws: &Workspace, jobs: Vec<Job>, options: &Options) -> Result<Vec<Product>> {
+/// Runs `jobs` as far as `options.until`, in parallel; returns what passed and what failed, in job order. A failed
+/// variant does not stop the others: its job goes on with its next post-processing level, the other jobs run to
+/// the end. An error here means the run could not start (a tool is missing).
+pub(crate) fn run_all(sh: &Shell, ws: &Workspace, jobs: Vec<Job>, options: &Options) -> Result<Outcome> {
     let start = Instant::now();
+    let selected = jobs.iter().map(|j| j.posts.len()).sum();
+    let orphans = remove_orphans(&ws.work)?;
+    if orphans > 0 {
+        status::step("Cleaned", format!("{orphans} temporary files an interrupted run left in {}", ws.work.display()));
+    }
     let mut toolchains = BTreeMap::new();
     for job in &jobs {
         if !toolchains.contains_key(job.build.go_minor) {
@@ -112,7 +120,11 @@ pub(crate) fn run(sh: &Shell, ws: &Workspace, jobs: Vec<Job>, options: &Options)
     } else {
         None
     };
-    let host = if options.until >= Until::Check { Some(Host::new(&HostConfig::default())?) } else { None };
+    let host = if options.until >= Until::Check {
+        Some(Host::new(&check::check_config(Some(check::CHECK_SEED)))?)
+    } else {
+        None
+    };
     let shared = Shared { toolchains, tinygo, wasm_opt, host };
 
     let queue = Mutex::new(jobs.iter().cloned().enumerate().collect::<VecDeque<_>>());
@@ -123,15 +135,17 @@ pub(crate) fn run(sh: &Shell, ws: &Workspace, jobs: Vec<Job>, options: &Options)
             scope.spawn(|| {
                 let sh = match Shell::new() {
                     Ok(sh) => sh,
-                    Err(err) => return results.lock().unwrap().push((usize::MAX, Err(anyhow!(err)))),
+                    Err(err) => {
+                        let failure = Failure { what: "a worker".into(), artifacts: 0, error: anyhow!(err) };
+                        return results.lock().unwrap().push((usize::MAX, (Vec::new(), vec![failure])));
+                    }
                 };
                 loop {
                     // Pop in its own statement: the queue's lock must not be held while the job runs.
                     let next = queue.lock().unwrap().pop_front();
                     let Some((index, job)) = next else { break };
-                    let result = run_job(&sh, ws, &job, &shared, options)
-                        .with_context(|| format!("{} {} failed", job.component.name, job.build.name));
-                    results.lock().unwrap().push((index, result));
+                    let outcome = run_job(&sh, ws, &job, &shared, options);
+                    results.lock().unwrap().push((index, outcome));
                 }
             });
         }
@@ -139,99 +153,189 @@ pub(crate) fn run(sh: &Shell, ws: &Workspace, jobs: Vec<Job>, options: &Options)
 
     let mut results = results.into_inner().unwrap();
     results.sort_by_key(|(index, _)| *index);
-    let mut products = Vec::new();
-    let mut errors = Vec::new();
-    for (_, result) in results {
-        match result {
-            Ok(mut p) => products.append(&mut p),
-            Err(err) => errors.push(err),
-        }
+    let mut outcome = Outcome { products: Vec::new(), failures: Vec::new(), selected };
+    for (_, (mut products, mut failures)) in results {
+        outcome.products.append(&mut products);
+        outcome.failures.append(&mut failures);
     }
-    if let Some(first) = errors.first() {
-        let list: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
-        return Err(anyhow!("{:#}", first).context(format!(
-            "{} of {} jobs failed: {}",
-            errors.len(),
-            jobs.len(),
-            list.join("; ")
-        )));
+    if outcome.failures.is_empty() {
+        status::step(
+            "Finished",
+            format!("{} variants in {}", outcome.products.len(), status::elapsed(start.elapsed())),
+        );
     }
-    status::step("Finished", format!("{} variants in {}", products.len(), status::elapsed(start.elapsed())));
-    Ok(products)
+    Ok(outcome)
 }
 
-fn run_job(sh: &Shell, ws: &Workspace, job: &Job, shared: &Shared, options: &Options) -> Result<Vec<Product>> {
+/// What a run produced: every artifact that passed, and every failure with its cause.
+pub(crate) struct Outcome {
+    pub(crate) products: Vec<Product>,
+    pub(crate) failures: Vec<Failure>,
+    /// How many artifacts (component × variant) were selected.
+    pub(crate) selected: usize,
+}
+
+/// One failed step: what failed (`hasher tinygo-o2-strip`, or a whole build when its compile failed), how many
+/// artifacts it took down, and the error with its whole cause chain.
+#[derive(Debug)]
+pub(crate) struct Failure {
+    pub(crate) what: String,
+    pub(crate) artifacts: usize,
+    pub(crate) error: anyhow::Error,
+}
+
+impl Outcome {
+    /// The products, or one error listing every failure with its cause chain.
+    pub(crate) fn into_result(self) -> Result<Vec<Product>> {
+        if self.failures.is_empty() { Ok(self.products) } else { Err(anyhow!("{}", self.report())) }
+    }
+
+    /// `N of M artifacts failed (K passed):` and one numbered entry per failure, its causes indented below it.
+    pub(crate) fn report(&self) -> String {
+        let failed: usize = self.failures.iter().map(|f| f.artifacts).sum();
+        let mut text = format!(
+            "{failed} of {} artifacts failed ({} passed):",
+            self.selected,
+            self.selected.saturating_sub(failed)
+        );
+        for (i, failure) in self.failures.iter().enumerate() {
+            text.push_str(&format!("\n  {}. {}", i + 1, failure.what));
+            for cause in failure.error.chain() {
+                for (j, line) in cause.to_string().lines().enumerate() {
+                    text.push_str(if j == 0 { "\n       - " } else { "\n         " });
+                    text.push_str(line);
+                }
+            }
+        }
+        text
+    }
+}
+
+/// Runs `jobs` as far as `options.until`, in parallel; returns the products in job order, or an error naming
+/// every failure (see [`run_all`]).
+pub(crate) fn run(sh: &Shell, ws: &Workspace, jobs: Vec<Job>, options: &Options) -> Result<Vec<Product>> {
+    run_all(sh, ws, jobs, options)?.into_result()
+}
+
+/// One job: its build, then each post-processing level as far as the run goes. A failed level is recorded and
+/// the next one still runs; a failed build takes every level of the job down.
+fn run_job(sh: &Shell, ws: &Workspace, job: &Job, shared: &Shared, options: &Options) -> (Vec<Product>, Vec<Failure>) {
     let Job { component, build, posts } = job;
+    let label = format!("{} {}", component.name, build.name);
+    let core_hash = match build_core(sh, ws, job, shared) {
+        Ok(hash) => hash,
+        Err(error) => {
+            let error = error.context(format!("{label} failed"));
+            return (Vec::new(), vec![Failure { what: label, artifacts: posts.len(), error }]);
+        }
+    };
+    let (mut products, mut failures) = (Vec::new(), Vec::new());
+    for &post in posts {
+        let variant = Variant { build: build.clone(), post };
+        let what = format!("{} {}", component.name, variant.name());
+        match run_post(sh, ws, job, &variant, &core_hash, shared, options) {
+            Ok(product) => products.push(product),
+            Err(error) => {
+                let error = error.context(format!("{what} failed"));
+                failures.push(Failure { what, artifacts: 1, error })
+            }
+        }
+    }
+    (products, failures)
+}
+
+/// The job's core module, built unless fresh; returns its SHA-256.
+fn build_core(sh: &Shell, ws: &Workspace, job: &Job, shared: &Shared) -> Result<String> {
+    let Job { component, build, .. } = job;
+    let toolchain = &shared.toolchains[build.go_minor];
+    let tinygo = build.tinygo.and(shared.tinygo.as_ref());
+    let core = paths::core_module(&ws.work, component, build);
+    let key = build_key(ws, component, build, toolchain, tinygo)?;
+    match fresh(&core, &key) {
+        Some(digest) => {
+            status::step("Fresh", format!("{} {}: core module", component.name, build.name));
+            Ok(digest)
+        }
+        None => {
+            build::build(sh, ws, component, build, toolchain, tinygo)?;
+            record(&core, &key)
+        }
+    }
+}
+
+/// One post-processing level of a job: post-process, componentize, check, as far as the run goes.
+fn run_post(
+    sh: &Shell,
+    ws: &Workspace,
+    job: &Job,
+    variant: &Variant,
+    core_hash: &str,
+    shared: &Shared,
+    options: &Options,
+) -> Result<Product> {
+    let Job { component, build, .. } = job;
     let toolchain = &shared.toolchains[build.go_minor];
     let tinygo = build.tinygo.and(shared.tinygo.as_ref());
     let label = format!("{} {}", component.name, build.name);
-
-    let core = paths::core_module(&ws.work, component, build);
-    let key = build_key(ws, component, build, toolchain, tinygo)?;
-    if is_fresh(&core, &key) {
-        status::step("Fresh", format!("{label}: core module"));
-    } else {
-        build::build(sh, ws, component, build, toolchain, tinygo)?;
-        write_key(&core, &key)?;
-    }
-    let core_hash = util::sha256_hex(&util::read(&core)?);
-
-    let mut products = Vec::new();
-    for &post in posts {
-        let variant = Variant { build: build.clone(), post };
-        let module = post_process(sh, ws, component, &variant, &core_hash, shared)?;
-        let mut product = Product {
-            component: component.clone(),
-            variant: variant.clone(),
-            toolchain: toolchain.clone(),
-            tinygo: tinygo.cloned(),
-            module: module.clone(),
-            component_path: None,
-            wasm_opt: post.is_optimized().then(|| shared.wasm_opt.as_ref().map(|(_, v)| v.clone())).flatten(),
-        };
-        if options.until >= Until::Componentize {
-            let out = paths::component(&ws.work, component, &variant);
-            let wit = util::read(&ws.root.join(&component.wit)).unwrap_or_default();
-            let key = hash_parts(&[
-                "componentize",
-                &util::sha256_hex(&util::read(&module)?),
-                &util::sha256_hex(&wit),
-                &component.world,
-                &adapter::describe()?,
-                xtask_identity(),
-            ]);
-            if is_fresh(&out, &key) {
+    let post = variant.post;
+    let (module, module_hash) = post_process(sh, ws, component, variant, core_hash, shared)?;
+    let mut product = Product {
+        component: component.clone(),
+        variant: variant.clone(),
+        toolchain: toolchain.clone(),
+        tinygo: tinygo.cloned(),
+        module: module.clone(),
+        component_path: None,
+        wasm_opt: post.is_optimized().then(|| shared.wasm_opt.as_ref().map(|(_, v)| v.clone())).flatten(),
+    };
+    let mut component_hash = String::new();
+    if options.until >= Until::Componentize {
+        let out = paths::component(&ws.work, component, variant);
+        let wit = util::read(&ws.root.join(&component.wit)).unwrap_or_default();
+        let key = hash_parts(&[
+            "componentize",
+            &module_hash,
+            &util::sha256_hex(&wit),
+            &component.world,
+            &adapter::describe()?,
+            xtask_identity(),
+        ]);
+        component_hash = match fresh(&out, &key) {
+            Some(digest) => {
                 status::step("Fresh", format!("{label}-{}: component", post.name()));
-            } else {
-                componentize::componentize(ws, component, &variant)?;
-                write_key(&out, &key)?;
+                digest
             }
-            product.component_path = Some(out);
-        }
-        if options.until >= Until::Check {
-            let out = product.component_path.clone().expect("componentized above");
-            let stamp = out.with_extension("wasm.checked");
-            let stress = format!("{}x64k {}x1m", options.stress.calls_64k, options.stress.calls_1m);
-            let key = hash_parts(&[
-                "check",
-                &util::sha256_hex(&util::read(&out)?),
-                &stress,
-                &check_identity(&ws.root.join(&component.dir), component)?,
-            ]);
-            if util::read(&stamp).is_ok_and(|k| k == key.as_bytes()) {
-                status::step("Fresh", format!("{label}-{}: checked", post.name()));
-            } else {
-                let host = shared.host.as_ref().expect("a host exists for checking runs");
-                check::check_component(host, &ws.root, &out, component, &variant, options.stress)?;
-                util::write_atomic(&stamp, key.as_bytes())?;
+            None => {
+                componentize::componentize(ws, component, variant)?;
+                record(&out, &key)?
             }
-        }
-        products.push(product);
+        };
+        product.component_path = Some(out);
     }
-    Ok(products)
+    if options.until >= Until::Check {
+        let out = product.component_path.clone().expect("componentized above");
+        let stamp = out.with_extension("wasm.checked");
+        let stress = format!("{}x64k {}x1m", options.stress.calls_64k, options.stress.calls_1m);
+        let key = hash_parts(&[
+            "check",
+            &component_hash,
+            &stress,
+            &check_identity(&ws.root.join(&component.dir), component)?,
+        ]);
+        if let Some(repeat) = options.repeat {
+            check::check_repeatedly(&ws.root, &out, component, variant, options.stress, repeat)?;
+        } else if util::read(&stamp).is_ok_and(|k| k == key.as_bytes()) {
+            status::step("Fresh", format!("{label}-{}: checked", post.name()));
+        } else {
+            let host = shared.host.as_ref().expect("a host exists for checking runs");
+            check::check_component(host, &ws.root, &out, component, variant, options.stress)?;
+            util::write_atomic(&stamp, key.as_bytes())?;
+        }
+    }
+    Ok(product)
 }
 
-/// Produces the module of one post-processing level; returns its path.
+/// Produces the module of one post-processing level; returns its path and SHA-256.
 fn post_process(
     sh: &Shell,
     ws: &Workspace,
@@ -239,65 +343,82 @@ fn post_process(
     variant: &Variant,
     core_hash: &str,
     shared: &Shared,
-) -> Result<PathBuf> {
-    let out = paths::module(&ws.work, component, variant);
+) -> Result<(PathBuf, String)> {
     let label = format!("{} {}", component.name, variant.name());
     let start = Instant::now();
-    match variant.post {
-        Post::Raw => {}
+    let out = paths::module(&ws.work, component, variant);
+    let digest = match variant.post {
+        Post::Raw => core_hash.to_string(),
         Post::Strip => {
             let key = hash_parts(&["strip", core_hash, xtask_identity()]);
-            if !is_fresh(&out, &key) {
-                let core = util::read(&paths::core_module(&ws.work, component, &variant.build))?;
-                util::write_atomic(&out, &postprocess::strip(&core)?)?;
-                write_key(&out, &key)?;
-                status::step(
-                    "Stripped",
-                    format!("{label} ({} bytes) in {}", size(&out), status::elapsed(start.elapsed())),
-                );
+            match fresh(&out, &key) {
+                Some(digest) => digest,
+                None => {
+                    let core = paths::core_module(&ws.work, component, &variant.build);
+                    let core = util::read(&core)?;
+                    ensure!(
+                        util::sha256_hex(&core) == core_hash,
+                        "the core module of {label} changed while this run was using it"
+                    );
+                    util::write_atomic(&out, &postprocess::strip(&core)?)?;
+                    let digest = record(&out, &key)?;
+                    status::step(
+                        "Stripped",
+                        format!("{label} ({} bytes) in {}", size(&out), status::elapsed(start.elapsed())),
+                    );
+                    digest
+                }
             }
         }
         Post::Opt => {
             let (wasm_opt, version) = shared.wasm_opt.as_ref().expect("wasm-opt was located for optimized jobs");
             // wasm-opt's output depends only on its input, its version and its flags.
             let stripped_variant = Variant { build: variant.build.clone(), post: Post::Strip };
-            let stripped = post_process(sh, ws, component, &stripped_variant, core_hash, shared)?;
-            let stripped_hash = util::sha256_hex(&util::read(&stripped)?);
+            let (stripped, stripped_hash) = post_process(sh, ws, component, &stripped_variant, core_hash, shared)?;
             let key = hash_parts(&["opt", &stripped_hash, version, &postprocess::WASM_OPT_FLAGS.join(" ")]);
-            if !is_fresh(&out, &key) {
-                status::step("Optimizing", format!("{label} (wasm-opt {})", postprocess::WASM_OPT_FLAGS[0]));
-                postprocess::optimize(sh, wasm_opt, &stripped, &out)?;
-                write_key(&out, &key)?;
-                status::step(
-                    "Optimized",
-                    format!("{label} ({} bytes) in {}", size(&out), status::elapsed(start.elapsed())),
-                );
+            match fresh(&out, &key) {
+                Some(digest) => digest,
+                None => {
+                    status::step("Optimizing", format!("{label} (wasm-opt {})", postprocess::WASM_OPT_FLAGS[0]));
+                    postprocess::optimize(sh, wasm_opt, &stripped, &out)?;
+                    let digest = record(&out, &key)?;
+                    status::step(
+                        "Optimized",
+                        format!("{label} ({} bytes) in {}", size(&out), status::elapsed(start.elapsed())),
+                    );
+                    digest
+                }
             }
         }
         Post::Wizer => {
             let opt_variant = Variant { build: variant.build.clone(), post: Post::Opt };
-            let opt = post_process(sh, ws, component, &opt_variant, core_hash, shared)?;
-            let key = hash_parts(&["wizer", &util::sha256_hex(&util::read(&opt)?), xtask_identity()]);
-            if !is_fresh(&out, &key) {
-                status::step("Snapshotting", format!("{label} (wizer: `_initialize` at build time)"));
-                let (bytes, report) = wizer::wizen(&util::read(&opt)?)
-                    .with_context(|| format!("failed to snapshot {} (variant {})", component.name, variant.name()))?;
-                util::write_atomic(&out, &bytes)?;
-                write_key(&out, &key)?;
-                status::step(
-                    "Snapshotted",
-                    format!(
-                        "{label} ({} bytes, initial memory {:.1} MiB, `_initialize` used {} fuel) in {}",
-                        bytes.len(),
-                        report.initial_memory as f64 / (1 << 20) as f64,
-                        report.init_fuel,
-                        status::elapsed(start.elapsed())
-                    ),
-                );
+            let (opt, opt_hash) = post_process(sh, ws, component, &opt_variant, core_hash, shared)?;
+            let key = hash_parts(&["wizer", &opt_hash, xtask_identity()]);
+            match fresh(&out, &key) {
+                Some(digest) => digest,
+                None => {
+                    status::step("Snapshotting", format!("{label} (wizer: `_initialize` at build time)"));
+                    let (bytes, report) = wizer::wizen(&util::read(&opt)?).with_context(|| {
+                        format!("failed to snapshot {} (variant {})", component.name, variant.name())
+                    })?;
+                    util::write_atomic(&out, &bytes)?;
+                    let digest = record(&out, &key)?;
+                    status::step(
+                        "Snapshotted",
+                        format!(
+                            "{label} ({} bytes, initial memory {:.1} MiB, `_initialize` used {} fuel) in {}",
+                            bytes.len(),
+                            report.initial_memory as f64 / (1 << 20) as f64,
+                            report.init_fuel,
+                            status::elapsed(start.elapsed())
+                        ),
+                    );
+                    digest
+                }
             }
         }
-    }
-    Ok(out)
+    };
+    Ok((out, digest))
 }
 
 fn size(path: &Path) -> u64 {
@@ -383,18 +504,54 @@ fn xtask_identity() -> &'static str {
     })
 }
 
+/// A step's record beside its output: `<output>.key`.
 fn key_path(output: &Path) -> PathBuf {
     let mut name = output.file_name().unwrap_or_default().to_os_string();
     name.push(".key");
     output.with_file_name(name)
 }
 
-fn is_fresh(output: &Path, key: &str) -> bool {
-    output.is_file() && util::read(&key_path(output)).is_ok_and(|k| k == key.as_bytes())
+/// The output's SHA-256 if the step that wrote it is fresh: its record names the same input key and the output
+/// still has the size and digest recorded when it was written. A missing, truncated or altered output (or
+/// record) makes the step run again; nothing damaged after it was built is ever reported `Fresh`.
+fn fresh(output: &Path, key: &str) -> Option<String> {
+    let record = std::fs::read_to_string(key_path(output)).ok()?;
+    let mut lines = record.lines();
+    if lines.next()? != key {
+        return None;
+    }
+    let (size, digest) = lines.next()?.split_once(' ')?;
+    let bytes = std::fs::read(output).ok()?;
+    if bytes.len().to_string() != size {
+        return None;
+    }
+    let actual = util::sha256_hex(&bytes);
+    (actual == digest).then_some(actual)
 }
 
-fn write_key(output: &Path, key: &str) -> Result<()> {
-    util::write_atomic(&key_path(output), key.as_bytes())
+/// Records a step that just wrote `output`: its input key, then the size and SHA-256 of what it wrote (returned).
+fn record(output: &Path, key: &str) -> Result<String> {
+    let bytes = util::read(output)?;
+    let digest = util::sha256_hex(&bytes);
+    util::write_atomic(&key_path(output), format!("{key}\n{} {digest}\n", bytes.len()).as_bytes())?;
+    Ok(digest)
+}
+
+/// Removes what a killed run left behind below `dir`: temporary files (`.<name>.<pid>.tmp`, `.core.<pid>.tmp.wasm`)
+/// that were never renamed into place. Called under the checkout's lock, so no live run owns them.
+pub(crate) fn remove_orphans(dir: &Path) -> Result<usize> {
+    if !dir.is_dir() {
+        return Ok(0);
+    }
+    let mut removed = 0;
+    for file in util::files_under(dir)? {
+        let name = file.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        if name.starts_with('.') && name.contains(".tmp") {
+            std::fs::remove_file(&file).with_context(|| format!("failed to remove {}", file.display()))?;
+            removed += 1;
+        }
+    }
+    Ok(removed)
 }
 
 #[cfg(test)]
@@ -437,6 +594,77 @@ mod tests {
         run(&sh, &ws, jobs, &options).unwrap();
         let core = paths::core_module(&ws.work, &first[0].component, &first[0].variant.build);
         assert_ne!(modified(&core), stamps[0], "a changed Go file did not rebuild the core module");
+        std::fs::remove_dir_all(&tmp).unwrap();
+    }
+
+    /// Every step's output is verified against its record, so nothing damaged after it was built is trusted:
+    /// the outputs of every step kind (core module, stripped, optimized, snapshot, component, check stamp) are
+    /// damaged three ways (truncated, one byte changed, deleted), and each next run re-makes them, bytes
+    /// identical to before, with the same manifest. A temporary file a killed wasm-opt left behind is removed.
+    #[test]
+    fn damaged_outputs_of_every_step_are_rebuilt_not_trusted() {
+        let root = project::root();
+        let tmp = std::env::temp_dir().join(format!("xtask-damage-{}", std::process::id()));
+        for dir in ["go/hasher", "go/witpkg", "wit"] {
+            crate::util::copy_dir(&root.join(dir), &tmp.join(dir));
+        }
+        std::fs::copy(root.join("go/toolchains.toml"), tmp.join("go/toolchains.toml")).unwrap();
+        let sh = Shell::new().unwrap();
+        let ws = Workspace::new(&tmp);
+        let component = project::discover(&tmp).unwrap().remove(0);
+        let build = project::builds().into_iter().find(|b| b.name == "go1.26").unwrap();
+        let posts = vec![Post::Raw, Post::Strip, Post::Opt, Post::Wizer];
+        let jobs = vec![Job { component: component.clone(), build: build.clone(), posts }];
+        let options = Options { stress: Stress { calls_64k: 20, calls_1m: 2 }, ..Options::until(Until::Check) };
+        let manifest = |products: &[Product]| -> Vec<(String, String)> {
+            let manifest = crate::dist::manifest(products).unwrap();
+            manifest.artifacts.into_iter().map(|a| (a.variant, a.sha256)).collect()
+        };
+
+        let first = run(&sh, &ws, jobs.clone(), &options).unwrap();
+        let shipped = manifest(&first);
+        let variant = |post| Variant { build: build.clone(), post };
+        let outputs = [
+            paths::core_module(&ws.work, &component, &build),
+            paths::module(&ws.work, &component, &variant(Post::Strip)),
+            paths::module(&ws.work, &component, &variant(Post::Opt)),
+            paths::module(&ws.work, &component, &variant(Post::Wizer)),
+            paths::component(&ws.work, &component, &variant(Post::Strip)),
+            paths::component(&ws.work, &component, &variant(Post::Opt)).with_extension("wasm.checked"),
+        ];
+        let originals: Vec<Vec<u8>> = outputs.iter().map(|p| std::fs::read(p).unwrap()).collect();
+        let orphan = outputs[2].with_file_name(".module.wasm.999999.tmp");
+
+        type Damage = fn(&Path);
+        let damages: [(&str, Damage); 3] = [
+            ("truncated", |p| std::fs::write(p, &std::fs::read(p).unwrap()[..64]).unwrap()),
+            ("one byte changed", |p| {
+                let mut bytes = std::fs::read(p).unwrap();
+                let middle = bytes.len() / 2;
+                bytes[middle] ^= 0x01;
+                std::fs::write(p, bytes).unwrap()
+            }),
+            ("deleted", |p| std::fs::remove_file(p).unwrap()),
+        ];
+        for (how, damage) in damages {
+            for output in &outputs {
+                damage(output);
+            }
+            std::fs::write(&orphan, b"half of what wasm-opt was writing").unwrap();
+            let again = run(&sh, &ws, jobs.clone(), &options).unwrap();
+            for (output, original) in outputs.iter().zip(&originals) {
+                let now = std::fs::read(output).unwrap_or_default();
+                assert!(
+                    &now == original,
+                    "{} ({how}) was not re-made: {} bytes, want {}",
+                    output.display(),
+                    now.len(),
+                    original.len()
+                );
+            }
+            assert!(!orphan.exists(), "the orphaned temporary file was not removed");
+            assert_eq!(manifest(&again), shipped, "the artifacts differ after repairing outputs that were {how}");
+        }
         std::fs::remove_dir_all(&tmp).unwrap();
     }
 }

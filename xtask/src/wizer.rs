@@ -329,6 +329,24 @@ mod tests {
         assert_ne!(reseeded[0], reseeded[1], "gowasm_resume did not re-seed");
     }
 
+    /// `HostConfig::random_seed` (the checks' host) makes the guest's randomness a function of the seed: two
+    /// instances with one seed draw the same value, another seed another, and without a seed every instance its own.
+    #[test]
+    fn a_seeded_host_gives_every_instance_the_same_randomness() {
+        let (component, module) = faulty_stripped();
+        let bytes = componentize::encode(&project::root(), &component, &module).unwrap();
+        let draws = |seed: Option<u64>| -> Vec<String> {
+            let host = host::Host::new(&host::HostConfig { random_seed: seed, ..Default::default() }).unwrap();
+            let loaded = host.load_bytes(&bytes).unwrap();
+            (0..2).map(|_| host::Sandbox::new(&host, loaded.clone()).call("random()").unwrap().remove(0)).collect()
+        };
+        let (one, other, entropy) = (draws(Some(1)), draws(Some(2)), draws(None));
+        assert_eq!(one[0], one[1], "one seed, two instances: different randomness");
+        assert_eq!(draws(Some(1)), one, "the same seed in another host drew differently");
+        assert_ne!(one[0], other[0], "two seeds drew the same value");
+        assert_ne!(entropy[0], entropy[1], "without a seed, two instances drew the same value");
+    }
+
     struct Ctx {
         wasi: WasiCtx,
         table: ResourceTable,

@@ -17,7 +17,8 @@ use crate::status;
 /// canonjson.MaxDepth: deeper documents are rejected (go/hasher/canonjson); the reference does the same.
 const MAX_DEPTH: usize = 1_000;
 
-pub(super) fn run(host: &Host, component: &Component, stress: Stress, label: &str) -> Result<()> {
+/// Returns the linear-memory peak of the stress.
+pub(super) fn run(host: &Host, component: &Component, stress: Stress, label: &str) -> Result<usize> {
     let mut store = host.store();
     let start = Instant::now();
     let hasher = Hasher::instantiate(&mut store, component, host.linker())
@@ -46,8 +47,14 @@ pub(super) fn run(host: &Host, component: &Component, stress: Stress, label: &st
     run_stress(&hasher, &mut store, stress, label)
 }
 
-/// Stress on one instance: many large arguments lowered through `cabi_realloc`, each result compared.
-pub(crate) fn run_stress(hasher: &Hasher, store: &mut Store<host::State>, stress: Stress, label: &str) -> Result<()> {
+/// Stress on one instance: many large arguments lowered through `cabi_realloc`, each result compared. Returns the
+/// instance's linear-memory peak.
+pub(crate) fn run_stress(
+    hasher: &Hasher,
+    store: &mut Store<host::State>,
+    stress: Stress,
+    label: &str,
+) -> Result<usize> {
     let start = Instant::now();
     // What the instance already holds (the vectors' 4 MiB documents leave the largest heap behind).
     let before = store.data().memory().peak();
@@ -100,7 +107,7 @@ pub(crate) fn run_stress(hasher: &Hasher, store: &mut Store<host::State>, stress
         "memory is not reclaimed: linear memory reached {peak} bytes after {lowered:.0} MiB of arguments ({before} \
          bytes before the stress, {after_hashes} after its hash phases)"
     );
-    Ok(())
+    Ok(peak)
 }
 
 fn expect_hash(hasher: &Hasher, store: &mut Store<host::State>, data: &[u8]) -> Result<()> {

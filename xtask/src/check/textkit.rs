@@ -19,7 +19,8 @@ use host::wasmtime::component::Component;
 use super::{Stress, pseudo_random};
 use crate::status;
 
-pub(super) fn run(host: &Host, component: &Component, stress: Stress, label: &str) -> Result<()> {
+/// Returns the linear-memory peak of the stress.
+pub(super) fn run(host: &Host, component: &Component, stress: Stress, label: &str) -> Result<usize> {
     let mut store = host.store();
     let start = Instant::now();
     let textkit = Textkit::instantiate(&mut store, component, host.linker())
@@ -197,7 +198,7 @@ pub(crate) fn random_text(chars: usize, seed: u64) -> String {
 /// Stress on one instance: large texts lowered through `cabi_realloc` and large lists of records lifted back,
 /// then nested lists of many strings lowered (one `cabi_realloc` per string and per inner list), each result
 /// compared with the reference.
-fn run_stress(textkit: &Textkit, store: &mut Store<host::State>, stress: Stress, label: &str) -> Result<()> {
+fn run_stress(textkit: &Textkit, store: &mut Store<host::State>, stress: Stress, label: &str) -> Result<usize> {
     let start = Instant::now();
     let calls = stress.calls_64k / 5;
     let text = random_text(16 * 1024, 99);
@@ -231,7 +232,7 @@ fn run_stress(textkit: &Textkit, store: &mut Store<host::State>, stress: Stress,
             peak as f64 / (1024.0 * 1024.0)
         ),
     );
-    Ok(())
+    Ok(peak)
 }
 
 /// The rules of wit/textkit.wit in Rust, written independently of the Go code.
