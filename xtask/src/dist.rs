@@ -298,3 +298,61 @@ fn print_sizes(products: &[Product]) -> Result<()> {
     eprintln!();
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::Stress;
+    use crate::project::{Job, Post};
+
+    /// A run where one component passes and another fails its check ships nothing into target/dist: the error
+    /// counts and names the failure with its cause, the passing artifact is kept in target/dist-partial/ with a
+    /// manifest listing the failure, and the hint says how to re-run.
+    #[test]
+    fn a_failed_variant_is_reported_and_the_passing_ones_are_kept() {
+        let root = project::root();
+        let tmp = std::env::temp_dir().join(format!("xtask-failed-dist-{}", std::process::id()));
+        for dir in ["go/hasher", "go/witpkg", "wit"] {
+            util::copy_dir(&root.join(dir), &tmp.join(dir));
+        }
+        std::fs::copy(root.join("go/toolchains.toml"), tmp.join("go/toolchains.toml")).unwrap();
+        // A second component of the same world whose declarative case expects a wrong digest.
+        util::copy_dir(&root.join("go/hasher"), &tmp.join("go/broken"));
+        std::fs::write(
+            tmp.join("go/broken/checks.toml"),
+            "[[case]]\ncall = \"compute-hash([])\"\nexpect = '\"not the digest\"'\n",
+        )
+        .unwrap();
+        let sh = Shell::new().unwrap();
+        let build = project::builds().into_iter().find(|b| b.name == "go1.26").unwrap();
+        let jobs: Vec<Job> = project::discover(&tmp)
+            .unwrap()
+            .into_iter()
+            .map(|component| Job { component, build: build.clone(), posts: vec![Post::Raw] })
+            .collect();
+        let options = pipeline::Options {
+            stress: Stress { calls_64k: 20, calls_1m: 2 },
+            ..pipeline::Options::until(Until::Check)
+        };
+        let outcome = pipeline::run_all(&sh, &Workspace::new(&tmp), jobs, &options).unwrap();
+        assert_eq!(outcome.products.len(), 1);
+        assert_eq!(outcome.failures.len(), 1);
+
+        let err = failed_run(&tmp, &outcome).to_string();
+        eprintln!("{err}");
+        assert!(err.starts_with("1 of 2 artifacts failed (1 passed):\n  1. broken go1.26-raw\n"), "{err}");
+        assert!(err.contains("checks.toml case #1 `compute-hash([])`: returned"), "{err}");
+        assert!(err.contains("target/dist was left as it was; the 1 that passed are in"), "{err}");
+        assert!(err.contains("only the failed ones run (broken go1.26-raw)"), "{err}");
+        assert!(!tmp.join("target/dist").exists(), "a failed run wrote target/dist");
+        let partial: Manifest =
+            serde_json::from_slice(&std::fs::read(tmp.join("target/dist-partial/manifest.json")).unwrap()).unwrap();
+        assert_eq!(partial.artifacts.len(), 1);
+        assert_eq!(partial.artifacts[0].component, "hasher");
+        assert!(tmp.join("target/dist-partial").join(&partial.artifacts[0].path).is_file());
+        assert_eq!(partial.failures.len(), 1);
+        assert_eq!(partial.failures[0].what, "broken go1.26-raw");
+        assert!(partial.failures[0].error.iter().any(|e| e.contains("not the digest")), "{:?}", partial.failures);
+        std::fs::remove_dir_all(&tmp).unwrap();
+    }
+}

@@ -89,7 +89,7 @@ impl Drop for Guard {
 
 #[cfg(test)]
 mod tests {
-    use std::time::{Duration, Instant};
+    use std::time::Duration;
 
     use super::*;
 
@@ -104,21 +104,24 @@ mod tests {
         assert_eq!(std::fs::read_to_string(&path).unwrap(), std::process::id().to_string());
 
         // The kernel lock is per open file: a fresh open of the same file cannot take it while `first` lives.
+        // Events, not timings, say what happened: the waiter reports that it was refused, then that it got in.
         let other = File::options().read(true).write(true).open(&path).unwrap();
-        assert!(matches!(other.try_lock(), Err(std::fs::TryLockError::WouldBlock)));
+        let (tx, rx) = std::sync::mpsc::channel();
         let waiter = std::thread::spawn(move || {
-            let start = Instant::now();
+            let refused = matches!(other.try_lock(), Err(std::fs::TryLockError::WouldBlock));
+            tx.send(("refused", refused)).unwrap();
             other.lock().unwrap();
-            start.elapsed()
+            tx.send(("locked", true)).unwrap();
         });
-        std::thread::sleep(Duration::from_millis(300));
-        assert!(!waiter.is_finished(), "the second holder did not wait");
+        assert_eq!(rx.recv().unwrap(), ("refused", true), "a second holder got the lock at once");
+        std::thread::sleep(Duration::from_millis(200));
+        assert!(rx.try_recv().is_err(), "the second holder got the lock while the first held it");
         drop(nested);
         std::thread::sleep(Duration::from_millis(100));
-        assert!(!waiter.is_finished(), "dropping a nested guard released the lock");
+        assert!(rx.try_recv().is_err(), "dropping a nested guard released the lock");
         drop(first);
-        let waited = waiter.join().unwrap();
-        assert!(waited >= Duration::from_millis(300), "waited only {waited:?}");
+        assert_eq!(rx.recv_timeout(Duration::from_secs(60)).unwrap(), ("locked", true));
+        waiter.join().unwrap();
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
