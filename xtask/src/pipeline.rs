@@ -224,10 +224,7 @@ fn run_job(sh: &Shell, ws: &Workspace, job: &Job, shared: &Shared, options: &Opt
     let label = format!("{} {}", component.name, build.name);
     let core_hash = match build_core(sh, ws, job, shared) {
         Ok(hash) => hash,
-        Err(error) => {
-            let error = error.context(format!("{label} failed"));
-            return (Vec::new(), vec![Failure { what: label, artifacts: posts.len(), error }]);
-        }
+        Err(error) => return (Vec::new(), vec![Failure { what: label, artifacts: posts.len(), error }]),
     };
     let (mut products, mut failures) = (Vec::new(), Vec::new());
     for &post in posts {
@@ -235,10 +232,7 @@ fn run_job(sh: &Shell, ws: &Workspace, job: &Job, shared: &Shared, options: &Opt
         let what = format!("{} {}", component.name, variant.name());
         match run_post(sh, ws, job, &variant, &core_hash, shared, options) {
             Ok(product) => products.push(product),
-            Err(error) => {
-                let error = error.context(format!("{what} failed"));
-                failures.push(Failure { what, artifacts: 1, error })
-            }
+            Err(error) => failures.push(Failure { what, artifacts: 1, error }),
         }
     }
     (products, failures)
