@@ -45,6 +45,24 @@ impl flags::Doctor {
             };
             entries.push(entry);
         }
+        // The pinned Go toolchains (go/toolchains.toml): present in the Go module cache or not. Nothing is
+        // downloaded here; `cargo xtask setup` installs what is missing.
+        if let Ok(go) = tools::GO.locate() {
+            for (line, release) in crate::toolchain::all_pinned(&crate::project::root())? {
+                let found = crate::toolchain::is_installed(sh, &go, &release);
+                entries.push(Entry {
+                    name: format!("go{release}"),
+                    kind: "toolchain",
+                    found,
+                    version: found.then(|| format!("go{release}")),
+                    path: None,
+                    purpose: "a pinned Go toolchain (go/toolchains.toml) for the matrix's builds of its line",
+                    hint: (!found).then(|| {
+                        format!("Go {release} (the go{line} builds) is not installed: run `cargo xtask setup go`")
+                    }),
+                });
+            }
+        }
         for (name, purpose) in tools::IN_PROCESS {
             let version = tools::crate_version(name).ok();
             entries.push(Entry {
@@ -64,7 +82,11 @@ impl flags::Doctor {
             for e in &entries {
                 let mark = if e.found { "ok" } else { "MISSING" };
                 let version = e.version.as_deref().unwrap_or("-");
-                let place = e.path.as_deref().unwrap_or(if e.kind == "crate" { "(in-process)" } else { "-" });
+                let place = e.path.as_deref().unwrap_or(match e.kind {
+                    "crate" => "(in-process)",
+                    "toolchain" => "(Go module cache)",
+                    _ => "-",
+                });
                 eprintln!("{mark:>8} {:<42} {version:<34} {place}", e.name);
                 eprintln!("{:>8} {}", "", e.purpose);
                 if let Some(hint) = &e.hint {

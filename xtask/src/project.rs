@@ -188,6 +188,10 @@ pub(crate) fn builds() -> Vec<Build> {
         b("go1.26", "1.26", None),
         b("go1.26-nogreentea", "1.26", Some("nogreenteagc")),
         b("go1.26-jsonv2", "1.26", Some("jsonv2")),
+        // Go 1.27: Green Tea and encoding/json's v2 implementation are the defaults; both opt-outs still exist.
+        b("go1.27", "1.27", None),
+        b("go1.27-nogreentea", "1.27", Some("nogreenteagc")),
+        b("go1.27-nojsonv2", "1.27", Some("nojsonv2")),
         t("tinygo", &["-opt=z", "-gc=precise", "-scheduler=none"], false),
         t("tinygo-o2", &["-opt=2", "-gc=precise", "-scheduler=none"], false),
         // Experimental: they fail the check (ARCHITECTURE.md, "TinyGo"); kept to reproduce the failure.

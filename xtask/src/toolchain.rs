@@ -79,8 +79,16 @@ impl GoToolchain {
     }
 }
 
+/// Every pinned line with its release (`("1.24", "1.24.13")`, …), in order.
+pub(crate) fn all_pinned(root: &Path) -> Result<Vec<(String, String)>> {
+    let path = root.join(FILE);
+    let text = std::fs::read_to_string(&path).with_context(|| format!("failed to read {}", path.display()))?;
+    let pins: Pins = toml::from_str(&text).with_context(|| format!("invalid {}", path.display()))?;
+    Ok(pins.go.into_iter().collect())
+}
+
 /// Whether the go command can run `release` without downloading it.
-fn is_installed(sh: &Shell, go: &Path, release: &str) -> bool {
+pub(crate) fn is_installed(sh: &Shell, go: &Path, release: &str) -> bool {
     let Ok(env) =
         cmd!(sh, "{go} env GOVERSION GOMODCACHE GOHOSTOS GOHOSTARCH").env("GOTOOLCHAIN", "local").quiet().read()
     else {

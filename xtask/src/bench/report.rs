@@ -77,6 +77,8 @@ pub(crate) fn seed_table(report: &Report) -> String {
         ("Go 1.26 without Green Tea", "go1.26-nogreentea-raw"),
         ("Go 1.26, optimized", "go1.26-opt"),
         ("Go 1.26, optimized + pre-initialized", "go1.26-opt-wizer"),
+        ("Go 1.27 (Green Tea and JSON v2 default)", "go1.27-raw"),
+        ("Go 1.27, optimized", "go1.27-opt"),
         ("TinyGo 0.39 -opt=z, optimized", "tinygo-opt"),
     ];
     for (name, variant) in SEED_ROWS.iter().chain(extra.iter()) {
