@@ -324,8 +324,8 @@ mod tests {
     #[test]
     fn variant_names_are_stable_and_selectable() {
         let names: Vec<_> = select_variants(&[]).unwrap().iter().map(Variant::name).collect();
-        assert_eq!(names.len(), 34, "the default selection leaves the experimental builds out");
-        assert_eq!(variants().len(), 43, "7 Go builds × 4 levels + 5 TinyGo builds × 3 (no snapshot)");
+        assert_eq!(names.len(), 46, "the default selection leaves the experimental builds out");
+        assert_eq!(variants().len(), 55, "10 Go builds × 4 levels + 5 TinyGo builds × 3 (no snapshot)");
         assert!(!names.contains(&"tinygo-leaking-raw".to_string()));
         assert!(!names.contains(&"tinygo-opt-wizer".to_string()));
         let tinygo = select_variants(&["tinygo".to_string()]).unwrap();
