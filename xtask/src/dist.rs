@@ -311,11 +311,7 @@ mod tests {
     #[test]
     fn a_failed_variant_is_reported_and_the_passing_ones_are_kept() {
         let root = project::root();
-        let tmp = std::env::temp_dir().join(format!("xtask-failed-dist-{}", std::process::id()));
-        for dir in ["go/hasher", "go/witpkg", "wit"] {
-            util::copy_dir(&root.join(dir), &tmp.join(dir));
-        }
-        std::fs::copy(root.join("go/toolchains.toml"), tmp.join("go/toolchains.toml")).unwrap();
+        let tmp = pipeline::tests::hasher_workspace("failed-dist");
         // A second component of the same world whose declarative case expects a wrong digest.
         util::copy_dir(&root.join("go/hasher"), &tmp.join("go/broken"));
         std::fs::write(

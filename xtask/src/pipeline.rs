@@ -549,9 +549,21 @@ pub(crate) fn remove_orphans(dir: &Path) -> Result<usize> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::project;
+
+    /// A temporary project holding the hasher, the bindings' runtime, the WIT files and the toolchain pins: a
+    /// workspace of its own for tests that run the pipeline (`tag` names it).
+    pub(crate) fn hasher_workspace(tag: &str) -> PathBuf {
+        let root = project::root();
+        let tmp = std::env::temp_dir().join(format!("xtask-{tag}-{}", std::process::id()));
+        for dir in ["go/hasher", "go/witpkg", "wit"] {
+            crate::util::copy_dir(&root.join(dir), &tmp.join(dir));
+        }
+        std::fs::copy(root.join("go/toolchains.toml"), tmp.join("go/toolchains.toml")).unwrap();
+        tmp
+    }
 
     fn modified(path: &Path) -> std::time::SystemTime {
         std::fs::metadata(path).unwrap().modified().unwrap()
@@ -560,12 +572,7 @@ mod tests {
     /// A second run with nothing changed does no work; touching one Go file rebuilds that build only.
     #[test]
     fn unchanged_inputs_are_skipped_and_a_changed_source_rebuilds() {
-        let root = project::root();
-        let tmp = std::env::temp_dir().join(format!("xtask-incremental-{}", std::process::id()));
-        for dir in ["go/hasher", "go/witpkg", "wit"] {
-            crate::util::copy_dir(&root.join(dir), &tmp.join(dir));
-        }
-        std::fs::copy(root.join("go/toolchains.toml"), tmp.join("go/toolchains.toml")).unwrap();
+        let tmp = hasher_workspace("incremental");
         let sh = Shell::new().unwrap();
         let ws = Workspace::new(&tmp);
         let component = project::discover(&tmp).unwrap().remove(0);
@@ -597,12 +604,7 @@ mod tests {
     /// identical to before, with the same manifest. A temporary file a killed wasm-opt left behind is removed.
     #[test]
     fn damaged_outputs_of_every_step_are_rebuilt_not_trusted() {
-        let root = project::root();
-        let tmp = std::env::temp_dir().join(format!("xtask-damage-{}", std::process::id()));
-        for dir in ["go/hasher", "go/witpkg", "wit"] {
-            crate::util::copy_dir(&root.join(dir), &tmp.join(dir));
-        }
-        std::fs::copy(root.join("go/toolchains.toml"), tmp.join("go/toolchains.toml")).unwrap();
+        let tmp = hasher_workspace("damage");
         let sh = Shell::new().unwrap();
         let ws = Workspace::new(&tmp);
         let component = project::discover(&tmp).unwrap().remove(0);
