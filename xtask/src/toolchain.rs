@@ -20,12 +20,18 @@ struct Pins {
     go: BTreeMap<String, String>,
 }
 
-/// The patch release pinned for a Go line (`1.24` → `1.24.13`).
-pub(crate) fn pinned(root: &Path, go_minor: &str) -> Result<String> {
+/// Every pinned line with its release (`"1.24"` → `"1.24.13"`, …), in order.
+pub(crate) fn all_pinned(root: &Path) -> Result<BTreeMap<String, String>> {
     let path = root.join(FILE);
     let text = std::fs::read_to_string(&path).with_context(|| format!("failed to read {}", path.display()))?;
     let pins: Pins = toml::from_str(&text).with_context(|| format!("invalid {}", path.display()))?;
-    let release = pins.go.get(go_minor).with_context(|| format!("{FILE} pins no Go {go_minor}.x release"))?;
+    Ok(pins.go)
+}
+
+/// The patch release pinned for a Go line (`1.24` → `1.24.13`).
+pub(crate) fn pinned(root: &Path, go_minor: &str) -> Result<String> {
+    let pins = all_pinned(root)?;
+    let release = pins.get(go_minor).with_context(|| format!("{FILE} pins no Go {go_minor}.x release"))?;
     if !release.starts_with(&format!("{go_minor}.")) {
         bail!("{FILE} pins Go {go_minor} to `{release}`, which is not a {go_minor}.x release");
     }
@@ -77,14 +83,6 @@ impl GoToolchain {
     pub(crate) fn selector(&self) -> String {
         format!("go{}", self.release)
     }
-}
-
-/// Every pinned line with its release (`("1.24", "1.24.13")`, …), in order.
-pub(crate) fn all_pinned(root: &Path) -> Result<Vec<(String, String)>> {
-    let path = root.join(FILE);
-    let text = std::fs::read_to_string(&path).with_context(|| format!("failed to read {}", path.display()))?;
-    let pins: Pins = toml::from_str(&text).with_context(|| format!("invalid {}", path.display()))?;
-    Ok(pins.go.into_iter().collect())
 }
 
 /// Whether the go command can run `release` without downloading it.
