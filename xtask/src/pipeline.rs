@@ -227,10 +227,11 @@ fn run_job(sh: &Shell, ws: &Workspace, job: &Job, shared: &Shared, options: &Opt
         Err(error) => return (Vec::new(), vec![Failure { what: label, artifacts: posts.len(), error }]),
     };
     let (mut products, mut failures) = (Vec::new(), Vec::new());
+    let mut modules = Modules::new();
     for &post in posts {
         let variant = Variant { build: build.clone(), post };
         let what = format!("{} {}", component.name, variant.name());
-        match run_post(sh, ws, job, &variant, &core_hash, shared, options) {
+        match run_post(sh, ws, job, &variant, &core_hash, &mut modules, shared, options) {
             Ok(product) => products.push(product),
             Err(error) => failures.push(Failure { what, artifacts: 1, error }),
         }
@@ -258,12 +259,14 @@ fn build_core(sh: &Shell, ws: &Workspace, job: &Job, shared: &Shared) -> Result<
 }
 
 /// One post-processing level of a job: post-process, componentize, check, as far as the run goes.
+#[allow(clippy::too_many_arguments)]
 fn run_post(
     sh: &Shell,
     ws: &Workspace,
     job: &Job,
     variant: &Variant,
     core_hash: &str,
+    modules: &mut Modules,
     shared: &Shared,
     options: &Options,
 ) -> Result<Product> {
@@ -272,7 +275,7 @@ fn run_post(
     let tinygo = build.tinygo.and(shared.tinygo.as_ref());
     let label = format!("{} {}", component.name, build.name);
     let post = variant.post;
-    let (module, module_hash) = post_process(sh, ws, component, variant, core_hash, shared)?;
+    let (module, module_hash) = post_process(sh, ws, component, variant, core_hash, modules, shared)?;
     let mut product = Product {
         component: component.clone(),
         variant: variant.clone(),
@@ -329,6 +332,10 @@ fn run_post(
     Ok(product)
 }
 
+/// The modules a job has already produced in this run, by level: `opt` builds on `strip` and `opt-wizer` on
+/// `opt`, so each level is made (or verified fresh, which hashes it) once per run, not once per level above it.
+type Modules = BTreeMap<Post, (PathBuf, String)>;
+
 /// Produces the module of one post-processing level; returns its path and SHA-256.
 fn post_process(
     sh: &Shell,
@@ -336,8 +343,12 @@ fn post_process(
     component: &Component,
     variant: &Variant,
     core_hash: &str,
+    modules: &mut Modules,
     shared: &Shared,
 ) -> Result<(PathBuf, String)> {
+    if let Some(done) = modules.get(&variant.post) {
+        return Ok(done.clone());
+    }
     let label = format!("{} {}", component.name, variant.name());
     let start = Instant::now();
     let out = paths::module(&ws.work, component, variant);
@@ -368,7 +379,8 @@ fn post_process(
             let (wasm_opt, version) = shared.wasm_opt.as_ref().expect("wasm-opt was located for optimized jobs");
             // wasm-opt's output depends only on its input, its version and its flags.
             let stripped_variant = Variant { build: variant.build.clone(), post: Post::Strip };
-            let (stripped, stripped_hash) = post_process(sh, ws, component, &stripped_variant, core_hash, shared)?;
+            let (stripped, stripped_hash) =
+                post_process(sh, ws, component, &stripped_variant, core_hash, modules, shared)?;
             let key = hash_parts(&["opt", &stripped_hash, version, &postprocess::WASM_OPT_FLAGS.join(" ")]);
             match fresh(&out, &key) {
                 Some(digest) => digest,
@@ -386,7 +398,7 @@ fn post_process(
         }
         Post::Wizer => {
             let opt_variant = Variant { build: variant.build.clone(), post: Post::Opt };
-            let (opt, opt_hash) = post_process(sh, ws, component, &opt_variant, core_hash, shared)?;
+            let (opt, opt_hash) = post_process(sh, ws, component, &opt_variant, core_hash, modules, shared)?;
             let key = hash_parts(&["wizer", &opt_hash, xtask_identity()]);
             match fresh(&out, &key) {
                 Some(digest) => digest,
@@ -412,6 +424,7 @@ fn post_process(
             }
         }
     };
+    modules.insert(variant.post, (out.clone(), digest.clone()));
     Ok((out, digest))
 }
 
