@@ -72,7 +72,7 @@ impl flags::Dist {
         let staging = stage(&root, &products, &manifest)?;
         publish(&staging, &dist)?;
         // What an earlier failed run kept is superseded by a complete target/dist.
-        let partial = dist.with_file_name("dist-partial");
+        let partial = paths::dist_partial_dir(&root);
         if partial.exists() {
             std::fs::remove_dir_all(&partial).with_context(|| format!("failed to remove {}", partial.display()))?;
         }
@@ -132,7 +132,7 @@ fn stage(root: &Path, products: &[Product], manifest: &Manifest) -> Result<std::
 /// A run with failures ships nothing into target/dist. What passed goes to target/dist-partial/ (its manifest
 /// lists the failures), and the error says what failed, why, where the rest is and how to re-run.
 fn failed_run(root: &Path, outcome: &pipeline::Outcome) -> anyhow::Error {
-    let partial = paths::dist_dir(root).with_file_name("dist-partial");
+    let partial = paths::dist_partial_dir(root);
     let kept = (|| -> Result<usize> {
         let mut manifest = manifest(&outcome.products)?;
         manifest.failures = outcome

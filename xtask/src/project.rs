@@ -297,6 +297,11 @@ pub(crate) mod paths {
         root.join("target/dist")
     }
 
+    /// Where a failed `dist` keeps the artifacts that passed (with a manifest listing the failures).
+    pub(crate) fn dist_partial_dir(root: &Path) -> PathBuf {
+        root.join("target/dist-partial")
+    }
+
     /// The shipped artifact, relative to `target/dist`.
     pub(crate) fn dist_relative(component: &Component, variant: &Variant) -> String {
         format!("{}/{}.wasm", component.name, variant.name())
