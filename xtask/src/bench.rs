@@ -20,9 +20,11 @@ use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 use xshell::{Shell, cmd};
 
+use pipeline::model::{self, paths};
+use pipeline::{check, status, util};
+
 use crate::dist::Manifest;
-use crate::project::{self, paths};
-use crate::{check, flags, status, util};
+use crate::flags;
 pub(crate) use stats::Stat;
 
 /// How many samples a run takes.
@@ -162,23 +164,22 @@ pub(crate) struct Concurrency {
 }
 
 impl flags::Bench {
-    pub(crate) fn run(self, sh: &Shell) -> Result<()> {
-        let root = project::root();
+    pub(crate) fn run(self, sh: &Shell, root: &Path) -> Result<()> {
         // One writer per checkout: a second run waits here, saying for whom (lock.rs).
-        let _lock = crate::lock::acquire(&root)?;
+        let _lock = crate::lock::acquire(root)?;
         let mode = if self.quick { Mode::Quick } else { Mode::Full };
         if self.claims && mode == Mode::Quick {
             bail!("--claims needs a full run (drop --quick): the committed numbers come from enough samples");
         }
-        let artifacts = artifacts(sh, &root, &self.selection)?;
-        let report = measure(sh, &root, mode, self.command_line(), &artifacts)?;
+        let artifacts = artifacts(sh, root, &self.selection)?;
+        let report = measure(sh, root, mode, self.command_line(), &artifacts)?;
         let out = root.join("target/bench");
         let written = report::write(&out, &report)?;
         for path in &written {
-            status::step("Wrote", path.strip_prefix(&root).unwrap_or(path).display());
+            status::step("Wrote", path.strip_prefix(root).unwrap_or(path).display());
         }
         if self.claims {
-            claims::publish(sh, &root, &report)?;
+            claims::publish(sh, root, &report)?;
         }
         Ok(())
     }
@@ -205,8 +206,8 @@ impl flags::Bench {
 /// A shipped artifact the bench measures.
 #[derive(Debug, Clone)]
 struct Artifact {
-    component: project::Component,
-    variant: project::Variant,
+    component: model::Component,
+    variant: model::Variant,
     path: PathBuf,
     sha256: String,
     toolchain: String,
@@ -215,11 +216,11 @@ struct Artifact {
 
 /// The selected artifacts from target/dist; runs `dist` for the selection when any is missing or stale.
 fn artifacts(sh: &Shell, root: &Path, selection: &flags::Selection) -> Result<Vec<Artifact>> {
-    let jobs = project::select(root, selection)?;
-    let wanted: Vec<(project::Component, project::Variant)> = jobs
+    let jobs = model::select(root, &selection.clone().into())?;
+    let wanted: Vec<(model::Component, model::Variant)> = jobs
         .iter()
         .flat_map(|j| {
-            j.posts.iter().map(|&post| (j.component.clone(), project::Variant { build: j.build.clone(), post }))
+            j.posts.iter().map(|&post| (j.component.clone(), model::Variant { build: j.build.clone(), post }))
         })
         .collect();
     let find = || -> Result<std::result::Result<Vec<Artifact>, String>> {
@@ -256,7 +257,7 @@ fn artifacts(sh: &Shell, root: &Path, selection: &flags::Selection) -> Result<Ve
         Ok(found) => Ok(found),
         Err(why) => {
             status::step("Building", format!("{why}: running `cargo xtask dist` for the selection first"));
-            flags::Dist { selection: selection.clone(), verify_reproducible: false }.run(sh)?;
+            flags::Dist { selection: selection.clone(), verify_reproducible: false }.run(sh, root)?;
             find()?.map_err(|why| anyhow::anyhow!("after dist: {why}"))
         }
     }
@@ -395,9 +396,9 @@ fn tool_versions(sh: &Shell, artifacts: &[Artifact]) -> Result<BTreeMap<String, 
     for a in artifacts {
         tools.insert(format!("go ({})", a.variant.build.go_minor), a.toolchain.clone());
     }
-    tools.insert("wasmtime".into(), crate::tools::crate_version("wasmtime")?);
-    if let Ok(path) = crate::tools::WASM_OPT.locate() {
-        tools.insert("wasm-opt".into(), crate::tools::WASM_OPT.version(sh, &path)?);
+    tools.insert("wasmtime".into(), pipeline::tools::crate_version("wasmtime")?);
+    if let Ok(path) = pipeline::tools::WASM_OPT.locate() {
+        tools.insert("wasm-opt".into(), pipeline::tools::WASM_OPT.version(sh, &path)?);
     }
     tools.insert("rustc".into(), cmd!(sh, "rustc --version").quiet().read().unwrap_or_default());
     Ok(tools)

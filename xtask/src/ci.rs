@@ -3,20 +3,22 @@
 //! `--variant` to split the matrix across jobs; then the benchmark's smoke run (`bench --quick`) over what dist
 //! shipped. `.ci/run` runs the same commands.
 
+use std::path::Path;
+
 use anyhow::Result;
 use xshell::Shell;
 
 use crate::flags;
 
 impl flags::Ci {
-    pub(crate) fn run(self, sh: &Shell) -> Result<()> {
-        flags::Test {}.run(sh)?;
-        flags::Dist { selection: self.selection.clone(), verify_reproducible: true }.run(sh)?;
+    pub(crate) fn run(self, sh: &Shell, root: &Path) -> Result<()> {
+        flags::Test {}.run(sh, root)?;
+        flags::Dist { selection: self.selection.clone(), verify_reproducible: true }.run(sh, root)?;
         // The smoke run: every metric's code path, on the default and the pre-initialized variant unless told.
         let mut selection = self.selection;
         if selection.variants.is_empty() {
             selection.variants = ["go1.26-opt", "go1.26-opt-wizer"].map(String::from).to_vec();
         }
-        flags::Bench { selection, quick: true, claims: false }.run(sh)
+        flags::Bench { selection, quick: true, claims: false }.run(sh, root)
     }
 }

@@ -1,156 +1,21 @@
-//! `cargo xtask componentize`: turns each core module into a component, in-process with wit-component:
-//! harden the module (see `harden`), embed the world's WIT metadata, encode it with the WASI preview1 reactor
-//! adapter, validate the result and verify that it exports exactly the world's functions.
-//! Output: `target/wasm/<component>/<build>/<post>/component.wasm`. It never writes target/dist.
+//! `cargo xtask componentize`: builds, then wraps each selected core module into a component (WIT metadata + the
+//! WASI preview1 reactor adapter, hardened, validated: `pipeline::componentize`) under `target/wasm/`.
 
-use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::path::Path;
 
-use anyhow::{Context, Result, bail};
-use wit_component::{ComponentEncoder, DecodedWasm, StringEncoding};
-use wit_parser::{Resolve, WorldId, WorldItem, WorldKey};
+use anyhow::Result;
+use pipeline::model::{self, Workspace};
+use pipeline::scheduler::{self, Options, Until};
 use xshell::Shell;
 
-use crate::pipeline::{self, Until, Workspace};
-use crate::project::{self, Component, Variant, paths};
-use crate::{adapter, bindgen, flags, harden, status, util};
+use crate::flags;
 
 impl flags::Componentize {
-    pub(crate) fn run(self, sh: &Shell) -> Result<()> {
-        let root = project::root();
+    pub(crate) fn run(self, sh: &Shell, root: &Path) -> Result<()> {
         // One writer per checkout: a second run waits here, saying for whom (lock.rs).
-        let _lock = crate::lock::acquire(&root)?;
-        let jobs = project::select(&root, &self.selection)?;
-        pipeline::run(sh, &Workspace::new(&root), jobs, &pipeline::Options::until(Until::Componentize))?;
+        let _lock = crate::lock::acquire(root)?;
+        let jobs = model::select(root, &self.selection.into())?;
+        scheduler::run(sh, &Workspace::new(root), jobs, &Options::until(Until::Componentize))?;
         Ok(())
-    }
-}
-
-/// Componentizes the post-processed module of (component, variant); returns the component's path.
-pub(crate) fn componentize(ws: &Workspace, component: &Component, variant: &Variant) -> Result<PathBuf> {
-    let start = Instant::now();
-    let root = &ws.root;
-    let module_path = paths::module(&ws.work, component, variant);
-    let core = util::read(&module_path).context("build the component first (`cargo xtask build`)")?;
-    let bytes = encode(root, component, &core)
-        .with_context(|| format!("failed to componentize {} (variant {})", component.name, variant.name()))?;
-    let out = paths::component(&ws.work, component, variant);
-    util::write_atomic(&out, &bytes)?;
-    status::step(
-        "Componentized",
-        format!(
-            "{} {} ({} bytes) in {}",
-            component.name,
-            variant.name(),
-            bytes.len(),
-            status::elapsed(start.elapsed())
-        ),
-    );
-    Ok(out)
-}
-
-/// Core module bytes → validated component bytes that export exactly the component's world.
-pub(crate) fn encode(root: &Path, component: &Component, core: &[u8]) -> Result<Vec<u8>> {
-    encode_with(root, component, core, true)
-}
-
-/// `encode`, optionally without the hardening pass (only tests turn it off, to show what it prevents).
-pub(crate) fn encode_with(root: &Path, component: &Component, core: &[u8], hardened: bool) -> Result<Vec<u8>> {
-    let (resolve, world) = bindgen::load_world(root, component)?;
-    let mut module =
-        if hardened { harden::harden(core).context("failed to harden the core module")?.0 } else { core.to_vec() };
-    wit_component::embed_component_metadata(&mut module, &resolve, world, StringEncoding::UTF8)
-        .context("failed to embed the WIT metadata")?;
-    let bytes = ComponentEncoder::default()
-        .validate(true)
-        .module(&module)
-        .context("the core module does not fit the world")?
-        .adapter(adapter::NAME, adapter::reactor()?)
-        .context("failed to add the WASI preview1 adapter")?
-        .encode()
-        .with_context(|| format!("the core module does not implement world `{}`", component.world))?;
-    wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all())
-        .validate_all(&bytes)
-        .context("the encoded component does not validate")?;
-    verify_exports(&bytes, &resolve, world, &component.world)?;
-    Ok(bytes)
-}
-
-/// Every function a world exports, as `name` or `interface#name`.
-fn world_exports(resolve: &Resolve, world: WorldId) -> BTreeSet<String> {
-    let mut out = BTreeSet::new();
-    for (key, item) in &resolve.worlds[world].exports {
-        match item {
-            WorldItem::Function(f) => {
-                out.insert(f.name.clone());
-            }
-            WorldItem::Interface { id, .. } => {
-                let iface = match key {
-                    WorldKey::Name(name) => name.clone(),
-                    WorldKey::Interface(id) => resolve.id_of(*id).unwrap_or_default(),
-                };
-                for name in resolve.interfaces[*id].functions.keys() {
-                    out.insert(format!("{iface}#{name}"));
-                }
-            }
-            WorldItem::Type { .. } => {}
-        }
-    }
-    out
-}
-
-/// Fails unless the component's exported functions are exactly those of the world.
-fn verify_exports(component: &[u8], resolve: &Resolve, world: WorldId, world_name: &str) -> Result<()> {
-    let DecodedWasm::Component(found_resolve, found_world) =
-        wit_component::decode(component).context("failed to decode the encoded component")?
-    else {
-        bail!("the encoder produced a WIT package instead of a component");
-    };
-    let wanted = world_exports(resolve, world);
-    let found = world_exports(&found_resolve, found_world);
-    let missing: Vec<_> = wanted.difference(&found).cloned().collect();
-    let extra: Vec<_> = found.difference(&wanted).cloned().collect();
-    if !missing.is_empty() || !extra.is_empty() {
-        bail!(
-            "the component's exports differ from world `{world_name}`: missing [{}], unexpected [{}]",
-            missing.join(", "),
-            extra.join(", ")
-        );
-    }
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use std::convert::Infallible;
-
-    use wasm_encoder::reencode::{Error, Reencode, utils};
-
-    use super::*;
-
-    /// Re-encodes a module without one export.
-    struct DropExport(&'static str);
-
-    impl Reencode for DropExport {
-        type Error = Infallible;
-
-        fn parse_export(
-            &mut self,
-            exports: &mut wasm_encoder::ExportSection,
-            export: wasmparser::Export<'_>,
-        ) -> Result<(), Error<Infallible>> {
-            if export.name == self.0 { Ok(()) } else { utils::parse_export(self, exports, export) }
-        }
-    }
-
-    #[test]
-    fn a_module_missing_a_world_export_is_rejected_by_name() {
-        let (root, component, _) = crate::check::tests::hasher_go126();
-        let core = crate::check::tests::hasher_core_module();
-        let mut module = wasm_encoder::Module::new();
-        DropExport("process-json").parse_core_module(&mut module, wasmparser::Parser::new(0), &core).unwrap();
-        let err = format!("{:#}", encode(&root, &component, &module.finish()).unwrap_err());
-        assert!(err.contains("does not implement world `hasher`") && err.contains("process-json"), "{err}");
     }
 }

@@ -11,11 +11,12 @@ use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 use xshell::Shell;
 
-use crate::build;
-use crate::pipeline::{self, Product, Until, Workspace};
-use crate::project::{self, paths};
-use crate::toolchain::GoToolchain;
-use crate::{adapter, flags, postprocess, status, tools, util};
+use pipeline::model::{self, Workspace, paths};
+use pipeline::scheduler::{self, Product, Until};
+use pipeline::toolchain::GoToolchain;
+use pipeline::{adapter, gobuild, postprocess, status, tools, util};
+
+use crate::flags;
 
 /// `target/dist/manifest.json`. Other tools read it: the field names are a contract.
 #[derive(Debug, Serialize, Deserialize)]
@@ -53,26 +54,25 @@ pub(crate) struct Artifact {
 }
 
 impl flags::Dist {
-    pub(crate) fn run(self, sh: &Shell) -> Result<()> {
+    pub(crate) fn run(self, sh: &Shell, root: &Path) -> Result<()> {
         let start = Instant::now();
-        let root = project::root();
         // One writer per checkout: a second run waits here, saying for whom (lock.rs).
-        let _lock = crate::lock::acquire(&root)?;
-        let jobs = project::select(&root, &self.selection)?;
-        crate::setup::ensure(sh)?;
-        remove_orphaned_staging(&root)?;
-        let ws = Workspace::new(&root);
-        let outcome = pipeline::run_all(sh, &ws, jobs.clone(), &pipeline::Options::until(Until::Check))?;
+        let _lock = crate::lock::acquire(root)?;
+        let jobs = model::select(root, &self.selection.clone().into())?;
+        crate::setup::ensure(sh, root)?;
+        remove_orphaned_staging(root)?;
+        let ws = Workspace::new(root);
+        let outcome = scheduler::run_all(sh, &ws, jobs.clone(), &scheduler::Options::until(Until::Check))?;
         if !outcome.failures.is_empty() {
-            return Err(failed_run(&root, &outcome));
+            return Err(failed_run(root, &outcome));
         }
         let products = outcome.products;
         let manifest = manifest(&products)?;
-        let dist = paths::dist_dir(&root);
-        let staging = stage(&root, &products, &manifest)?;
+        let dist = paths::dist_dir(root);
+        let staging = stage(root, &products, &manifest)?;
         publish(&staging, &dist)?;
         // What an earlier failed run kept is superseded by a complete target/dist.
-        let partial = paths::dist_partial_dir(&root);
+        let partial = paths::dist_partial_dir(root);
         if partial.exists() {
             std::fs::remove_dir_all(&partial).with_context(|| format!("failed to remove {}", partial.display()))?;
         }
@@ -87,7 +87,7 @@ impl flags::Dist {
         );
 
         if self.verify_reproducible {
-            verify_reproducible(sh, &root, jobs, &manifest)?;
+            verify_reproducible(sh, root, jobs, &manifest)?;
         }
         Ok(())
     }
@@ -131,7 +131,7 @@ fn stage(root: &Path, products: &[Product], manifest: &Manifest) -> Result<std::
 
 /// A run with failures ships nothing into target/dist. What passed goes to target/dist-partial/ (its manifest
 /// lists the failures), and the error says what failed, why, where the rest is and how to re-run.
-fn failed_run(root: &Path, outcome: &pipeline::Outcome) -> anyhow::Error {
+fn failed_run(root: &Path, outcome: &scheduler::Outcome) -> anyhow::Error {
     let partial = paths::dist_partial_dir(root);
     let kept = (|| -> Result<usize> {
         let mut manifest = manifest(&outcome.products)?;
@@ -168,17 +168,17 @@ pub(crate) fn manifest(products: &[Product]) -> Result<Manifest> {
         if let Some(tinygo) = &p.tinygo {
             tools.insert("tinygo".to_string(), tinygo.version.clone());
         }
-        let mut flags = build::build_flags(&p.variant.build);
+        let mut flags = gobuild::build_flags(&p.variant.build);
         if let Some(version) = &p.wasm_opt {
             tools.insert("wasm-opt".to_string(), version.clone());
             flags.push(format!("wasm-opt {}", postprocess::WASM_OPT_FLAGS.join(" ")));
         }
-        if p.variant.post != crate::project::Post::Raw {
+        if p.variant.post != pipeline::model::Post::Raw {
             flags.push("strip-custom-sections".to_string());
         }
-        if p.variant.post == crate::project::Post::Wizer {
+        if p.variant.post == pipeline::model::Post::Wizer {
             tools.insert("wasmtime-wizer".to_string(), tools::crate_version("wasmtime-wizer")?);
-            flags.push(format!("wizer _initialize, then `{}` as _initialize", crate::wizer::RESUME_EXPORT));
+            flags.push(format!("wizer _initialize, then `{}` as _initialize", pipeline::wizer::RESUME_EXPORT));
         }
         artifacts.push(Artifact {
             component: p.component.name.clone(),
@@ -190,7 +190,7 @@ pub(crate) fn manifest(products: &[Product]) -> Result<Manifest> {
             world: p.component.world.clone(),
             tools,
             flags,
-            env: build::build_env(&p.variant.build, &p.toolchain, p.tinygo.as_ref(), &p.component)
+            env: gobuild::build_env(&p.variant.build, &p.toolchain, p.tinygo.as_ref(), &p.component)
                 .into_iter()
                 .map(|(k, v)| (k.to_string(), v))
                 .collect(),
@@ -201,13 +201,13 @@ pub(crate) fn manifest(products: &[Product]) -> Result<Manifest> {
 
 /// Builds everything again from scratch — a separate work directory and a fresh GOCACHE, so nothing is reused —
 /// and compares every core module and component with the manifest.
-fn verify_reproducible(sh: &Shell, root: &Path, jobs: Vec<crate::project::Job>, manifest: &Manifest) -> Result<()> {
+fn verify_reproducible(sh: &Shell, root: &Path, jobs: Vec<pipeline::model::Job>, manifest: &Manifest) -> Result<()> {
     let start = Instant::now();
     status::step("Verifying", "reproducibility: a second, clean build of every artifact");
     let base = root.join("target/repro");
     let _ = std::fs::remove_dir_all(&base);
     let ws = Workspace { root: root.to_path_buf(), work: base.join("wasm"), gocache: Some(base.join("gocache")) };
-    let products = pipeline::run(sh, &ws, jobs, &pipeline::Options::until(Until::Componentize))?;
+    let products = scheduler::run(sh, &ws, jobs, &scheduler::Options::until(Until::Componentize))?;
     let second = self::manifest(&products)?;
     let mut differences = Vec::new();
     for (a, b) in manifest.artifacts.iter().zip(&second.artifacts) {
@@ -264,7 +264,7 @@ type SizesByPost = BTreeMap<&'static str, (u64, u64)>;
 fn print_sizes(products: &[Product]) -> Result<()> {
     // Keyed by (component, position of the build in the matrix, build name) to print in matrix order.
     let mut rows: BTreeMap<(String, usize, String), SizesByPost> = BTreeMap::new();
-    let order: Vec<&str> = crate::project::builds().iter().map(|b| b.name).collect();
+    let order: Vec<&str> = pipeline::model::builds().iter().map(|b| b.name).collect();
     for p in products {
         let module = std::fs::metadata(&p.module)?.len();
         let component = p.component_path.as_ref().map_or(Ok(0), |c| std::fs::metadata(c).map(|m| m.len()))?;
@@ -302,35 +302,35 @@ fn print_sizes(products: &[Product]) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::Stress;
-    use crate::project::{Job, Post};
+    use pipeline::model::Stress;
+    use pipeline::model::{Job, Post};
 
     /// A run where one component passes and another fails its check ships nothing into target/dist: the error
     /// counts and names the failure with its cause, the passing artifact is kept in target/dist-partial/ with a
     /// manifest listing the failure, and the hint says how to re-run.
     #[test]
     fn a_failed_variant_is_reported_and_the_passing_ones_are_kept() {
-        let root = project::root();
-        let tmp = pipeline::tests::hasher_workspace("failed-dist");
+        let root = pipeline::testing::root();
+        let tmp = pipeline::testing::hasher_workspace("failed-dist");
         // A second component of the same world whose declarative case expects a wrong digest.
-        util::copy_dir(&root.join("go/hasher"), &tmp.join("go/broken"));
+        pipeline::util::copy_dir(&root.join("go/hasher"), &tmp.join("go/broken"));
         std::fs::write(
             tmp.join("go/broken/checks.toml"),
             "[[case]]\ncall = \"compute-hash([])\"\nexpect = '\"not the digest\"'\n",
         )
         .unwrap();
         let sh = Shell::new().unwrap();
-        let build = project::builds().into_iter().find(|b| b.name == "go1.26").unwrap();
-        let jobs: Vec<Job> = project::discover(&tmp)
+        let build = model::builds().into_iter().find(|b| b.name == "go1.26").unwrap();
+        let jobs: Vec<Job> = model::discover(&tmp)
             .unwrap()
             .into_iter()
             .map(|component| Job { component, build: build.clone(), posts: vec![Post::Raw] })
             .collect();
-        let options = pipeline::Options {
+        let options = scheduler::Options {
             stress: Stress { calls_64k: 20, calls_1m: 2 },
-            ..pipeline::Options::until(Until::Check)
+            ..scheduler::Options::until(Until::Check)
         };
-        let outcome = pipeline::run_all(&sh, &Workspace::new(&tmp), jobs, &options).unwrap();
+        let outcome = scheduler::run_all(&sh, &Workspace::new(&tmp), jobs, &options).unwrap();
         assert_eq!(outcome.products.len(), 1);
         assert_eq!(outcome.failures.len(), 1);
 

@@ -1,11 +1,15 @@
 //! `cargo xtask doctor`: reports every tool the pipeline uses (external programs and in-process crates) and
 //! fails when a required one is missing. It changes nothing.
 
+use std::path::Path;
+
 use anyhow::{Result, bail};
 use serde::Serialize;
 use xshell::Shell;
 
-use crate::{flags, tools};
+use pipeline::tools;
+
+use crate::flags;
 
 #[derive(Debug, Serialize)]
 struct Entry {
@@ -20,7 +24,7 @@ struct Entry {
 }
 
 impl flags::Doctor {
-    pub(crate) fn run(self, sh: &Shell) -> Result<()> {
+    pub(crate) fn run(self, sh: &Shell, root: &Path) -> Result<()> {
         let mut entries = Vec::new();
         for tool in tools::ALL {
             let entry = match tool.locate() {
@@ -48,8 +52,8 @@ impl flags::Doctor {
         // The pinned Go toolchains (go/toolchains.toml): present in the Go module cache or not. Nothing is
         // downloaded here; `cargo xtask setup` installs what is missing.
         if let Ok(go) = tools::GO.locate() {
-            for (line, release) in crate::toolchain::all_pinned(&crate::project::root())? {
-                let found = crate::toolchain::is_installed(sh, &go, &release);
+            for (line, release) in pipeline::toolchain::all_pinned(root)? {
+                let found = pipeline::toolchain::is_installed(sh, &go, &release);
                 entries.push(Entry {
                     name: format!("go{release}"),
                     kind: "toolchain",

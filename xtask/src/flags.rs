@@ -50,6 +50,12 @@ pub(crate) struct Selection {
     pub(crate) variants: Vec<String>,
 }
 
+impl From<Selection> for pipeline::model::Selection {
+    fn from(s: Selection) -> Self {
+        Self { components: s.components, variants: s.variants }
+    }
+}
+
 #[derive(Debug, Args)]
 pub(crate) struct Doctor {
     /// Print the report as JSON on stdout instead of a table
@@ -84,10 +90,10 @@ pub(crate) struct Check {
     #[command(flatten)]
     pub(crate) selection: Selection,
     /// Calls with 64 KiB inputs in the stress phase (on one instance)
-    #[arg(long, value_name = "N", default_value_t = crate::check::Stress::FULL.calls_64k)]
+    #[arg(long, value_name = "N", default_value_t = pipeline::model::Stress::FULL.calls_64k)]
     pub(crate) stress_64k: usize,
     /// Calls with 1 MiB inputs in the stress phase (on one instance)
-    #[arg(long, value_name = "N", default_value_t = crate::check::Stress::FULL.calls_1m)]
+    #[arg(long, value_name = "N", default_value_t = pipeline::model::Stress::FULL.calls_1m)]
     pub(crate) stress_1m: usize,
     /// Run each check N times (a fresh host and instance each, the guest's randomness seeded 1..N), even if it
     /// passed before, and print the spread of the stress's memory peak: for hunting a verdict that depends on luck

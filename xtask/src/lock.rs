@@ -11,7 +11,7 @@ use std::sync::Mutex;
 
 use anyhow::{Context, Result};
 
-use crate::status;
+use pipeline::status;
 
 /// The lock file, under the checkout's `target/`.
 pub(crate) fn path(root: &Path) -> PathBuf {

@@ -1,7 +1,7 @@
-//! `cargo xtask`: the pipeline's orchestrator. This file only parses flags, moves to the workspace root and
-//! dispatches; every task lives in the module named after its subcommand.
+//! `cargo xtask`: the pipeline's command line. This file only parses flags, moves to the workspace root and
+//! dispatches; every task lives in the module named after its subcommand, which translates its flags into calls
+//! of the `pipeline` crate (the stages, the scheduler, the suites).
 
-mod adapter;
 mod bench;
 mod bindgen;
 mod build;
@@ -11,24 +11,19 @@ mod componentize;
 mod dist;
 mod doctor;
 mod flags;
-mod harden;
 mod lock;
 mod new;
-mod pipeline;
-mod postprocess;
-mod project;
 mod setup;
-mod status;
 mod test;
-mod tinygo;
-mod toolchain;
-mod tools;
-mod util;
-mod wizer;
+#[cfg(test)]
+mod tidy;
 
 use std::process::ExitCode;
 
+use std::path::{Path, PathBuf};
+
 use clap::Parser;
+use pipeline::status;
 use xshell::Shell;
 
 fn main() -> ExitCode {
@@ -44,18 +39,28 @@ fn main() -> ExitCode {
 
 fn run(flags: flags::Xtask) -> anyhow::Result<()> {
     let sh = Shell::new()?;
-    sh.change_dir(project::root());
+    let root = project_root();
+    sh.change_dir(&root);
+    let root = root.as_path();
     match flags.command {
-        flags::Command::Doctor(cmd) => cmd.run(&sh),
-        flags::Command::Bindgen(cmd) => cmd.run(&sh),
-        flags::Command::Build(cmd) => cmd.run(&sh),
-        flags::Command::Componentize(cmd) => cmd.run(&sh),
-        flags::Command::Check(cmd) => cmd.run(&sh),
-        flags::Command::Dist(cmd) => cmd.run(&sh),
-        flags::Command::Ci(cmd) => cmd.run(&sh),
-        flags::Command::Setup(cmd) => cmd.run(&sh),
-        flags::Command::New(cmd) => cmd.run(&sh),
-        flags::Command::Test(cmd) => cmd.run(&sh),
-        flags::Command::Bench(cmd) => cmd.run(&sh),
+        flags::Command::Doctor(cmd) => cmd.run(&sh, root),
+        flags::Command::Bindgen(cmd) => cmd.run(&sh, root),
+        flags::Command::Build(cmd) => cmd.run(&sh, root),
+        flags::Command::Componentize(cmd) => cmd.run(&sh, root),
+        flags::Command::Check(cmd) => cmd.run(&sh, root),
+        flags::Command::Dist(cmd) => cmd.run(&sh, root),
+        flags::Command::Ci(cmd) => cmd.run(&sh, root),
+        flags::Command::Setup(cmd) => cmd.run(&sh, root),
+        flags::Command::New(cmd) => cmd.run(&sh, root),
+        flags::Command::Test(cmd) => cmd.run(&sh, root),
+        flags::Command::Bench(cmd) => cmd.run(&sh, root),
     }
+}
+
+/// The workspace root (the parent of xtask/): every task runs there, whatever the caller's directory.
+pub(crate) fn project_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives one level below the workspace root")
+        .to_path_buf()
 }

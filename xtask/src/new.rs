@@ -10,13 +10,15 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use wit_parser::{Resolve, WorldId};
-use xshell::{Shell, cmd};
+use xshell::Shell;
 
-use crate::{bindgen, flags, project, status, tools, util};
+use pipeline::{bindgen, model, status, tools, util, wit};
+
+use crate::flags;
 
 impl flags::New {
-    pub(crate) fn run(self, sh: &Shell) -> Result<()> {
-        scaffold(sh, &project::root(), &self.name, self.world.as_deref())?;
+    pub(crate) fn run(self, sh: &Shell, root: &Path) -> Result<()> {
+        scaffold(sh, root, &self.name, self.world.as_deref())?;
         status::step("Next", format!("cargo xtask dist --component {}", self.name));
         Ok(())
     }
@@ -69,20 +71,20 @@ pub(crate) fn scaffold(sh: &Shell, root: &Path, name: &str, world: Option<&str>)
     let (wit_text, world_name, mut files, checks) = match source {
         Source::Greeting => greeting(name),
         Source::File { text, world } => {
-            let (resolve, id) = parse_world(&text, &wit_rel, &world)?;
+            let (resolve, id) = wit::parse_world(&text, &wit_rel, &world)?;
             let (files, checks) = from_world(sh, &resolve, id, &wit_rel)?;
             (Some(text), world, files, checks)
         }
         Source::Existing { wit, world } => {
             let text = std::fs::read_to_string(root.join(&wit))
                 .with_context(|| format!("failed to read {}", wit.display()))?;
-            let (resolve, id) = parse_world(&text, &wit, &world)?;
+            let (resolve, id) = wit::parse_world(&text, &wit, &world)?;
             let (files, checks) = from_world(sh, &resolve, id, &wit)?;
             (None, world, files, checks)
         }
     };
     files.push((
-        PathBuf::from(project::CONFIG_FILE),
+        PathBuf::from(model::CONFIG_FILE),
         format!(
             "# A component of the pipeline: this Go module implements one WIT world.\n\
              # world: the world's name; wit: the WIT file (or directory) holding it, relative to the repository root.\n\
@@ -91,7 +93,7 @@ pub(crate) fn scaffold(sh: &Shell, root: &Path, name: &str, world: Option<&str>)
         ),
     ));
     if let Some(checks) = checks {
-        files.push((PathBuf::from(crate::check::DECLARATIVE_FILE), checks));
+        files.push((PathBuf::from(pipeline::check::DECLARATIVE_FILE), checks));
     }
 
     let wrote_wit = wit_text.is_some();
@@ -145,11 +147,7 @@ fn find_world(root: &Path, name: &str, arg: &str) -> Result<Source> {
     let path = root.join(arg);
     if arg.ends_with(".wit") || arg.contains('/') || path.is_file() {
         let text = std::fs::read_to_string(&path).with_context(|| format!("failed to read the WIT file {arg}"))?;
-        let mut resolve = Resolve::default();
-        let package = resolve
-            .push_str(&path, &text)
-            .map_err(|err| anyhow::anyhow!(resolve.render_error(&err)))
-            .with_context(|| format!("failed to parse WIT {arg}"))?;
+        let (resolve, package) = wit::parse_text(&text, Path::new(arg))?;
         let worlds: Vec<String> = resolve.packages[package].worlds.keys().cloned().collect();
         let world = match worlds.as_slice() {
             [] => bail!("{arg} defines no world: add `world {name} {{ ... }}` with the exports"),
@@ -173,11 +171,10 @@ fn find_world(root: &Path, name: &str, arg: &str) -> Result<Source> {
         .collect();
     entries.sort();
     for path in entries {
-        let mut resolve = Resolve::default();
-        let package = match resolve.push_path(&path) {
-            Ok((package, _)) => package,
+        let (resolve, package) = match wit::parse_path(&path, &path) {
+            Ok(parsed) => parsed,
             Err(err) => {
-                broken.push(format!("{} does not parse: {}", path.display(), resolve.render_error(&err)));
+                broken.push(format!("{} does not parse: {:#}", path.display(), err.root_cause()));
                 continue;
             }
         };
@@ -202,19 +199,6 @@ fn find_world(root: &Path, name: &str, arg: &str) -> Result<Source> {
     }
 }
 
-/// Parses WIT text and selects a world; errors carry file:line:col.
-fn parse_world(text: &str, path: &Path, world: &str) -> Result<(Resolve, WorldId)> {
-    let mut resolve = Resolve::default();
-    let package = resolve
-        .push_str(path, text)
-        .map_err(|err| anyhow::anyhow!(resolve.render_error(&err)))
-        .with_context(|| format!("failed to parse WIT {}", path.display()))?;
-    let id = resolve
-        .select_world(&[package], Some(world))
-        .with_context(|| format!("no world `{world}` in {}", path.display()))?;
-    Ok((resolve, id))
-}
-
 /// The Go stubs (formatted with gofmt) and the checks.toml text for a user's world.
 #[allow(clippy::type_complexity)]
 fn from_world(
@@ -227,12 +211,9 @@ fn from_world(
     let gofmt = tools::GOFMT.locate()?;
     let mut files = Vec::new();
     for (rel, text) in stubs.files {
-        let formatted = cmd!(sh, "{gofmt}")
-            .stdin(text.as_bytes())
-            .quiet()
-            .read()
+        let formatted = util::gofmt(sh, &gofmt, text.as_bytes())
             .with_context(|| format!("gofmt rejected the stub {} (a bug in the stub writer)", rel.display()))?;
-        files.push((rel, formatted + "\n"));
+        files.push((rel, String::from_utf8(formatted).context("gofmt wrote non-UTF-8")?));
     }
     let checks = (!stubs.cases.is_empty()).then(|| {
         let mut text = String::from(
@@ -270,16 +251,17 @@ fn toml_string(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pipeline::{self, Options, Until, Workspace};
-    use crate::project::{Job, Post};
+    use pipeline::model::Workspace;
+    use pipeline::model::{Job, Post};
+    use pipeline::scheduler::{self, Options, Until};
+    use pipeline::testing::root;
 
     /// A scaffolded component builds, componentizes and passes its declarative check with no edits.
     #[test]
     fn a_new_component_ships_without_edits_and_names_are_guarded() {
-        let root = project::root();
         let tmp = std::env::temp_dir().join(format!("xtask-new-{}", std::process::id()));
-        util::copy_dir(&root.join("go/witpkg"), &tmp.join("go/witpkg"));
-        std::fs::copy(root.join("go/toolchains.toml"), tmp.join("go/toolchains.toml")).unwrap();
+        pipeline::util::copy_dir(&root().join("go/witpkg"), &tmp.join("go/witpkg"));
+        std::fs::copy(root().join("go/toolchains.toml"), tmp.join("go/toolchains.toml")).unwrap();
         let sh = Shell::new().unwrap();
         scaffold(&sh, &tmp, "demo-app", None).unwrap();
 
@@ -292,20 +274,20 @@ mod tests {
         let err = scaffold(&sh, &tmp, "Demo_App", None).unwrap_err().to_string();
         assert!(err.contains("is not a usable component name"), "{err}");
 
-        let component = project::discover(&tmp).unwrap().remove(0);
-        let build = project::builds().into_iter().find(|b| b.name == "go1.26").unwrap();
+        let component = model::discover(&tmp).unwrap().remove(0);
+        let build = model::builds().into_iter().find(|b| b.name == "go1.26").unwrap();
         let jobs = vec![Job { component, build, posts: vec![Post::Raw] }];
-        let products = pipeline::run(&sh, &Workspace::new(&tmp), jobs, &Options::until(Until::Check));
+        let products = scheduler::run(&sh, &Workspace::new(&tmp), jobs, &Options::until(Until::Check));
         std::fs::remove_dir_all(&tmp).unwrap();
         assert_eq!(products.unwrap().len(), 1);
     }
 
     /// Builds `name` in `root` for go1.26 (raw) through the check; returns the error text on failure.
     fn build_and_check(sh: &Shell, root: &Path, name: &str) -> Result<(), String> {
-        let component = project::select_components(root, &[name.to_string()]).unwrap().remove(0);
-        let build = project::builds().into_iter().find(|b| b.name == "go1.26").unwrap();
+        let component = model::select_components(root, &[name.to_string()]).unwrap().remove(0);
+        let build = model::builds().into_iter().find(|b| b.name == "go1.26").unwrap();
         let jobs = vec![Job { component, build, posts: vec![Post::Raw] }];
-        match pipeline::run(sh, &Workspace::new(root), jobs, &Options::until(Until::Check)) {
+        match scheduler::run(sh, &Workspace::new(root), jobs, &Options::until(Until::Check)) {
             Ok(products) => {
                 assert_eq!(products.len(), 1);
                 Ok(())
@@ -319,12 +301,11 @@ mod tests {
     /// cases with no edits. Ambiguous or unknown worlds and broken stubs are clear errors.
     #[test]
     fn a_scaffold_of_a_rich_world_ships_without_edits_and_mismatches_name_the_export() {
-        let root = project::root();
         let tmp = std::env::temp_dir().join(format!("xtask-new-world-{}", std::process::id()));
-        util::copy_dir(&root.join("go/witpkg"), &tmp.join("go/witpkg"));
-        std::fs::copy(root.join("go/toolchains.toml"), tmp.join("go/toolchains.toml")).unwrap();
+        pipeline::util::copy_dir(&root().join("go/witpkg"), &tmp.join("go/witpkg"));
+        std::fs::copy(root().join("go/toolchains.toml"), tmp.join("go/toolchains.toml")).unwrap();
         std::fs::create_dir_all(tmp.join("wit")).unwrap();
-        std::fs::copy(root.join("wit/textkit.wit"), tmp.join("wit/textkit.wit")).unwrap();
+        std::fs::copy(root().join("wit/textkit.wit"), tmp.join("wit/textkit.wit")).unwrap();
         let sh = Shell::new().unwrap();
 
         // A file: copied to wit/rich.wit, its only world used.
@@ -376,10 +357,9 @@ mod tests {
     /// refused by name.
     #[test]
     fn stubs_cover_every_plain_data_type_and_refuse_resources() {
-        let root = project::root();
         let tmp = std::env::temp_dir().join(format!("xtask-new-types-{}", std::process::id()));
-        util::copy_dir(&root.join("go/witpkg"), &tmp.join("go/witpkg"));
-        std::fs::copy(root.join("go/toolchains.toml"), tmp.join("go/toolchains.toml")).unwrap();
+        pipeline::util::copy_dir(&root().join("go/witpkg"), &tmp.join("go/witpkg"));
+        std::fs::copy(root().join("go/toolchains.toml"), tmp.join("go/toolchains.toml")).unwrap();
         std::fs::create_dir_all(tmp.join("wit")).unwrap();
         let wit = "package t:all@1.0.0;
 

@@ -1,46 +1,50 @@
 //! `cargo xtask setup [go|wasm-opt|tinygo]`: installs what the pipeline needs and the machine may lack — every
 //! pinned Go toolchain (through the Go module proxy, cached in the Go module cache), wasm-opt (Debian's binaryen,
-//! pinned, with apt-get) and TinyGo (see `tinygo`). Idempotent: what is present is only reported. `dist`,
+//! pinned, with apt-get) and TinyGo (see `setup/tinygo.rs`). Idempotent: what is present is only reported. `dist`,
 //! `check` and `test` call it first.
+
+use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use xshell::{Shell, cmd};
 
-use crate::flags::SetupWhat;
-use crate::toolchain::GoToolchain;
-use crate::{flags, project, status, tinygo, tools};
+use pipeline::toolchain::GoToolchain;
+use pipeline::{model, status, tools};
+
+use crate::flags::{self, SetupWhat};
+
+mod tinygo;
 
 /// The Debian package (and exact version) that provides wasm-opt; see ARCHITECTURE.md for why this one.
 pub(crate) const BINARYEN_APT: &str = "binaryen=108-1";
 
 impl flags::Setup {
-    pub(crate) fn run(self, sh: &Shell) -> Result<()> {
+    pub(crate) fn run(self, sh: &Shell, root: &Path) -> Result<()> {
         match self.what {
-            None => ensure(sh),
-            Some(what) => ensure_one(sh, what),
+            None => ensure(sh, root),
+            Some(what) => ensure_one(sh, root, what),
         }
     }
 }
 
 /// Installs whatever the matrix needs and is missing; fails with the reason and the way out when it cannot.
-pub(crate) fn ensure(sh: &Shell) -> Result<()> {
-    ensure_one(sh, SetupWhat::Go)?;
-    ensure_one(sh, SetupWhat::WasmOpt)?;
+pub(crate) fn ensure(sh: &Shell, root: &Path) -> Result<()> {
+    ensure_one(sh, root, SetupWhat::Go)?;
+    ensure_one(sh, root, SetupWhat::WasmOpt)?;
     // TinyGo only when a build of the default selection needs it (`setup tinygo` installs it regardless).
-    if project::builds().iter().any(|b| b.tinygo.is_some() && !b.experimental) {
-        ensure_one(sh, SetupWhat::Tinygo)?;
+    if model::builds().iter().any(|b| b.tinygo.is_some() && !b.experimental) {
+        ensure_one(sh, root, SetupWhat::Tinygo)?;
     }
     Ok(())
 }
 
-fn ensure_one(sh: &Shell, what: SetupWhat) -> Result<()> {
-    let root = project::root();
+fn ensure_one(sh: &Shell, root: &Path, what: SetupWhat) -> Result<()> {
     match what {
         SetupWhat::Go => {
             let mut lines = std::collections::BTreeSet::new();
-            for build in project::builds() {
+            for build in model::builds() {
                 if lines.insert(build.go_minor) {
-                    let toolchain = GoToolchain::resolve(sh, &root, &build)?;
+                    let toolchain = GoToolchain::resolve(sh, root, &build)?;
                     status::step("Ready", &toolchain.version);
                 }
             }
@@ -53,7 +57,7 @@ fn ensure_one(sh: &Shell, what: SetupWhat) -> Result<()> {
                 status::step("Installed", format!("{} ({})", tools::WASM_OPT.version(sh, &path)?, path.display()));
             }
         },
-        SetupWhat::Tinygo => tinygo::ensure(sh, &root)?,
+        SetupWhat::Tinygo => tinygo::ensure(sh, root)?,
     }
     Ok(())
 }

@@ -2,16 +2,20 @@
 //! lints clean, generated bindings fresh, then `cargo test --workspace` (Rust unit, integration and end-to-end
 //! tests; the end-to-end ones build real components with Go) and each component's Go tests and `go vet`.
 
+use std::path::Path;
+
 use anyhow::{Context, Result};
 use xshell::{Shell, cmd};
 
-use crate::project::{self, Component};
-use crate::{flags, status, tools};
+use pipeline::model::{self, Component};
+use pipeline::{status, tools};
+
+use crate::flags;
 
 impl flags::Test {
-    pub(crate) fn run(self, sh: &Shell) -> Result<()> {
+    pub(crate) fn run(self, sh: &Shell, root: &Path) -> Result<()> {
         // Set-up: install what is missing (toolchains, wasm-opt), or fail at once with the reason.
-        crate::setup::ensure(sh)?;
+        crate::setup::ensure(sh, root)?;
         let go = tools::GO.locate()?;
         tools::GOFMT.locate()?;
 
@@ -22,11 +26,9 @@ impl flags::Test {
             .run()
             .context("clippy found problems")?;
         status::step("Running", "bindgen --check");
-        flags::Bindgen { check: true, components: Vec::new() }.run(sh)?;
-
-        let root = project::root();
-        for component in project::discover(&root)? {
-            go_checks(sh, &go, &component)?;
+        flags::Bindgen { check: true, components: Vec::new() }.run(sh, root)?;
+        for component in model::discover(root)? {
+            go_checks(sh, root, &go, &component)?;
         }
         let witpkg = root.join("go/witpkg");
         status::step("Vetting", "go/witpkg");
@@ -44,8 +46,8 @@ impl flags::Test {
 /// `gofmt -l`, `go vet` (for wasip1) on the user's packages and `go test` natively on them. The generated
 /// `package main` (wit_exports.go) is left out of vet: its unsafe.Pointer conversions of host addresses are what
 /// vet's unsafeptr check flags, by design of the canonical ABI.
-fn go_checks(sh: &Shell, go: &std::path::Path, component: &Component) -> Result<()> {
-    let dir = project::root().join(&component.dir);
+fn go_checks(sh: &Shell, root: &Path, go: &Path, component: &Component) -> Result<()> {
+    let dir = root.join(&component.dir);
     let _cwd = sh.push_dir(&dir);
     status::step("Testing", format!("go/{}", component.name));
     let gofmt = tools::GOFMT.locate()?;

@@ -11,9 +11,9 @@ use xshell::{Shell, cmd};
 
 use super::report::{self, SEED_ROWS, hasher};
 use super::{Report, VariantReport};
-use crate::project::{self, Build};
-use crate::toolchain::GoToolchain;
-use crate::{build, status, util};
+use pipeline::model::{self, Build};
+use pipeline::toolchain::GoToolchain;
+use pipeline::{gobuild, status, util};
 
 /// Absolute figures hold within this fraction of the claimed value.
 const TOLERANCE: f64 = 0.20;
@@ -78,7 +78,7 @@ struct LinkerFlags {
 }
 
 fn linker_flag_claims(sh: &Shell, root: &Path) -> Result<LinkerFlags> {
-    let go125 = project::builds().into_iter().find(|b| b.name == "go1.25").context("the matrix has no go1.25")?;
+    let go125 = model::builds().into_iter().find(|b| b.name == "go1.25").context("the matrix has no go1.25")?;
     let toolchain = GoToolchain::resolve(sh, root, &go125)?;
     let dir = root.join("target/bench/ldflags");
     std::fs::create_dir_all(&dir)?;
@@ -100,8 +100,8 @@ fn go_build_size(
     let out = dir.join("core.wasm");
     let _ = std::fs::remove_file(&out);
     let _cwd = sh.push_dir(root.join("go/hasher"));
-    let _env: Vec<_> = build::go_build_env(build, toolchain).into_iter().map(|(k, v)| sh.push_env(k, v)).collect();
-    let mut flags: Vec<String> = build::go_build_flags().into_iter().filter(|f| !f.starts_with("-ldflags")).collect();
+    let _env: Vec<_> = gobuild::go_build_env(build, toolchain).into_iter().map(|(k, v)| sh.push_env(k, v)).collect();
+    let mut flags: Vec<String> = gobuild::go_build_flags().into_iter().filter(|f| !f.starts_with("-ldflags")).collect();
     flags.push(format!("-ldflags={ldflags}"));
     let go = &toolchain.go;
     status::step("Building", format!("hasher with -ldflags=\"{ldflags}\" (the article's flags)"));

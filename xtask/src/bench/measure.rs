@@ -14,9 +14,9 @@ use sha2::Digest;
 
 use super::stats::{Samples, Stat, timed};
 use super::{Concurrency, HasherFigures, Mode, Native, RssFigures, VariantFigures};
-use crate::check::hasher::{large_json, reference};
-use crate::check::pseudo_random;
-use crate::status;
+use pipeline::status;
+use pipeline::suites::hasher::{large_json, reference};
+use pipeline::suites::pseudo_random;
 
 /// The 5-byte input of the seed's "1000 calls" (and of every per-call figure).
 const FIVE_BYTES: &[u8] = &[1, 2, 3, 4, 5];
@@ -126,7 +126,7 @@ impl Subject {
         let pre = hosts.default.prepare(&default)?;
         let pool_pre = hosts.pool.prepare(&load(&hosts.pool)?)?;
         let nocow_pre = hosts.pool_nocow.prepare(&load(&hosts.pool_nocow)?)?;
-        let bytes = crate::util::read(path)?;
+        let bytes = pipeline::util::read(path)?;
         let cwasm = hosts.default.cache_entry(&bytes, &hosts.cache);
         let hasher = (world == "hasher").then(HasherSamples::default);
         Ok(Self {
@@ -148,7 +148,7 @@ impl Subject {
 
     /// One compile sample: Cranelift on the component bytes, no cache.
     pub(crate) fn sample_compile(&mut self, hosts: &Hosts) -> Result<()> {
-        let bytes = crate::util::read(&self.path)?;
+        let bytes = pipeline::util::read(&self.path)?;
         let (component, took) = timed(|| hosts.default.load_bytes(&bytes));
         component?;
         self.samples.compile_ms.push(took.as_secs_f64() * 1e3);
@@ -417,7 +417,7 @@ pub(crate) fn native(plan: &Plan) -> Result<Native> {
             });
             out[i].push_us(took);
             let (soft, took_soft) = timed(|| hmac_sha256::Hash::hash(std::hint::black_box(data)));
-            if crate::util::hex(&soft) != hw {
+            if pipeline::util::hex(&soft) != hw {
                 bail!("software and hardware SHA-256 disagree");
             }
             out[2 + i].push_us(took_soft);
@@ -495,7 +495,7 @@ fn bench_json() -> Vec<u8> {
 }
 
 fn hex_sha256(data: &[u8]) -> String {
-    crate::util::sha256_hex(data)
+    pipeline::util::sha256_hex(data)
 }
 
 fn expect_digest(hasher: &Hasher, store: &mut Store<State>, data: &[u8], want: &str) -> Result<()> {

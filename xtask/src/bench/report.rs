@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 
 use super::{Report, Stat, VariantReport, chart};
-use crate::util;
+use pipeline::util;
 
 /// Writes report.md, report.json and chart.svg into `dir` (each atomically); returns their paths.
 pub(crate) fn write(dir: &Path, report: &Report) -> Result<Vec<PathBuf>> {

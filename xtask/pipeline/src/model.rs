@@ -1,24 +1,56 @@
-//! The project's shape: where the workspace root is, which components exist (discovered from
-//! `go/<name>/component.toml`, never listed in code), which build variants exist, and where each artifact lives
-//! under `target/`. Tasks ask this module for paths instead of joining strings themselves.
+//! The pipeline's models, a leaf every other module may use and which uses none of them: which components exist
+//! (discovered from `go/<name>/component.toml`, never listed in code), which build variants exist, what a run
+//! selects and how hard it stresses, where a run reads and writes ([`Workspace`]) and where each artifact lives
+//! under `target/` ([`paths`]). Stages ask this module for paths instead of joining strings themselves.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 
-use crate::flags::Selection;
-
-/// The workspace root (the parent of xtask/).
-pub(crate) fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("xtask lives one level below the workspace root")
-        .to_path_buf()
+/// Which components and variants a run works on; empty lists mean all (the experimental builds left out).
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    /// Component names (directories under go/).
+    pub components: Vec<String>,
+    /// Variant names (`go1.25-greentea-opt`) or build names (`go1.26`: all its post-processing levels).
+    pub variants: Vec<String>,
 }
 
+/// How hard a check's stress phase pushes one instance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stress {
+    pub calls_64k: usize,
+    pub calls_1m: usize,
+}
+
+impl Stress {
+    /// What `dist` and a plain `check` run: 10,000 calls with 64 KiB and 200 with 1 MiB on one instance.
+    pub const FULL: Stress = Stress { calls_64k: 10_000, calls_1m: 200 };
+}
+
+/// Where a run reads sources and writes intermediate products.
+#[derive(Debug, Clone)]
+pub struct Workspace {
+    /// The project: go/, wit/, go/toolchains.toml.
+    pub root: PathBuf,
+    /// Intermediate products (`target/wasm`, or another directory for a reproducibility run).
+    pub work: PathBuf,
+    /// A `GOCACHE` of its own (a reproducibility run compiles everything again), or the user's.
+    pub gocache: Option<PathBuf>,
+}
+
+impl Workspace {
+    pub fn new(root: &Path) -> Self {
+        Self { root: root.to_path_buf(), work: paths::work_dir(root), gocache: None }
+    }
+}
+
+/// The Go release line TinyGo builds run with (its GOROOT): TinyGo 0.39 supports Go 1.22–1.25.
+pub const TINYGO_GO_LINE: &str = "1.25";
+
 /// The name of the per-component config file inside `go/<name>/`.
-pub(crate) const CONFIG_FILE: &str = "component.toml";
+pub const CONFIG_FILE: &str = "component.toml";
 
 /// `go/<name>/component.toml`: what a user writes to add a component.
 #[derive(Debug, Deserialize)]
@@ -32,13 +64,13 @@ struct ComponentConfig {
 
 /// A component: one Go module under go/ implementing one WIT world.
 #[derive(Debug, Clone)]
-pub(crate) struct Component {
-    pub(crate) name: String,
+pub struct Component {
+    pub name: String,
     /// The Go module's directory, relative to the workspace root (`go/<name>`).
-    pub(crate) dir: PathBuf,
+    pub dir: PathBuf,
     /// The WIT file or directory, relative to the workspace root.
-    pub(crate) wit: PathBuf,
-    pub(crate) world: String,
+    pub wit: PathBuf,
+    pub world: String,
 }
 
 impl Component {
@@ -66,7 +98,7 @@ impl Component {
 }
 
 /// Every component under `go/` (directories holding a `component.toml`), sorted by name.
-pub(crate) fn discover(root: &Path) -> Result<Vec<Component>> {
+pub fn discover(root: &Path) -> Result<Vec<Component>> {
     let go_dir = root.join("go");
     let mut names = Vec::new();
     for entry in std::fs::read_dir(&go_dir).with_context(|| format!("failed to list {}", go_dir.display()))? {
@@ -82,7 +114,7 @@ pub(crate) fn discover(root: &Path) -> Result<Vec<Component>> {
 }
 
 /// The components a task should work on: all, or those named with `--component`, in discovery order.
-pub(crate) fn select_components(root: &Path, wanted: &[String]) -> Result<Vec<Component>> {
+pub fn select_components(root: &Path, wanted: &[String]) -> Result<Vec<Component>> {
     let all = discover(root)?;
     if all.is_empty() {
         bail!("no components found: add go/<name>/{CONFIG_FILE}");
@@ -103,24 +135,24 @@ pub(crate) fn select_components(root: &Path, wanted: &[String]) -> Result<Vec<Co
 
 /// One way of compiling a component: a Go release line and the experiments that change the output.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Build {
+pub struct Build {
     /// Stable name used in paths, the manifest and reports (`go1.25-greentea`).
-    pub(crate) name: &'static str,
+    pub name: &'static str,
     /// The Go release line; the pinned patch release comes from go/toolchains.toml.
-    pub(crate) go_minor: &'static str,
+    pub go_minor: &'static str,
     /// `GOEXPERIMENT` for the build, if any.
-    pub(crate) goexperiment: Option<&'static str>,
+    pub goexperiment: Option<&'static str>,
     /// Compiled by TinyGo (instead of the go command) with these flags; `go_minor` is then the Go line TinyGo
     /// runs with (its GOROOT).
-    pub(crate) tinygo: Option<&'static [&'static str]>,
+    pub tinygo: Option<&'static [&'static str]>,
     /// Selectable with `--variant` but left out of the default selection (`dist`, CI) until it passes the check
     /// of every component (the TinyGo builds: see ARCHITECTURE.md, "TinyGo").
-    pub(crate) experimental: bool,
+    pub experimental: bool,
 }
 
 /// What is done to the core module after `go build`, before it is componentized.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub(crate) enum Post {
+pub enum Post {
     /// The module exactly as Go wrote it.
     Raw,
     /// Custom sections (names, DWARF, producers, build id) removed in-process.
@@ -132,9 +164,9 @@ pub(crate) enum Post {
 }
 
 impl Post {
-    pub(crate) const ALL: [Post; 4] = [Post::Raw, Post::Strip, Post::Opt, Post::Wizer];
+    pub const ALL: [Post; 4] = [Post::Raw, Post::Strip, Post::Opt, Post::Wizer];
 
-    pub(crate) fn name(self) -> &'static str {
+    pub fn name(self) -> &'static str {
         match self {
             Post::Raw => "raw",
             Post::Strip => "strip",
@@ -145,12 +177,12 @@ impl Post {
 
     /// Whether TinyGo builds get this level: the snapshot relies on the big-Go runtime's internals
     /// (`go/witpkg/wit/runtime/snapshot.go`), so TinyGo has no `opt-wizer`.
-    pub(crate) fn applies_to_tinygo(self) -> bool {
+    pub fn applies_to_tinygo(self) -> bool {
         self != Post::Wizer
     }
 
     /// Whether the module is stripped of custom sections and optimized by wasm-opt.
-    pub(crate) fn is_optimized(self) -> bool {
+    pub fn is_optimized(self) -> bool {
         matches!(self, Post::Opt | Post::Wizer)
     }
 }
@@ -158,24 +190,24 @@ impl Post {
 /// A shipped variant: a build plus a post-processing level, named `<build>-<post>` (`go1.25-greentea-opt`,
 /// `go1.26-opt-wizer`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Variant {
-    pub(crate) build: Build,
-    pub(crate) post: Post,
+pub struct Variant {
+    pub build: Build,
+    pub post: Post,
 }
 
 impl Variant {
-    pub(crate) fn name(&self) -> String {
+    pub fn name(&self) -> String {
         format!("{}-{}", self.build.name, self.post.name())
     }
 }
 
 /// The build matrix: every supported Go release line, Green Tea GC on and off where the toolchain has both, JSON
 /// v2 where the toolchain has it, and TinyGo with the options that pass the full check (ARCHITECTURE.md).
-pub(crate) fn builds() -> Vec<Build> {
+pub fn builds() -> Vec<Build> {
     let b = |name, go_minor, goexperiment| Build { name, go_minor, goexperiment, tinygo: None, experimental: false };
     let t = |name, flags, experimental| Build {
         name,
-        go_minor: crate::tinygo::GO_LINE,
+        go_minor: TINYGO_GO_LINE,
         goexperiment: None,
         tinygo: Some(flags),
         experimental,
@@ -202,7 +234,7 @@ pub(crate) fn builds() -> Vec<Build> {
 }
 
 /// Every variant of the matrix.
-pub(crate) fn variants() -> Vec<Variant> {
+pub fn variants() -> Vec<Variant> {
     builds()
         .into_iter()
         .flat_map(|build| {
@@ -216,7 +248,7 @@ pub(crate) fn variants() -> Vec<Variant> {
 
 /// The variants a task should work on: all but the experimental ones, or those named with `--variant` (a full
 /// name such as `go1.26-opt`, or a build name such as `go1.26` for all its post-processing levels).
-pub(crate) fn select_variants(wanted: &[String]) -> Result<Vec<Variant>> {
+pub fn select_variants(wanted: &[String]) -> Result<Vec<Variant>> {
     let all = variants();
     let matches = |v: &Variant, w: &str| v.name() == w || v.build.name == w;
     for name in wanted {
@@ -236,14 +268,14 @@ pub(crate) fn select_variants(wanted: &[String]) -> Result<Vec<Variant>> {
 
 /// One unit of work: a component, one of its builds, and the post-processing levels wanted of it.
 #[derive(Debug, Clone)]
-pub(crate) struct Job {
-    pub(crate) component: Component,
-    pub(crate) build: Build,
-    pub(crate) posts: Vec<Post>,
+pub struct Job {
+    pub component: Component,
+    pub build: Build,
+    pub posts: Vec<Post>,
 }
 
 /// The jobs a selection names, in matrix order.
-pub(crate) fn select(root: &Path, selection: &Selection) -> Result<Vec<Job>> {
+pub fn select(root: &Path, selection: &Selection) -> Result<Vec<Job>> {
     let components = select_components(root, &selection.components)?;
     let variants = select_variants(&selection.variants)?;
     let mut jobs = Vec::new();
@@ -259,28 +291,28 @@ pub(crate) fn select(root: &Path, selection: &Selection) -> Result<Vec<Job>> {
 }
 
 /// Where everything produced lives.
-pub(crate) mod paths {
+pub mod paths {
     use std::path::{Path, PathBuf};
 
     use super::{Build, Component, Post, Variant};
 
     /// `target/wasm`: where intermediate products go (a verification run uses another directory).
-    pub(crate) fn work_dir(root: &Path) -> PathBuf {
+    pub fn work_dir(root: &Path) -> PathBuf {
         root.join("target/wasm")
     }
 
     /// `<work>/<component>/<build>/`: the products of one build.
-    pub(crate) fn build_dir(work: &Path, component: &Component, build: &Build) -> PathBuf {
+    pub fn build_dir(work: &Path, component: &Component, build: &Build) -> PathBuf {
         work.join(&component.name).join(build.name)
     }
 
     /// The core module `go build` produced.
-    pub(crate) fn core_module(work: &Path, component: &Component, build: &Build) -> PathBuf {
+    pub fn core_module(work: &Path, component: &Component, build: &Build) -> PathBuf {
         build_dir(work, component, build).join("core.wasm")
     }
 
     /// The post-processed core module (the raw level is the core module itself).
-    pub(crate) fn module(work: &Path, component: &Component, variant: &Variant) -> PathBuf {
+    pub fn module(work: &Path, component: &Component, variant: &Variant) -> PathBuf {
         match variant.post {
             Post::Raw => core_module(work, component, &variant.build),
             post => build_dir(work, component, &variant.build).join(post.name()).join("module.wasm"),
@@ -288,22 +320,22 @@ pub(crate) mod paths {
     }
 
     /// The component made from it.
-    pub(crate) fn component(work: &Path, component: &Component, variant: &Variant) -> PathBuf {
+    pub fn component(work: &Path, component: &Component, variant: &Variant) -> PathBuf {
         build_dir(work, component, &variant.build).join(variant.post.name()).join("component.wasm")
     }
 
     /// `target/dist/`.
-    pub(crate) fn dist_dir(root: &Path) -> PathBuf {
+    pub fn dist_dir(root: &Path) -> PathBuf {
         root.join("target/dist")
     }
 
     /// Where a failed `dist` keeps the artifacts that passed (with a manifest listing the failures).
-    pub(crate) fn dist_partial_dir(root: &Path) -> PathBuf {
+    pub fn dist_partial_dir(root: &Path) -> PathBuf {
         root.join("target/dist-partial")
     }
 
     /// The shipped artifact, relative to `target/dist`.
-    pub(crate) fn dist_relative(component: &Component, variant: &Variant) -> String {
+    pub fn dist_relative(component: &Component, variant: &Variant) -> String {
         format!("{}/{}.wasm", component.name, variant.name())
     }
 }
@@ -311,6 +343,7 @@ pub(crate) mod paths {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::root;
 
     #[test]
     fn hasher_is_discovered_from_its_config() {
@@ -370,7 +403,7 @@ mod tests {
         std::fs::create_dir_all(tmp.join("go/bare")).unwrap();
         let bare = select_components(&tmp, &["bare".to_string()]).unwrap_err().to_string();
         let component = select_components(&tmp, &["good".to_string()]).unwrap().remove(0);
-        let world = format!("{:#}", crate::bindgen::load_world(&tmp, &component).unwrap_err());
+        let world = format!("{:#}", crate::wit::load_world(&tmp, &component).unwrap_err());
         write("go/nofield/component.toml", "world = \"good\"\n");
         let no_field = format!("{:#}", discover(&tmp).unwrap_err());
         write("go/nofield/component.toml", "wit = \"wit/gone.wit\"\n");

@@ -9,7 +9,7 @@ use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 use xshell::{Shell, cmd};
 
-use crate::project::Build;
+use crate::model::Build;
 use crate::{status, tools};
 
 const FILE: &str = "go/toolchains.toml";
@@ -21,7 +21,7 @@ struct Pins {
 }
 
 /// Every pinned line with its release (`"1.24"` → `"1.24.13"`, …), in order.
-pub(crate) fn all_pinned(root: &Path) -> Result<BTreeMap<String, String>> {
+pub fn all_pinned(root: &Path) -> Result<BTreeMap<String, String>> {
     let path = root.join(FILE);
     let text = std::fs::read_to_string(&path).with_context(|| format!("failed to read {}", path.display()))?;
     let pins: Pins = toml::from_str(&text).with_context(|| format!("invalid {}", path.display()))?;
@@ -29,7 +29,7 @@ pub(crate) fn all_pinned(root: &Path) -> Result<BTreeMap<String, String>> {
 }
 
 /// The patch release pinned for a Go line (`1.24` → `1.24.13`).
-pub(crate) fn pinned(root: &Path, go_minor: &str) -> Result<String> {
+pub fn pinned(root: &Path, go_minor: &str) -> Result<String> {
     let pins = all_pinned(root)?;
     let release = pins.get(go_minor).with_context(|| format!("{FILE} pins no Go {go_minor}.x release"))?;
     if !release.starts_with(&format!("{go_minor}.")) {
@@ -40,18 +40,18 @@ pub(crate) fn pinned(root: &Path, go_minor: &str) -> Result<String> {
 
 /// A Go toolchain ready to build one line of variants.
 #[derive(Debug, Clone)]
-pub(crate) struct GoToolchain {
+pub struct GoToolchain {
     /// The go command that launches it (the machine's).
-    pub(crate) go: PathBuf,
+    pub go: PathBuf,
     /// The pinned release, e.g. `1.24.13`.
-    pub(crate) release: String,
+    pub release: String,
     /// What `go version` says under it, e.g. `go version go1.24.13 linux/amd64` (recorded in the manifest).
-    pub(crate) version: String,
+    pub version: String,
 }
 
 impl GoToolchain {
     /// Finds the launcher, installs the pinned toolchain if needed, and checks it reports the pinned release.
-    pub(crate) fn resolve(sh: &Shell, root: &Path, build: &Build) -> Result<Self> {
+    pub fn resolve(sh: &Shell, root: &Path, build: &Build) -> Result<Self> {
         let go = tools::GO.locate()?;
         let release = pinned(root, build.go_minor)?;
         let selector = format!("go{release}");
@@ -80,13 +80,13 @@ impl GoToolchain {
     }
 
     /// The `GOTOOLCHAIN` value that selects this toolchain.
-    pub(crate) fn selector(&self) -> String {
+    pub fn selector(&self) -> String {
         format!("go{}", self.release)
     }
 }
 
 /// Whether the go command can run `release` without downloading it.
-pub(crate) fn is_installed(sh: &Shell, go: &Path, release: &str) -> bool {
+pub fn is_installed(sh: &Shell, go: &Path, release: &str) -> bool {
     let Ok(env) =
         cmd!(sh, "{go} env GOVERSION GOMODCACHE GOHOSTOS GOHOSTARCH").env("GOTOOLCHAIN", "local").quiet().read()
     else {
@@ -104,8 +104,8 @@ mod tests {
 
     #[test]
     fn every_go_line_of_the_matrix_is_pinned() {
-        let root = crate::project::root();
-        for build in crate::project::builds() {
+        let root = crate::testing::root();
+        for build in crate::model::builds() {
             let release = pinned(&root, build.go_minor).unwrap();
             assert!(release.starts_with(&format!("{}.", build.go_minor)));
         }

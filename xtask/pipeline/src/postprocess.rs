@@ -10,7 +10,7 @@ use xshell::{Shell, cmd};
 
 /// The wasm-opt flags of the `opt` level: size-oriented, with exactly the features Go's wasm backend emits
 /// (sign extension, saturating float-to-int, bulk memory, mutable globals), so nothing newer is introduced.
-pub(crate) const WASM_OPT_FLAGS: &[&str] = &[
+pub const WASM_OPT_FLAGS: &[&str] = &[
     "-Oz",
     "--enable-sign-ext",
     "--enable-nontrapping-float-to-int",
@@ -19,7 +19,7 @@ pub(crate) const WASM_OPT_FLAGS: &[&str] = &[
 ];
 
 /// The module without its custom sections; every other section is copied byte for byte.
-pub(crate) fn strip(module: &[u8]) -> Result<Vec<u8>> {
+pub fn strip(module: &[u8]) -> Result<Vec<u8>> {
     let mut out = wasm_encoder::Module::new();
     for payload in Parser::new(0).parse_all(module) {
         let payload = payload.context("failed to parse the core module")?;
@@ -34,14 +34,12 @@ pub(crate) fn strip(module: &[u8]) -> Result<Vec<u8>> {
         }
     }
     let bytes = out.finish();
-    wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all())
-        .validate_all(&bytes)
-        .context("the stripped module does not validate")?;
+    crate::util::validate(&bytes).context("the stripped module does not validate")?;
     Ok(bytes)
 }
 
 /// `wasm-opt` from `input` to `output` (through a temporary file, renamed into place).
-pub(crate) fn optimize(sh: &Shell, wasm_opt: &Path, input: &Path, output: &Path) -> Result<()> {
+pub fn optimize(sh: &Shell, wasm_opt: &Path, input: &Path, output: &Path) -> Result<()> {
     let dir = output.parent().context("output has no parent")?;
     std::fs::create_dir_all(dir).with_context(|| format!("failed to create {}", dir.display()))?;
     let tmp = dir.join(format!(".module.wasm.{}.tmp", std::process::id()));
@@ -60,9 +58,7 @@ pub(crate) fn optimize(sh: &Shell, wasm_opt: &Path, input: &Path, output: &Path)
         );
     }
     let bytes = std::fs::read(&tmp).with_context(|| format!("failed to read {}", tmp.display()))?;
-    wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all())
-        .validate_all(&bytes)
-        .context("wasm-opt's output does not validate")?;
+    crate::util::validate(&bytes).context("wasm-opt's output does not validate")?;
     std::fs::rename(&tmp, output).with_context(|| format!("failed to move {} into place", tmp.display()))
 }
 

@@ -5,19 +5,19 @@
 
 use anyhow::{Result, bail};
 
-use crate::{project, tools, util};
+use crate::{tools, util, versions};
 
 /// The import module name the adapter provides (`wasi_snapshot_preview1`).
-pub(crate) const NAME: &str = wasi_preview1_component_adapter_provider::WASI_SNAPSHOT_PREVIEW1_ADAPTER_NAME;
+pub const NAME: &str = wasi_preview1_component_adapter_provider::WASI_SNAPSHOT_PREVIEW1_ADAPTER_NAME;
 const CRATE: &str = "wasi-preview1-component-adapter-provider";
-const LOCK: &str = "adapters/wasi_snapshot_preview1.lock.toml";
+pub const LOCK: &str = "adapters/wasi_snapshot_preview1.lock.toml";
 
-/// The reactor adapter's bytes, after checking them against the lock.
-pub(crate) fn reactor() -> Result<&'static [u8]> {
+/// The reactor adapter's bytes, after checking them against the lock (the committed lock's text, embedded when
+/// this crate was built).
+pub fn reactor() -> Result<&'static [u8]> {
     let bytes = wasi_preview1_component_adapter_provider::WASI_SNAPSHOT_PREVIEW1_REACTOR_ADAPTER;
     let expected = lock_contents()?;
-    let path = project::root().join(LOCK);
-    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    let committed = versions::text(LOCK).unwrap_or_default();
     if committed != expected {
         bail!(
             "{LOCK} does not match the adapter this xtask was built with; if the change is intended, replace it with:\n{expected}"
@@ -27,7 +27,7 @@ pub(crate) fn reactor() -> Result<&'static [u8]> {
 }
 
 /// The lock file's expected text for the adapter compiled into this xtask.
-pub(crate) fn lock_contents() -> Result<String> {
+pub fn lock_contents() -> Result<String> {
     let bytes = wasi_preview1_component_adapter_provider::WASI_SNAPSHOT_PREVIEW1_REACTOR_ADAPTER;
     Ok(format!(
         "# The WASI preview1 adapter every component is encoded with. Checked by xtask (componentize and tests).\n\
@@ -43,7 +43,7 @@ pub(crate) fn lock_contents() -> Result<String> {
 }
 
 /// The adapter's identity for the manifest: `<crate> <version> (sha256 …)`.
-pub(crate) fn describe() -> Result<String> {
+pub fn describe() -> Result<String> {
     let bytes = wasi_preview1_component_adapter_provider::WASI_SNAPSHOT_PREVIEW1_REACTOR_ADAPTER;
     Ok(format!("{} reactor sha256:{}", tools::crate_version(CRATE)?, util::sha256_hex(bytes)))
 }

@@ -13,17 +13,17 @@ fn colored(code: &str, text: &str) -> String {
 }
 
 /// `{verb:>12} {message}`, the verb in bold green.
-pub(crate) fn step(verb: &str, message: impl std::fmt::Display) {
+pub fn step(verb: &str, message: impl std::fmt::Display) {
     eprintln!("{} {message}", colored("32", &format!("{verb:>12}")));
 }
 
 /// A warning line that does not stop the task.
-pub(crate) fn warn(message: impl std::fmt::Display) {
+pub fn warn(message: impl std::fmt::Display) {
     eprintln!("{} {message}", colored("33", "warning:"));
 }
 
 /// `error: ...` and a numbered `Caused by:` chain, like wasm-tools.
-pub(crate) fn error(err: &anyhow::Error) {
+pub fn error(err: &anyhow::Error) {
     eprintln!("{} {err}", colored("31", "error:"));
     let causes: Vec<_> = err.chain().skip(1).collect();
     if !causes.is_empty() {
@@ -40,6 +40,6 @@ pub(crate) fn error(err: &anyhow::Error) {
 }
 
 /// `1.23s` or `456ms`, for status lines.
-pub(crate) fn elapsed(d: Duration) -> String {
+pub fn elapsed(d: Duration) -> String {
     if d.as_secs_f64() >= 1.0 { format!("{:.2}s", d.as_secs_f64()) } else { format!("{}ms", d.as_millis()) }
 }

@@ -6,8 +6,21 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use sha2::{Digest, Sha256};
 
+/// Validates a core module or component with every WebAssembly feature wasmparser knows (Go and the adapter
+/// use bulk memory, sign extension, saturating conversions, multi-value; the check is what the bytes are, not
+/// which features a later consumer enables).
+pub fn validate(bytes: &[u8]) -> Result<()> {
+    wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all()).validate_all(bytes)?;
+    Ok(())
+}
+
+/// `text` formatted by gofmt (at `gofmt`), which fails on Go that does not parse.
+pub fn gofmt(sh: &xshell::Shell, gofmt: &Path, text: &[u8]) -> Result<Vec<u8>> {
+    Ok(xshell::cmd!(sh, "{gofmt}").stdin(text).quiet().output()?.stdout)
+}
+
 /// Writes `contents` to `path` through a temporary file in the same directory, then renames it into place.
-pub(crate) fn write_atomic(path: &Path, contents: &[u8]) -> Result<()> {
+pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<()> {
     let dir = path.parent().with_context(|| format!("{} has no parent directory", path.display()))?;
     std::fs::create_dir_all(dir).with_context(|| format!("failed to create {}", dir.display()))?;
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("out");
@@ -20,22 +33,22 @@ pub(crate) fn write_atomic(path: &Path, contents: &[u8]) -> Result<()> {
 }
 
 /// Reads a file with the path in the error.
-pub(crate) fn read(path: &Path) -> Result<Vec<u8>> {
+pub fn read(path: &Path) -> Result<Vec<u8>> {
     std::fs::read(path).with_context(|| format!("failed to read {}", path.display()))
 }
 
 /// Lowercase hex SHA-256.
-pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
+pub fn sha256_hex(bytes: &[u8]) -> String {
     hex(&Sha256::digest(bytes))
 }
 
 /// Lowercase hex of any bytes.
-pub(crate) fn hex(bytes: &[u8]) -> String {
+pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Every file below `dir` (recursively), sorted.
-pub(crate) fn files_under(dir: &Path) -> Result<Vec<std::path::PathBuf>> {
+pub fn files_under(dir: &Path) -> Result<Vec<std::path::PathBuf>> {
     let mut files = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
@@ -49,7 +62,7 @@ pub(crate) fn files_under(dir: &Path) -> Result<Vec<std::path::PathBuf>> {
 }
 
 /// Copies a directory tree (files keep their permissions; symbolic links are not followed or copied).
-pub(crate) fn copy_tree(from: &Path, to: &Path) -> Result<()> {
+pub fn copy_tree(from: &Path, to: &Path) -> Result<()> {
     std::fs::create_dir_all(to).with_context(|| format!("failed to create {}", to.display()))?;
     for entry in std::fs::read_dir(from).with_context(|| format!("failed to list {}", from.display()))? {
         let entry = entry?;
@@ -66,8 +79,8 @@ pub(crate) fn copy_tree(from: &Path, to: &Path) -> Result<()> {
 }
 
 /// Copies a directory tree (tests build temporary copies of the project).
-#[cfg(test)]
-pub(crate) fn copy_dir(from: &Path, to: &Path) {
+#[cfg(any(test, feature = "testing"))]
+pub fn copy_dir(from: &Path, to: &Path) {
     copy_tree(from, to).unwrap()
 }
 

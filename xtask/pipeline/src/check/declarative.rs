@@ -11,7 +11,7 @@ use serde::Deserialize;
 use crate::status;
 
 /// The file name, inside the component's directory.
-pub(crate) const FILE: &str = "checks.toml";
+pub const FILE: &str = "checks.toml";
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -46,12 +46,12 @@ fn load(component_dir: &Path) -> Result<Option<Checks>> {
 }
 
 /// The first case expected to succeed: the call `bench` makes to time a component's first result.
-pub(crate) fn probe_call(component_dir: &Path) -> Result<Option<String>> {
+pub fn probe_call(component_dir: &Path) -> Result<Option<String>> {
     Ok(load(component_dir)?.and_then(|c| c.cases.into_iter().find(|c| c.expect.is_some())).map(|c| c.call))
 }
 
 /// Runs the component's declarative cases on `component_path`; returns how many ran.
-pub(crate) fn run(host: &Host, component_dir: &Path, component_path: &Path, label: &str) -> Result<usize> {
+pub fn run(host: &Host, component_dir: &Path, component_path: &Path, label: &str) -> Result<usize> {
     let Some(checks) = load(component_dir)? else { return Ok(0) };
     let mut sandbox = Sandbox::new(host, host.load(component_path)?);
     for (i, case) in checks.cases.iter().enumerate() {

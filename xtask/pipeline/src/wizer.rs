@@ -36,7 +36,7 @@ use wasmtime_wasi::{HostMonotonicClock, HostWallClock, WasiCtx};
 use wasmtime_wizer::{InstanceState, SnapshotVal, ValType, Wizer};
 
 /// The Go export that becomes the snapshot's `_initialize` (go/witpkg/wit/runtime/snapshot.go).
-pub(crate) const RESUME_EXPORT: &str = "gowasm_resume";
+pub const RESUME_EXPORT: &str = "gowasm_resume";
 /// The reactor's initialization function, run once here and removed from the output.
 const INITIALIZE: &str = "_initialize";
 /// Fuel for `_initialize`: Go 1.26's start-up and the faulty component's init use about 0.9 million units;
@@ -49,22 +49,16 @@ const SNAPSHOT_RANDOM: &[u8] = b"gowasm wizer snapshot: not a secret, re-seeded 
 
 /// What the snapshot did, for status lines and tests.
 #[derive(Debug)]
-pub(crate) struct Report {
+pub struct Report {
     /// Linear memory of the output at instantiation (the heap `_initialize` left), in bytes.
-    pub(crate) initial_memory: u64,
+    pub initial_memory: u64,
     /// Fuel `_initialize` used (roughly, wasm instructions run): the work every instance no longer does.
-    pub(crate) init_fuel: u64,
+    pub init_fuel: u64,
 }
 
 /// Runs `_initialize` of `module` once and returns the pre-initialized module, whose `_initialize` export is
 /// `gowasm_resume`.
-pub(crate) fn wizen(module: &[u8]) -> Result<(Vec<u8>, Report)> {
-    wizen_with(module, true)
-}
-
-/// `wizen`, optionally without exporting `gowasm_resume` as `_initialize` (only tests turn it off, to show what
-/// the re-seeding prevents).
-fn wizen_with(module: &[u8], resume: bool) -> Result<(Vec<u8>, Report)> {
+pub fn wizen(module: &[u8]) -> Result<(Vec<u8>, Report)> {
     let exports = func_exports(module)?;
     for needed in [INITIALIZE, RESUME_EXPORT] {
         if !exports.iter().any(|e| e == needed) {
@@ -76,9 +70,7 @@ fn wizen_with(module: &[u8], resume: bool) -> Result<(Vec<u8>, Report)> {
     }
     let mut wizer = Wizer::new();
     wizer.init_func(INITIALIZE);
-    if resume {
-        wizer.func_rename(INITIALIZE, RESUME_EXPORT);
-    }
+    wizer.func_rename(INITIALIZE, RESUME_EXPORT);
     let (cx, instrumented) =
         wizer.instrument(module).map_err(anyhow::Error::from).context("wizer rejected the module")?;
 
@@ -106,9 +98,7 @@ fn wizen_with(module: &[u8], resume: bool) -> Result<(Vec<u8>, Report)> {
     let bytes = block_on(wizer.snapshot(&cx, &mut Snapshotted { store: &mut store, instance }))
         .map_err(anyhow::Error::from)
         .context("wizer failed to snapshot the instance")?;
-    wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all())
-        .validate_all(&bytes)
-        .context("the snapshotted module does not validate")?;
+    crate::util::validate(&bytes).context("the snapshotted module does not validate")?;
     let initial_memory = initial_memory(&bytes)?;
     Ok((bytes, Report { initial_memory, init_fuel }))
 }
@@ -222,25 +212,26 @@ mod tests {
     use xshell::Shell;
 
     use super::*;
-    use crate::pipeline::Workspace;
-    use crate::{componentize, postprocess, project};
+    use crate::model::{self, Workspace};
+    use crate::testing::root;
+    use crate::{componentize, postprocess};
 
     /// The faulty component (it has the runtime probes) for the machine's Go, stripped: built once per test
     /// process into a work directory of its own. (wasm-opt is left out to keep the tests fast; the pipeline
     /// snapshots the optimized module, and `check` proves that one on every build.)
-    fn faulty_stripped() -> (project::Component, Vec<u8>) {
+    fn faulty_stripped() -> (model::Component, Vec<u8>) {
         static MODULE: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
-        let root = project::root();
-        let component = project::select_components(&root, &["faulty".to_string()]).unwrap().remove(0);
+        let root = root();
+        let component = model::select_components(&root, &["faulty".to_string()]).unwrap().remove(0);
         let module = MODULE.get_or_init(|| {
             let sh = Shell::new().unwrap();
-            let build = project::builds().into_iter().find(|b| b.name == "go1.26").unwrap();
+            let build = model::builds().into_iter().find(|b| b.name == "go1.26").unwrap();
             let ws = Workspace {
                 work: root.join(format!("target/xtask-tests/wizer-{}", std::process::id())),
                 ..Workspace::new(&root)
             };
             let toolchain = crate::toolchain::GoToolchain::resolve(&sh, &root, &build).unwrap();
-            let path = crate::build::build(&sh, &ws, &component, &build, &toolchain, None).unwrap();
+            let path = crate::gobuild::build(&sh, &ws, &component, &build, &toolchain, None).unwrap();
             let bytes = postprocess::strip(&crate::util::read(&path).unwrap()).unwrap();
             std::fs::remove_dir_all(&ws.work).unwrap();
             bytes
@@ -293,6 +284,29 @@ mod tests {
         m.finish()
     }
 
+    /// `module` with the export `name` removed (every other section copied as it is).
+    fn without_export(module: &[u8], name: &str) -> Vec<u8> {
+        use wasm_encoder::reencode::{Reencode, RoundtripReencoder};
+        let mut out = wasm_encoder::Module::new();
+        for payload in wasmparser::Parser::new(0).parse_all(module) {
+            let payload = payload.unwrap();
+            if let wasmparser::Payload::ExportSection(reader) = &payload {
+                let mut exports = wasm_encoder::ExportSection::new();
+                for export in reader.clone() {
+                    let export = export.unwrap();
+                    if export.name != name {
+                        let kind = RoundtripReencoder.export_kind(export.kind).unwrap();
+                        exports.export(export.name, kind, export.index);
+                    }
+                }
+                out.section(&exports);
+            } else if let Some((id, range)) = payload.as_section() {
+                out.section(&wasm_encoder::RawSection { id, data: &module[range] });
+            }
+        }
+        out.finish()
+    }
+
     #[test]
     fn a_module_without_the_resume_export_is_rejected() {
         let err = format!("{:#}", wizen(&reactor(&[wasm_encoder::Instruction::End], false)).unwrap_err());
@@ -313,7 +327,7 @@ mod tests {
     #[test]
     fn without_resume_every_instance_draws_the_same_randomness() {
         let (component, module) = faulty_stripped();
-        let root = project::root();
+        let root = root();
         let host = host::Host::new(&host::HostConfig::default()).unwrap();
         let draws = |snapshot: &[u8]| -> Vec<String> {
             let bytes = componentize::encode(&root, &component, snapshot).unwrap();
@@ -323,7 +337,8 @@ mod tests {
                 })
                 .collect()
         };
-        let unseeded = draws(&wizen_with(&module, false).unwrap().0);
+        // Without the re-seeding export, instantiation runs nothing: the snapshot's state is every instance's.
+        let unseeded = draws(&without_export(&wizen(&module).unwrap().0, INITIALIZE));
         assert_eq!(unseeded[0], unseeded[1], "instances of an unseeded snapshot should repeat each other");
         let reseeded = draws(&wizen(&module).unwrap().0);
         assert_ne!(reseeded[0], reseeded[1], "gowasm_resume did not re-seed");
@@ -334,7 +349,7 @@ mod tests {
     #[test]
     fn a_seeded_host_gives_every_instance_the_same_randomness() {
         let (component, module) = faulty_stripped();
-        let bytes = componentize::encode(&project::root(), &component, &module).unwrap();
+        let bytes = componentize::encode(&root(), &component, &module).unwrap();
         let draws = |seed: Option<u64>| -> Vec<String> {
             let host = host::Host::new(&host::HostConfig { random_seed: seed, ..Default::default() }).unwrap();
             let loaded = host.load_bytes(&bytes).unwrap();
@@ -378,7 +393,7 @@ mod tests {
     #[test]
     fn environment_and_arguments_are_those_of_the_build() {
         let (component, module) = faulty_stripped();
-        let root = project::root();
+        let root = root();
         let engine = Engine::default();
         let plain = componentize::encode(&root, &component, &module).unwrap();
         let (env, args) = environment_and_arguments(&engine, &plain);

@@ -1,7 +1,7 @@
 //! The `faulty` world's suite: every kind of guest fault is stopped within its bound, the error names the export
 //! and the cause, and the next call is served correctly by a fresh instance (the host's fault policy).
 
-pub(super) mod runtime_state;
+mod runtime_state;
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -9,7 +9,26 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, ensure};
 use host::{Host, HostConfig, Sandbox};
 
+use super::{Subject, Suite, Verdict};
 use crate::status;
+
+/// The faulty world's suite: the faults, then the runtime-state probes.
+pub const SUITE: Suite = Suite {
+    world: "faulty",
+    sources: &["xtask/pipeline/src/suites/faulty.rs", "xtask/pipeline/src/suites/faulty"],
+    run: check,
+    seed_table: false,
+};
+
+/// Faults are provoked in hosts of their own, with tight limits; the probes ask whether instances draw different
+/// randomness, so they need the system's entropy, not the checks' seed.
+fn check(subject: &Subject) -> Result<Verdict> {
+    let tinygo = subject.variant.build.tinygo.is_some();
+    run(subject.path, subject.label, tinygo)?;
+    let entropy = Host::new(&HostConfig::default())?;
+    runtime_state::run(&entropy, subject.path, subject.label, subject.variant.post, tinygo)?;
+    Ok(Verdict::default())
+}
 
 /// Tight limits so each fault is reached quickly.
 const TIMEOUT: Duration = Duration::from_secs(1);
@@ -23,7 +42,7 @@ const FUEL: u64 = 500_000_000;
 /// `tinygo`: the component was compiled by TinyGo, which reports some faults differently (documented in
 /// ARCHITECTURE.md): an exhausted heap is a runtime-error panic (`panic: runtime error: out of memory`, on
 /// stdout, which the host reads too), a panic prints no goroutine trace, and LLVM turns `Recurse` into a loop.
-pub(super) fn run(path: &Path, label: &str, tinygo: bool) -> Result<()> {
+fn run(path: &Path, label: &str, tinygo: bool) -> Result<()> {
     // The endless loop gets the tight deadline; every other fault must be stopped by its own limit, so it runs
     // under a deadline it never reaches even on a loaded machine.
     let tight =

@@ -43,15 +43,15 @@ const CLOCK_MONOTONIC: i32 = 1;
 
 /// What the pass did, for status lines and tests.
 #[derive(Debug, Default, PartialEq, Eq)]
-pub(crate) struct Report {
+pub struct Report {
     /// The guarded WASI imports the module has, with their function indices.
-    pub(crate) guarded_imports: Vec<(&'static str, u32)>,
+    pub guarded_imports: Vec<(&'static str, u32)>,
     /// Exports now running inside the guarded window.
-    pub(crate) guarded_exports: Vec<String>,
+    pub guarded_exports: Vec<String>,
 }
 
 /// Exports during which the component model forbids calls to imports.
-pub(crate) fn is_guarded_export(name: &str) -> bool {
+pub fn is_guarded_export(name: &str) -> bool {
     (name.starts_with("cabi_") && name.contains("realloc")) || name.starts_with("cabi_post_")
 }
 
@@ -143,7 +143,7 @@ impl Reencode for Redirect {
 }
 
 /// Rewrites `module` as described in the module docs. Returns the new bytes and what was done.
-pub(crate) fn harden(module: &[u8]) -> Result<(Vec<u8>, Report)> {
+pub fn harden(module: &[u8]) -> Result<(Vec<u8>, Report)> {
     let mut shape = read_shape(module).context("failed to read the core module")?;
     if shape.guarded_imports.is_empty() {
         return Ok((module.to_vec(), Report::default()));
@@ -285,9 +285,7 @@ pub(crate) fn harden(module: &[u8]) -> Result<(Vec<u8>, Report)> {
         }
     }
     let bytes = out.finish();
-    wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all())
-        .validate_all(&bytes)
-        .context("the hardened module does not validate")?;
+    crate::util::validate(&bytes).context("the hardened module does not validate")?;
     let report = Report {
         guarded_imports: shape.guarded_imports,
         guarded_exports: shape.guarded.into_iter().map(|(n, _)| n).collect(),

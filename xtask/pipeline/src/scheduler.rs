@@ -1,77 +1,61 @@
-//! The pipeline every task runs: for each job (a component and one of its builds), `go build` → post-processing
-//! (raw, strip, opt, opt-wizer) → componentize → check, as far as the task asks. Jobs run in parallel, one per core, each
-//! with its own shell. A step is skipped when its output exists and the hash of its inputs matches the one
-//! recorded beside it (`<output>.key`) the last time it succeeded, so an unchanged tree does no work.
-//! This module decides what runs; the steps themselves live in build, postprocess, componentize and check.
+//! The scheduler every task runs: for each job (a component and one of its builds), `go build` → post-processing
+//! (raw, strip, opt, opt-wizer) → componentize → check, as far as the task asks. Jobs run in parallel, one per core,
+//! each with its own shell. A step is skipped when its output exists and the key of its inputs matches the one
+//! recorded beside it the last time it succeeded (`keys`), so an unchanged tree does no work.
+//! This module decides what runs; the steps live in gobuild, postprocess, wizer, componentize and check.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, OnceLock};
+use std::sync::Mutex;
 use std::time::Instant;
 
 use anyhow::{Context, Result, anyhow, ensure};
 use host::Host;
-use sha2::{Digest, Sha256};
 use xshell::Shell;
 
-use crate::check::{self, Stress};
-use crate::project::{Component, Job, Post, Variant, paths};
+use crate::check;
+use crate::keys::{self, fresh, record};
+use crate::model::{Component, Job, Post, Stress, Variant, Workspace, paths};
 use crate::tinygo::TinyGo;
 use crate::toolchain::GoToolchain;
-use crate::{adapter, build, componentize, postprocess, status, tools, util, wizer};
-
-/// Where a run reads sources and writes intermediate products.
-#[derive(Debug, Clone)]
-pub(crate) struct Workspace {
-    pub(crate) root: PathBuf,
-    /// Intermediate products (`target/wasm`, or another directory for a reproducibility run).
-    pub(crate) work: PathBuf,
-    /// A `GOCACHE` of its own (a reproducibility run compiles everything again), or the user's.
-    pub(crate) gocache: Option<PathBuf>,
-}
-
-impl Workspace {
-    pub(crate) fn new(root: &Path) -> Self {
-        Self { root: root.to_path_buf(), work: paths::work_dir(root), gocache: None }
-    }
-}
+use crate::{componentize, gobuild, postprocess, status, suites, tools, util, wizer};
 
 /// How far each job goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) enum Until {
+pub enum Until {
     Build,
     Componentize,
     Check,
 }
 
 #[derive(Debug, Clone)]
-pub(crate) struct Options {
-    pub(crate) until: Until,
-    pub(crate) stress: Stress,
+pub struct Options {
+    pub until: Until,
+    pub stress: Stress,
     /// `check --repeat`: every check runs this often, stamps or not.
-    pub(crate) repeat: Option<check::Repeat>,
+    pub repeat: Option<check::Repeat>,
 }
 
 impl Options {
-    pub(crate) fn until(until: Until) -> Self {
+    pub fn until(until: Until) -> Self {
         Self { until, stress: Stress::FULL, repeat: None }
     }
 }
 
 /// What one variant produced.
 #[derive(Debug, Clone)]
-pub(crate) struct Product {
-    pub(crate) component: Component,
-    pub(crate) variant: Variant,
-    pub(crate) toolchain: GoToolchain,
+pub struct Product {
+    pub component: Component,
+    pub variant: Variant,
+    pub toolchain: GoToolchain,
     /// TinyGo, for TinyGo builds.
-    pub(crate) tinygo: Option<TinyGo>,
+    pub tinygo: Option<TinyGo>,
     /// The post-processed module that was componentized.
-    pub(crate) module: PathBuf,
+    pub module: PathBuf,
     /// The component (when the run went that far).
-    pub(crate) component_path: Option<PathBuf>,
+    pub component_path: Option<PathBuf>,
     /// `wasm-opt --version`, for the opt level.
-    pub(crate) wasm_opt: Option<String>,
+    pub wasm_opt: Option<String>,
 }
 
 /// Tools shared by every job of a run.
@@ -85,10 +69,10 @@ struct Shared {
 /// Runs `jobs` as far as `options.until`, in parallel; returns what passed and what failed, in job order. A failed
 /// variant does not stop the others: its job goes on with its next post-processing level, the other jobs run to
 /// the end. An error here means the run could not start (a tool is missing).
-pub(crate) fn run_all(sh: &Shell, ws: &Workspace, jobs: Vec<Job>, options: &Options) -> Result<Outcome> {
+pub fn run_all(sh: &Shell, ws: &Workspace, jobs: Vec<Job>, options: &Options) -> Result<Outcome> {
     let start = Instant::now();
     let selected = jobs.iter().map(|j| j.posts.len()).sum();
-    let orphans = remove_orphans(&ws.work)?;
+    let orphans = keys::remove_orphans(&ws.work)?;
     if orphans > 0 {
         status::step("Cleaned", format!("{orphans} temporary files an interrupted run left in {}", ws.work.display()));
     }
@@ -100,7 +84,7 @@ pub(crate) fn run_all(sh: &Shell, ws: &Workspace, jobs: Vec<Job>, options: &Opti
     }
     let tinygo = match jobs.iter().find(|j| j.build.tinygo.is_some()) {
         Some(job) => {
-            let tinygo = TinyGo::resolve(sh, &toolchains[job.build.go_minor])?;
+            let tinygo = TinyGo::resolve(sh, &ws.root, &toolchains[job.build.go_minor])?;
             // A reproducibility run compiles everything again: TinyGo gets a fresh cache too.
             let tinygo = match &ws.gocache {
                 Some(gocache) => tinygo.with_cache(&gocache.with_file_name("tinygo-cache")),
@@ -168,30 +152,30 @@ pub(crate) fn run_all(sh: &Shell, ws: &Workspace, jobs: Vec<Job>, options: &Opti
 }
 
 /// What a run produced: every artifact that passed, and every failure with its cause.
-pub(crate) struct Outcome {
-    pub(crate) products: Vec<Product>,
-    pub(crate) failures: Vec<Failure>,
+pub struct Outcome {
+    pub products: Vec<Product>,
+    pub failures: Vec<Failure>,
     /// How many artifacts (component × variant) were selected.
-    pub(crate) selected: usize,
+    pub selected: usize,
 }
 
 /// One failed step: what failed (`hasher tinygo-o2-strip`, or a whole build when its compile failed), how many
 /// artifacts it took down, and the error with its whole cause chain.
 #[derive(Debug)]
-pub(crate) struct Failure {
-    pub(crate) what: String,
-    pub(crate) artifacts: usize,
-    pub(crate) error: anyhow::Error,
+pub struct Failure {
+    pub what: String,
+    pub artifacts: usize,
+    pub error: anyhow::Error,
 }
 
 impl Outcome {
     /// The products, or one error listing every failure with its cause chain.
-    pub(crate) fn into_result(self) -> Result<Vec<Product>> {
+    pub fn into_result(self) -> Result<Vec<Product>> {
         if self.failures.is_empty() { Ok(self.products) } else { Err(anyhow!("{}", self.report())) }
     }
 
     /// `N of M artifacts failed (K passed):` and one numbered entry per failure, its causes indented below it.
-    pub(crate) fn report(&self) -> String {
+    pub fn report(&self) -> String {
         let failed: usize = self.failures.iter().map(|f| f.artifacts).sum();
         let mut text = format!(
             "{failed} of {} artifacts failed ({} passed):",
@@ -213,7 +197,7 @@ impl Outcome {
 
 /// Runs `jobs` as far as `options.until`, in parallel; returns the products in job order, or an error naming
 /// every failure (see [`run_all`]).
-pub(crate) fn run(sh: &Shell, ws: &Workspace, jobs: Vec<Job>, options: &Options) -> Result<Vec<Product>> {
+pub fn run(sh: &Shell, ws: &Workspace, jobs: Vec<Job>, options: &Options) -> Result<Vec<Product>> {
     run_all(sh, ws, jobs, options)?.into_result()
 }
 
@@ -245,14 +229,14 @@ fn build_core(sh: &Shell, ws: &Workspace, job: &Job, shared: &Shared) -> Result<
     let toolchain = &shared.toolchains[build.go_minor];
     let tinygo = build.tinygo.and(shared.tinygo.as_ref());
     let core = paths::core_module(&ws.work, component, build);
-    let key = build_key(ws, component, build, toolchain, tinygo)?;
+    let key = keys::build(ws, component, build, toolchain, tinygo)?;
     match fresh(&core, &key) {
         Some(digest) => {
             status::step("Fresh", format!("{} {}: core module", component.name, build.name));
             Ok(digest)
         }
         None => {
-            build::build(sh, ws, component, build, toolchain, tinygo)?;
+            gobuild::build(sh, ws, component, build, toolchain, tinygo)?;
             record(&core, &key)
         }
     }
@@ -288,15 +272,7 @@ fn run_post(
     let mut component_hash = String::new();
     if options.until >= Until::Componentize {
         let out = paths::component(&ws.work, component, variant);
-        let wit = util::read(&ws.root.join(&component.wit)).unwrap_or_default();
-        let key = hash_parts(&[
-            "componentize",
-            &module_hash,
-            &util::sha256_hex(&wit),
-            &component.world,
-            &adapter::describe()?,
-            xtask_identity(),
-        ]);
+        let key = keys::componentize(ws, component, &module_hash)?;
         component_hash = match fresh(&out, &key) {
             Some(digest) => {
                 status::step("Fresh", format!("{label}-{}: component", post.name()));
@@ -312,13 +288,8 @@ fn run_post(
     if options.until >= Until::Check {
         let out = product.component_path.clone().expect("componentized above");
         let stamp = out.with_extension("wasm.checked");
-        let stress = format!("{}x64k {}x1m", options.stress.calls_64k, options.stress.calls_1m);
-        let key = hash_parts(&[
-            "check",
-            &component_hash,
-            &stress,
-            &check_identity(&ws.root.join(&component.dir), component)?,
-        ]);
+        let suite = suites::for_component(component).map_or(&[][..], |s| s.sources);
+        let key = keys::check(ws, component, &component_hash, options.stress, suite)?;
         if let Some(repeat) = options.repeat {
             check::check_repeatedly(&ws.root, &out, component, variant, options.stress, repeat)?;
         } else if util::read(&stamp).is_ok_and(|k| k == key.as_bytes()) {
@@ -355,7 +326,7 @@ fn post_process(
     let digest = match variant.post {
         Post::Raw => core_hash.to_string(),
         Post::Strip => {
-            let key = hash_parts(&["strip", core_hash, xtask_identity()]);
+            let key = keys::strip(core_hash);
             match fresh(&out, &key) {
                 Some(digest) => digest,
                 None => {
@@ -377,11 +348,10 @@ fn post_process(
         }
         Post::Opt => {
             let (wasm_opt, version) = shared.wasm_opt.as_ref().expect("wasm-opt was located for optimized jobs");
-            // wasm-opt's output depends only on its input, its version and its flags.
             let stripped_variant = Variant { build: variant.build.clone(), post: Post::Strip };
             let (stripped, stripped_hash) =
                 post_process(sh, ws, component, &stripped_variant, core_hash, modules, shared)?;
-            let key = hash_parts(&["opt", &stripped_hash, version, &postprocess::WASM_OPT_FLAGS.join(" ")]);
+            let key = keys::opt(&stripped_hash, version);
             match fresh(&out, &key) {
                 Some(digest) => digest,
                 None => {
@@ -399,7 +369,7 @@ fn post_process(
         Post::Wizer => {
             let opt_variant = Variant { build: variant.build.clone(), post: Post::Opt };
             let (opt, opt_hash) = post_process(sh, ws, component, &opt_variant, core_hash, modules, shared)?;
-            let key = hash_parts(&["wizer", &opt_hash, xtask_identity()]);
+            let key = keys::wizer(&opt_hash);
             match fresh(&out, &key) {
                 Some(digest) => digest,
                 None => {
@@ -432,151 +402,11 @@ fn size(path: &Path) -> u64 {
     std::fs::metadata(path).map(|m| m.len()).unwrap_or_default()
 }
 
-/// Everything that changes the bytes of a core module: the Go sources of the component and of the runtime copy,
-/// the toolchain, the flags and the environment.
-fn build_key(
-    ws: &Workspace,
-    component: &Component,
-    build: &crate::project::Build,
-    toolchain: &GoToolchain,
-    tinygo: Option<&TinyGo>,
-) -> Result<String> {
-    let mut hasher = Sha256::new();
-    hasher.update(b"go build\0");
-    hasher.update(build::compiler_version(build, toolchain, tinygo).as_bytes());
-    for flag in build::build_flags(build) {
-        hasher.update(flag.as_bytes());
-        hasher.update(b"\0");
-    }
-    for (k, v) in build::build_env(build, toolchain, tinygo, component) {
-        hasher.update(format!("{k}={v}\0").as_bytes());
-    }
-    for dir in [ws.root.join(&component.dir), ws.root.join("go/witpkg")] {
-        for file in util::files_under(&dir)? {
-            hasher.update(file.strip_prefix(&ws.root).unwrap_or(&file).to_string_lossy().as_bytes());
-            hasher.update(b"\0");
-            hasher.update(util::read(&file)?);
-        }
-    }
-    Ok(util::hex(&hasher.finalize()))
-}
-
-fn hash_parts(parts: &[&str]) -> String {
-    let mut hasher = Sha256::new();
-    for part in parts {
-        hasher.update(part.as_bytes());
-        hasher.update(b"\0");
-    }
-    util::hex(&hasher.finalize())
-}
-
-/// What a check's verdict depends on besides the component: the suite code (check.rs, the declarative runner,
-/// the world's typed suite `check/<world>.rs` and its submodules `check/<world>/` if any), the host library, the locked dependencies and the
-/// component's checks.toml (in `component_dir`). A changed suite re-runs its checks; a change elsewhere in xtask
-/// does not. The suite's sources are this xtask's own (the project root it was built from).
-fn check_identity(component_dir: &Path, component: &Component) -> Result<String> {
-    let root = crate::project::root();
-    let root = root.as_path();
-    let mut files = vec![
-        root.join("xtask/src/check.rs"),
-        root.join("xtask/src/check/declarative.rs"),
-        root.join("host/Cargo.toml"),
-        root.join("Cargo.lock"),
-    ];
-    files.extend(util::files_under(&root.join("host/src"))?);
-    let suite = root.join(format!("xtask/src/check/{}.rs", component.world));
-    let checks = component_dir.join(check::DECLARATIVE_FILE);
-    files.extend([suite, checks].into_iter().filter(|f| f.is_file()));
-    let suite_dir = root.join(format!("xtask/src/check/{}", component.world));
-    if suite_dir.is_dir() {
-        files.extend(util::files_under(&suite_dir)?);
-    }
-    let mut hasher = Sha256::new();
-    for file in files {
-        hasher.update(file.strip_prefix(root).unwrap_or(&file).to_string_lossy().as_bytes());
-        hasher.update(b"\0");
-        hasher.update(util::read(&file)?);
-    }
-    Ok(util::hex(&hasher.finalize()))
-}
-
-/// The running xtask's own hash: a changed pipeline (hardening, stripping, encoding) re-runs its steps.
-fn xtask_identity() -> &'static str {
-    static ID: OnceLock<String> = OnceLock::new();
-    ID.get_or_init(|| {
-        std::env::current_exe()
-            .ok()
-            .and_then(|exe| std::fs::read(exe).ok())
-            .map_or_else(|| "unknown".to_string(), |bytes| util::sha256_hex(&bytes))
-    })
-}
-
-/// A step's record beside its output: `<output>.key`.
-fn key_path(output: &Path) -> PathBuf {
-    let mut name = output.file_name().unwrap_or_default().to_os_string();
-    name.push(".key");
-    output.with_file_name(name)
-}
-
-/// The output's SHA-256 if the step that wrote it is fresh: its record names the same input key and the output
-/// still has the size and digest recorded when it was written. A missing, truncated or altered output (or
-/// record) makes the step run again; nothing damaged after it was built is ever reported `Fresh`.
-fn fresh(output: &Path, key: &str) -> Option<String> {
-    let record = std::fs::read_to_string(key_path(output)).ok()?;
-    let mut lines = record.lines();
-    if lines.next()? != key {
-        return None;
-    }
-    let (size, digest) = lines.next()?.split_once(' ')?;
-    let bytes = std::fs::read(output).ok()?;
-    if bytes.len().to_string() != size {
-        return None;
-    }
-    let actual = util::sha256_hex(&bytes);
-    (actual == digest).then_some(actual)
-}
-
-/// Records a step that just wrote `output`: its input key, then the size and SHA-256 of what it wrote (returned).
-fn record(output: &Path, key: &str) -> Result<String> {
-    let bytes = util::read(output)?;
-    let digest = util::sha256_hex(&bytes);
-    util::write_atomic(&key_path(output), format!("{key}\n{} {digest}\n", bytes.len()).as_bytes())?;
-    Ok(digest)
-}
-
-/// Removes what a killed run left behind below `dir`: temporary files (`.<name>.<pid>.tmp`, `.core.<pid>.tmp.wasm`)
-/// that were never renamed into place. Called under the checkout's lock, so no live run owns them.
-pub(crate) fn remove_orphans(dir: &Path) -> Result<usize> {
-    if !dir.is_dir() {
-        return Ok(0);
-    }
-    let mut removed = 0;
-    for file in util::files_under(dir)? {
-        let name = file.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-        if name.starts_with('.') && name.contains(".tmp") {
-            std::fs::remove_file(&file).with_context(|| format!("failed to remove {}", file.display()))?;
-            removed += 1;
-        }
-    }
-    Ok(removed)
-}
-
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
-    use crate::project;
-
-    /// A temporary project holding the hasher, the bindings' runtime, the WIT files and the toolchain pins: a
-    /// workspace of its own for tests that run the pipeline (`tag` names it).
-    pub(crate) fn hasher_workspace(tag: &str) -> PathBuf {
-        let root = project::root();
-        let tmp = std::env::temp_dir().join(format!("xtask-{tag}-{}", std::process::id()));
-        for dir in ["go/hasher", "go/witpkg", "wit"] {
-            crate::util::copy_dir(&root.join(dir), &tmp.join(dir));
-        }
-        std::fs::copy(root.join("go/toolchains.toml"), tmp.join("go/toolchains.toml")).unwrap();
-        tmp
-    }
+    use crate::model;
+    use crate::testing::hasher_workspace;
 
     fn modified(path: &Path) -> std::time::SystemTime {
         std::fs::metadata(path).unwrap().modified().unwrap()
@@ -588,8 +418,8 @@ pub(crate) mod tests {
         let tmp = hasher_workspace("incremental");
         let sh = Shell::new().unwrap();
         let ws = Workspace::new(&tmp);
-        let component = project::discover(&tmp).unwrap().remove(0);
-        let build = project::builds().into_iter().find(|b| b.name == "go1.26").unwrap();
+        let component = model::discover(&tmp).unwrap().remove(0);
+        let build = model::builds().into_iter().find(|b| b.name == "go1.26").unwrap();
         let jobs = vec![Job { component, build, posts: vec![Post::Raw, Post::Strip] }];
         let options = Options::until(Until::Componentize);
 
@@ -620,14 +450,15 @@ pub(crate) mod tests {
         let tmp = hasher_workspace("damage");
         let sh = Shell::new().unwrap();
         let ws = Workspace::new(&tmp);
-        let component = project::discover(&tmp).unwrap().remove(0);
-        let build = project::builds().into_iter().find(|b| b.name == "go1.26").unwrap();
+        let component = model::discover(&tmp).unwrap().remove(0);
+        let build = model::builds().into_iter().find(|b| b.name == "go1.26").unwrap();
         let posts = vec![Post::Raw, Post::Strip, Post::Opt, Post::Wizer];
         let jobs = vec![Job { component: component.clone(), build: build.clone(), posts }];
         let options = Options { stress: Stress { calls_64k: 20, calls_1m: 2 }, ..Options::until(Until::Check) };
+        // What dist would ship: each variant's component and its SHA-256.
         let manifest = |products: &[Product]| -> Vec<(String, String)> {
-            let manifest = crate::dist::manifest(products).unwrap();
-            manifest.artifacts.into_iter().map(|a| (a.variant, a.sha256)).collect()
+            let digest = |p: &Product| util::sha256_hex(&util::read(p.component_path.as_ref().unwrap()).unwrap());
+            products.iter().map(|p| (p.variant.name(), digest(p))).collect()
         };
 
         let first = run(&sh, &ws, jobs.clone(), &options).unwrap();

@@ -16,11 +16,22 @@ use host::textkit::exports::gowasm::textkit::transform::{CleanOptions, LineEndin
 use host::wasmtime::Store;
 use host::wasmtime::component::Component;
 
-use super::{Stress, pseudo_random};
+use super::{Subject, Suite, Verdict, pseudo_random};
+use crate::model::Stress;
 use crate::status;
 
+/// The textkit world's suite.
+pub const SUITE: Suite =
+    Suite { world: "textkit", sources: &["xtask/pipeline/src/suites/textkit.rs"], run: check, seed_table: false };
+
+fn check(subject: &Subject) -> Result<Verdict> {
+    let component = subject.host.load(subject.path)?;
+    let peak = run(subject.host, &component, subject.stress, subject.label)?;
+    Ok(Verdict { stress_peak: Some(peak) })
+}
+
 /// Returns the linear-memory peak of the stress.
-pub(super) fn run(host: &Host, component: &Component, stress: Stress, label: &str) -> Result<usize> {
+fn run(host: &Host, component: &Component, stress: Stress, label: &str) -> Result<usize> {
     let mut store = host.store();
     let start = Instant::now();
     let textkit = Textkit::instantiate(&mut store, component, host.linker())
@@ -80,7 +91,7 @@ fn all_clean_options() -> impl Iterator<Item = CleanOptions> {
 }
 
 /// Calls every function that takes one text and compares each result with the reference.
-pub(crate) fn compare_all(textkit: &Textkit, store: &mut Store<host::State>, text: &str) -> Result<()> {
+pub fn compare_all(textkit: &Textkit, store: &mut Store<host::State>, text: &str) -> Result<()> {
     let analyze = textkit.gowasm_textkit_analyze();
     expect_eq("tokenize", analyze.call_tokenize(&mut *store, text), reference::tokenize(text))?;
     expect_eq("word-frequencies", analyze.call_word_frequencies(&mut *store, text), reference::word_frequencies(text))?;
@@ -187,7 +198,7 @@ fn nested_vectors() -> Vec<Vec<Vec<String>>> {
 
 /// Deterministic text of `chars` characters drawn from words, whitespace of every kind, punctuation, line breaks
 /// and multi-byte characters.
-pub(crate) fn random_text(chars: usize, seed: u64) -> String {
+pub fn random_text(chars: usize, seed: u64) -> String {
     const POOL: &[&str] = &[
         "a", "b", "Z", "é", "ß", "м", "и", "р", "東", "京", "🎉", "\u{301}", "0", "9", " ", " ", " ", "\t", "\n", "\r",
         "\r\n", "\u{a0}", "\u{3000}", "\u{2028}", ".", ",", "!", "_", "=", "[", "]", "#", "-", "«", "»", "\u{feff}",
@@ -236,7 +247,7 @@ fn run_stress(textkit: &Textkit, store: &mut Store<host::State>, stress: Stress,
 }
 
 /// The rules of wit/textkit.wit in Rust, written independently of the Go code.
-pub(crate) mod reference {
+pub mod reference {
     use std::collections::BTreeMap;
 
     use super::*;
@@ -249,7 +260,7 @@ pub(crate) mod reference {
         u32::try_from(n).expect("test texts are shorter than 4 GiB")
     }
 
-    pub(crate) fn tokenize(text: &str) -> Vec<Token> {
+    pub fn tokenize(text: &str) -> Vec<Token> {
         let mut out = Vec::new();
         let mut start = None;
         for (i, c) in text.char_indices().chain([(text.len(), ' ')]) {
@@ -265,7 +276,7 @@ pub(crate) mod reference {
         out
     }
 
-    pub(crate) fn word_frequencies(text: &str) -> Vec<WordCount> {
+    pub fn word_frequencies(text: &str) -> Vec<WordCount> {
         let mut counts: BTreeMap<String, u32> = BTreeMap::new();
         for token in tokenize(text) {
             *counts.entry(token.text).or_default() += 1;
@@ -276,7 +287,7 @@ pub(crate) mod reference {
         out
     }
 
-    pub(crate) fn lines(text: &str) -> Vec<&str> {
+    pub fn lines(text: &str) -> Vec<&str> {
         let mut out = Vec::new();
         let mut rest = text;
         while !rest.is_empty() {
@@ -295,15 +306,15 @@ pub(crate) mod reference {
         out
     }
 
-    pub(crate) fn line_words(text: &str) -> Vec<Vec<String>> {
+    pub fn line_words(text: &str) -> Vec<Vec<String>> {
         lines(text).into_iter().map(|line| tokenize(line).into_iter().map(|t| t.text).collect()).collect()
     }
 
-    pub(crate) fn counts(text: &str) -> (u32, u32, u32) {
+    pub fn counts(text: &str) -> (u32, u32, u32) {
         (len32(lines(text).len()), len32(tokenize(text).len()), len32(text.chars().count()))
     }
 
-    pub(crate) fn longest_word(text: &str) -> Option<Token> {
+    pub fn longest_word(text: &str) -> Option<Token> {
         let mut best: Option<(usize, Token)> = None;
         for token in tokenize(text) {
             let n = token.text.chars().count();
@@ -322,7 +333,7 @@ pub(crate) mod reference {
         }
     }
 
-    pub(crate) fn normalize_line_endings(text: &str, ending: LineEnding) -> String {
+    pub fn normalize_line_endings(text: &str, ending: LineEnding) -> String {
         let mut out = lines(text).join(ending_text(ending));
         if text.ends_with(['\r', '\n']) {
             out.push_str(ending_text(ending));
@@ -330,7 +341,7 @@ pub(crate) mod reference {
         out
     }
 
-    pub(crate) fn clean(text: &str, options: CleanOptions) -> String {
+    pub fn clean(text: &str, options: CleanOptions) -> String {
         let has = |flag: CleanOptions| options & flag == flag;
         let mut text = text.to_string();
         if has(CleanOptions::STRIP_PUNCTUATION) {
@@ -356,7 +367,7 @@ pub(crate) mod reference {
         text
     }
 
-    pub(crate) fn join_lines(lines: &[Vec<String>], separator: &str, ending: LineEnding) -> String {
+    pub fn join_lines(lines: &[Vec<String>], separator: &str, ending: LineEnding) -> String {
         lines.iter().map(|words| words.join(separator)).collect::<Vec<_>>().join(ending_text(ending))
     }
 
@@ -376,7 +387,7 @@ pub(crate) mod reference {
         Value::Text(text.to_string())
     }
 
-    pub(crate) fn parse(text: &str) -> Result<Vec<Entry>, ParseError> {
+    pub fn parse(text: &str) -> Result<Vec<Entry>, ParseError> {
         let mut out = Vec::new();
         let mut section: Option<String> = None;
         let mut seen = std::collections::HashSet::new();
@@ -405,7 +416,7 @@ pub(crate) mod reference {
         Ok(out)
     }
 
-    pub(crate) fn measure(text: &str) -> (u32, u32) {
+    pub fn measure(text: &str) -> (u32, u32) {
         (len32(text.chars().count()), len32(text.len()))
     }
 }
@@ -417,13 +428,13 @@ mod tests {
     use proptest::test_runner::{Config, TestCaseError, TestRunner};
 
     use super::*;
-    use crate::check::tests::go126_core_module;
     use crate::componentize;
-    use crate::project::{self, Component};
+    use crate::model::{self, Component};
+    use crate::testing::{go126_core_module, root};
 
     fn textkit() -> (std::path::PathBuf, Component) {
-        let root = project::root();
-        let component = project::select_components(&root, &["textkit".to_string()]).unwrap().remove(0);
+        let root = root();
+        let component = model::select_components(&root, &["textkit".to_string()]).unwrap().remove(0);
         (root, component)
     }
 
@@ -530,7 +541,7 @@ mod tests {
         let lines = reference::line_words(&random_text(16 * 1024, 5));
         let want = reference::join_lines(&lines, " ", LineEnding::Lf);
 
-        let unhardened = componentize::encode_with(&root, &component, &core, false).unwrap();
+        let unhardened = componentize::encode_module(&root, &component, core.clone()).unwrap();
         let loaded = host.load_bytes(&unhardened).unwrap();
         let mut store = host.store();
         let textkit = Textkit::instantiate(&mut store, &loaded, host.linker()).unwrap();

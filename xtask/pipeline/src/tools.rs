@@ -9,36 +9,36 @@ use xshell::{Shell, cmd};
 
 /// An external program the pipeline runs.
 #[derive(Debug)]
-pub(crate) struct Tool {
-    pub(crate) name: &'static str,
+pub struct Tool {
+    pub name: &'static str,
     /// Environment variable that, when set, is the tool's path (skips the PATH lookup).
-    pub(crate) env: &'static str,
-    pub(crate) why: &'static str,
-    pub(crate) install: &'static str,
+    pub env: &'static str,
+    pub why: &'static str,
+    pub install: &'static str,
 }
 
-pub(crate) const GO: Tool = Tool {
+pub const GO: Tool = Tool {
     name: "go",
     env: "GO",
     why: "compiles each component's Go module to a wasip1 core module",
     install: "install Go 1.24 or newer and put its bin/ on PATH, or set GO=/path/to/go",
 };
 
-pub(crate) const GOFMT: Tool = Tool {
+pub const GOFMT: Tool = Tool {
     name: "gofmt",
     env: "GOFMT",
     why: "formats the generated Go bindings (the same bytes on every machine)",
     install: "it ships with Go: put Go's bin/ on PATH, or set GOFMT=/path/to/gofmt",
 };
 
-pub(crate) const WASM_OPT: Tool = Tool {
+pub const WASM_OPT: Tool = Tool {
     name: "wasm-opt",
     env: "WASM_OPT",
     why: "optimizes core modules for the -opt variants (binaryen)",
     install: "run `cargo xtask setup` (installs Debian's binaryen 108 with apt-get), or set WASM_OPT=/path/to/wasm-opt",
 };
 
-pub(crate) const TINYGO: Tool = Tool {
+pub const TINYGO: Tool = Tool {
     name: "tinygo",
     env: "TINYGO",
     why: "compiles the tinygo* variants (TinyGo 0.39.0, built from the Go module proxy with Debian's LLVM 19)",
@@ -46,11 +46,11 @@ pub(crate) const TINYGO: Tool = Tool {
 };
 
 /// Every external tool, for `doctor`.
-pub(crate) const ALL: &[&Tool] = &[&GO, &GOFMT, &WASM_OPT, &TINYGO];
+pub const ALL: &[&Tool] = &[&GO, &GOFMT, &WASM_OPT, &TINYGO];
 
 impl Tool {
     /// The tool's path: `$ENV` if set, else the first match on PATH. The error is the one line a user needs.
-    pub(crate) fn locate(&self) -> Result<PathBuf> {
+    pub fn locate(&self) -> Result<PathBuf> {
         if let Some(path) = std::env::var_os(self.env).filter(|p| !p.is_empty()) {
             let path = PathBuf::from(path);
             if !path.is_file() {
@@ -72,12 +72,12 @@ impl Tool {
         }
     }
 
-    /// The version the tool reports about itself (first line), or a note where it has no version flag.
-    pub(crate) fn version(&self, sh: &Shell, path: &std::path::Path) -> Result<String> {
+    /// The version the tool reports about itself (first line), or a note where it has no version flag. TinyGo's
+    /// needs the project's pinned Go: ask `tinygo::version`.
+    pub fn version(&self, sh: &Shell, path: &std::path::Path) -> Result<String> {
         let out = match self.name {
             "go" => cmd!(sh, "{path} version").quiet().read()?,
             "gofmt" => return Ok("(ships with go)".to_string()),
-            "tinygo" => return crate::tinygo::version(sh, path),
             // wasm-opt prints `wasm-opt version 108` (Debian) or `wasm-opt version 132 (version_132)` (npm).
             _ => cmd!(sh, "{path} --version").quiet().read()?,
         };
@@ -86,14 +86,14 @@ impl Tool {
 }
 
 /// `go version` output → `1.26.8`.
-pub(crate) fn go_release(version_line: &str) -> Option<&str> {
+pub fn go_release(version_line: &str) -> Option<&str> {
     version_line
         .split_whitespace()
         .find_map(|w| w.strip_prefix("go").filter(|v| v.starts_with(|c: char| c.is_ascii_digit())))
 }
 
 /// Crates the pipeline runs in-process, reported by `doctor` and recorded in the manifest.
-pub(crate) const IN_PROCESS: &[(&str, &str)] = &[
+pub const IN_PROCESS: &[(&str, &str)] = &[
     ("wit-bindgen-go", "generates the Go bindings from WIT"),
     ("wit-component", "embeds WIT metadata and encodes core module + adapter into a component"),
     ("wasi-preview1-component-adapter-provider", "ships the WASI preview1 reactor adapter"),
@@ -103,14 +103,12 @@ pub(crate) const IN_PROCESS: &[(&str, &str)] = &[
     ("wasmtime-wizer", "snapshots modules after `_initialize` (the -opt-wizer variants)"),
 ];
 
-/// The version of a crate as locked in Cargo.lock (what this xtask was built with).
-pub(crate) fn crate_version(name: &str) -> Result<String> {
+/// The version of a crate as locked in Cargo.lock (what this pipeline was built with: the lock's text is
+/// embedded at build time).
+pub fn crate_version(name: &str) -> Result<String> {
     use anyhow::Context;
-    let lock_path = crate::project::root().join("Cargo.lock");
-    let text =
-        std::fs::read_to_string(&lock_path).with_context(|| format!("failed to read {}", lock_path.display()))?;
-    let lock: toml::Table =
-        toml::from_str(&text).with_context(|| format!("failed to parse {}", lock_path.display()))?;
+    let text = crate::versions::text("Cargo.lock").context("Cargo.lock was not embedded")?;
+    let lock: toml::Table = toml::from_str(text).context("failed to parse Cargo.lock")?;
     let packages = lock.get("package").and_then(|p| p.as_array()).context("Cargo.lock has no [[package]] list")?;
     packages
         .iter()

@@ -8,14 +8,14 @@ use std::path::Path;
 use anyhow::{Context, Result, ensure};
 use host::{Host, Sandbox};
 
-use crate::project::Post;
+use crate::model::Post;
 use crate::status;
 
 /// Goroutines each `sleepers` probe starts.
 const SLEEPERS: u32 = 20;
 
 /// `tinygo`: TinyGo builds have no scheduler (`-scheduler=none`), so the goroutine probes must fail saying so.
-pub(in crate::check) fn run(host: &Host, path: &Path, label: &str, post: Post, tinygo: bool) -> Result<()> {
+pub(super) fn run(host: &Host, path: &Path, label: &str, post: Post, tinygo: bool) -> Result<()> {
     let snapshotted = post == Post::Wizer;
     // Two instances of the same component, side by side.
     let mut first = Sandbox::new(host, host.load(path)?);

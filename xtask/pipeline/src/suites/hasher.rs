@@ -11,14 +11,25 @@ use host::wasmtime::component::Component;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use super::{Stress, pseudo_random};
+use super::{Subject, Suite, Verdict, pseudo_random};
+use crate::model::Stress;
 use crate::status;
+
+/// The hasher world's suite.
+pub const SUITE: Suite =
+    Suite { world: "hasher", sources: &["xtask/pipeline/src/suites/hasher.rs"], run: check, seed_table: true };
+
+fn check(subject: &Subject) -> Result<Verdict> {
+    let component = subject.host.load(subject.path)?;
+    let peak = run(subject.host, &component, subject.stress, subject.label)?;
+    Ok(Verdict { stress_peak: Some(peak) })
+}
 
 /// canonjson.MaxDepth: deeper documents are rejected (go/hasher/canonjson); the reference does the same.
 const MAX_DEPTH: usize = 1_000;
 
 /// Returns the linear-memory peak of the stress.
-pub(super) fn run(host: &Host, component: &Component, stress: Stress, label: &str) -> Result<usize> {
+fn run(host: &Host, component: &Component, stress: Stress, label: &str) -> Result<usize> {
     let mut store = host.store();
     let start = Instant::now();
     let hasher = Hasher::instantiate(&mut store, component, host.linker())
@@ -49,12 +60,7 @@ pub(super) fn run(host: &Host, component: &Component, stress: Stress, label: &st
 
 /// Stress on one instance: many large arguments lowered through `cabi_realloc`, each result compared. Returns the
 /// instance's linear-memory peak.
-pub(crate) fn run_stress(
-    hasher: &Hasher,
-    store: &mut Store<host::State>,
-    stress: Stress,
-    label: &str,
-) -> Result<usize> {
+pub fn run_stress(hasher: &Hasher, store: &mut Store<host::State>, stress: Stress, label: &str) -> Result<usize> {
     let start = Instant::now();
     // What the instance already holds (the vectors' 4 MiB documents leave the largest heap behind).
     let before = store.data().memory().peak();
@@ -144,7 +150,7 @@ fn preview(bytes: &[u8]) -> String {
 /// strings; the canonical form is then written by a small recursive writer over the validated text, because
 /// serde_json rewrites some number literals (`1E5` → `1e+5`) and the rule is to keep numbers exactly as written.
 /// Runs on a thread with a large stack for deep documents.
-pub(crate) fn reference(data: &[u8]) -> Result<Vec<u8>, String> {
+pub fn reference(data: &[u8]) -> Result<Vec<u8>, String> {
     let data = data.to_vec();
     std::thread::Builder::new()
         .stack_size(512 << 20)
@@ -318,7 +324,7 @@ fn json_vectors() -> Vec<(String, Vec<u8>)> {
 
 /// A valid document of about `size` bytes: records with unsorted keys, escaped and non-ASCII strings, and
 /// numbers in every form JSON allows.
-pub(crate) fn large_json(size: usize, seed: u64) -> Vec<u8> {
+pub fn large_json(size: usize, seed: u64) -> Vec<u8> {
     let noise = pseudo_random(size / 8 + 64, seed);
     let words =
         ["alpha", "beta", "gamma", "δέλτα", "ε\\n", "\\\"quoted\\\"", "tab\\tbed", "日本語", "<tag>&", "\\u00e9"];

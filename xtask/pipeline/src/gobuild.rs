@@ -1,0 +1,209 @@
+//! The build stage: compiles a component's Go module for `GOOS=wasip1 GOARCH=wasm` as a c-shared reactor, for one
+//! build variant (`<work>/<component>/<build>/core.wasm`). It runs `go` (or, for TinyGo builds,
+//! `tinygo -target=wasip1`) and nothing else; its flags and environment are the whole of what it does, so they
+//! are its cache key (`keys::build`) and are recorded in the manifest.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use xshell::{Shell, cmd};
+
+use crate::model::{Build, Component, Workspace, paths};
+use crate::status;
+use crate::tinygo::TinyGo;
+use crate::toolchain::GoToolchain;
+
+/// The `go build` flags every core module is built with (recorded in the manifest).
+pub fn go_build_flags() -> Vec<String> {
+    [
+        "-buildmode=c-shared", // a reactor: `_initialize` and exports, no `_start`
+        "-trimpath",           // no machine paths in the binary (reproducible)
+        "-buildvcs=false",     // no VCS stamp (reproducible, works outside git)
+        // The runtime's cabi_realloc falls back to runtime.sbrk before the Go runtime is initialised (the WASI
+        // adapter allocates its state during `_initialize`); linking that symbol needs the check relaxed.
+        "-ldflags=-checklinkname=0",
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
+/// The flags a build compiles with (recorded in the manifest): `go build`'s, or TinyGo's for TinyGo builds.
+pub fn build_flags(build: &Build) -> Vec<String> {
+    match build.tinygo {
+        None => go_build_flags(),
+        Some(options) => [
+            "-target=wasip1",
+            "-buildmode=c-shared",
+            // TinyGo keeps Go's stack in linear memory (a "shadow stack", 64 KiB by default, at the bottom of
+            // memory: overflowing it is an out-of-bounds trap). 1 MiB lets process-json decode the 1000 levels of
+            // nesting canonjson accepts, like the gc toolchain.
+            "-ldflags=-extldflags '-z stack-size=1048576'",
+        ]
+        .iter()
+        .chain(options)
+        .map(|f| f.to_string())
+        .collect(),
+    }
+}
+
+/// The environment a build runs with (recorded in the manifest; PATH, which only locates the tools, is left out).
+pub fn build_env(
+    build: &Build,
+    toolchain: &GoToolchain,
+    tinygo: Option<&TinyGo>,
+    component: &Component,
+) -> Vec<(&'static str, String)> {
+    match (build.tinygo, tinygo) {
+        (Some(_), Some(tinygo)) => {
+            tinygo.env(Some(&component.name)).into_iter().filter(|(k, _)| *k != "PATH").collect()
+        }
+        _ => go_build_env(build, toolchain),
+    }
+}
+
+/// The compiler's own version line (recorded in the manifest and part of the build key).
+pub fn compiler_version(build: &Build, toolchain: &GoToolchain, tinygo: Option<&TinyGo>) -> String {
+    match (build.tinygo, tinygo) {
+        (Some(_), Some(tinygo)) => tinygo.version.clone(),
+        _ => toolchain.version.clone(),
+    }
+}
+
+/// The environment every build runs with; anything the user's shell sets for Go is overridden.
+pub fn go_build_env(build: &Build, toolchain: &GoToolchain) -> Vec<(&'static str, String)> {
+    vec![
+        ("GOOS", "wasip1".into()),
+        ("GOARCH", "wasm".into()),
+        ("CGO_ENABLED", "0".into()),
+        ("GOTOOLCHAIN", toolchain.selector()),
+        ("GOFLAGS", "-mod=readonly".into()),
+        ("GOWORK", "off".into()),
+        ("GOEXPERIMENT", build.goexperiment.unwrap_or_default().into()),
+    ]
+}
+
+/// Builds one core module; returns its path. On a compile error the message has the compiler's output, the
+/// variant and the command.
+pub fn build(
+    sh: &Shell,
+    ws: &Workspace,
+    component: &Component,
+    build: &Build,
+    toolchain: &GoToolchain,
+    tinygo: Option<&TinyGo>,
+) -> Result<PathBuf> {
+    let start = Instant::now();
+    let root = &ws.root;
+    let version = compiler_version(build, toolchain, tinygo);
+    status::step("Building", format!("{} {} ({version})", component.name, build.name));
+    let out = paths::core_module(&ws.work, component, build);
+    let dir = out.parent().expect("core module has a parent");
+    std::fs::create_dir_all(dir).with_context(|| format!("failed to create {}", dir.display()))?;
+    // TinyGo chooses the output format by the file extension.
+    let tmp = dir.join(format!(".core.{}.tmp.wasm", std::process::id()));
+
+    let _cwd = sh.push_dir(root.join(&component.dir));
+    let (program, mut env) = match (build.tinygo, tinygo) {
+        (None, _) => (toolchain.go.clone(), go_build_env(build, toolchain)),
+        (Some(_), Some(tinygo)) => (tinygo.path.clone(), tinygo.env(Some(&component.name))),
+        (Some(_), None) => bail!("the {} variants need TinyGo: run `cargo xtask setup tinygo`", build.name),
+    };
+    if let (Some(gocache), None) = (&ws.gocache, build.tinygo) {
+        env.push(("GOCACHE", gocache.display().to_string()));
+    }
+    let _env: Vec<_> = env.iter().map(|(k, v)| sh.push_env(k, v)).collect();
+    let flags = build_flags(build);
+    let command = cmd!(sh, "{program} build {flags...} -o {tmp} .").quiet().ignore_status();
+    let shown = format!(
+        "{} {command}",
+        env.iter()
+            .filter(|(k, v)| !v.is_empty() && *k != "PATH")
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    let output = command.output().with_context(|| format!("failed to run {}", program.display()))?;
+    if !output.status.success() {
+        let _ = std::fs::remove_file(&tmp);
+        let what = if build.tinygo.is_some() { "tinygo build" } else { "go build" };
+        let stderr =
+            [String::from_utf8_lossy(&output.stderr).trim_end(), String::from_utf8_lossy(&output.stdout).trim_end()]
+                .join("\n");
+        let mismatch = world_mismatch(&root.join(&component.dir), &stderr)
+            .map(|exports| {
+                format!(
+                    "\nthe Go code does not match world `{}` at export {exports}: the generated glue (wit_exports.go) calls the function of that name in the export_* package with the WIT's types",
+                    component.world
+                )
+            })
+            .unwrap_or_default();
+        bail!(
+            "{what} failed for {} (variant {}){mismatch}\ncommand: (in {}) {shown}\n{}",
+            component.name,
+            build.name,
+            component.dir.display(),
+            stderr.trim()
+        );
+    }
+    // go wrote the temporary file in full; renaming it is atomic.
+    std::fs::rename(&tmp, &out).with_context(|| format!("failed to move {} to {}", tmp.display(), out.display()))?;
+    let size = std::fs::metadata(&out).map(|m| m.len()).unwrap_or_default();
+    let shown_out = out.strip_prefix(root).unwrap_or(&out).display();
+    status::step("Built", format!("{shown_out} ({size} bytes) in {}", status::elapsed(start.elapsed())));
+    Ok(out)
+}
+
+/// When compile errors point into the generated glue, the exports whose glue failed (`measure`,
+/// `ns:pkg/iface#func`), found from the `//go:wasmexport` line above each error; `None` otherwise.
+fn world_mismatch(component_dir: &Path, stderr: &str) -> Option<String> {
+    let glue = std::fs::read_to_string(component_dir.join("wit_exports.go")).ok()?;
+    let glue: Vec<&str> = glue.lines().collect();
+    let mut exports = Vec::new();
+    for line in stderr.lines() {
+        let Some(rest) = line.strip_prefix("./wit_exports.go:") else { continue };
+        let Some(number) = rest.split(':').next().and_then(|n| n.parse::<usize>().ok()) else { continue };
+        let export = glue[..number.min(glue.len())]
+            .iter()
+            .rev()
+            .find_map(|l| l.strip_prefix("//go:wasmexport "))
+            .map(|name| format!("`{name}`"));
+        if let Some(export) = export
+            && !exports.contains(&export)
+        {
+            exports.push(export);
+        }
+    }
+    (!exports.is_empty()).then(|| exports.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A copy of go/hasher and go/witpkg in a temporary root, with one Go file broken.
+    #[test]
+    fn go_compile_error_names_the_variant_the_command_and_the_compiler_output() {
+        let sh = Shell::new().unwrap();
+        let (root, component, variant) = crate::testing::hasher_go126();
+        let tmp = std::env::temp_dir().join(format!("xtask-goerr-{}", std::process::id()));
+        let ws = Workspace::new(&tmp);
+        for dir in ["go/hasher", "go/witpkg"] {
+            crate::util::copy_dir(&root.join(dir), &tmp.join(dir));
+        }
+        std::fs::write(
+            tmp.join("go/hasher/export_wit_world/broken.go"),
+            "package export_wit_world\n\nfunc Broken() int { return \"x\" }\n",
+        )
+        .unwrap();
+        std::fs::copy(root.join("go/toolchains.toml"), tmp.join("go/toolchains.toml")).unwrap();
+        let toolchain = GoToolchain::resolve(&sh, &tmp, &variant.build).unwrap();
+        let err = format!("{:#}", build(&sh, &ws, &component, &variant.build, &toolchain, None).unwrap_err());
+        let leftovers: Vec<_> = std::fs::read_dir(tmp.join("target/wasm/hasher/go1.26")).unwrap().collect();
+        std::fs::remove_dir_all(&tmp).unwrap();
+        assert!(err.contains("go build failed for hasher (variant go1.26)"), "{err}");
+        assert!(err.contains("GOOS=wasip1") && err.contains("-buildmode=c-shared"), "no command in: {err}");
+        assert!(err.contains("broken.go:3"), "no compiler output in: {err}");
+        assert!(leftovers.is_empty(), "a failed build left files behind");
+    }
+}

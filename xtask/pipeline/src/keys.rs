@@ -1,0 +1,193 @@
+//! Content-addressed cache identity: each step's key and the record beside its output. A step's key is its real
+//! inputs (the hash of the output it builds on, the files it reads, the tool and flags it runs) plus the version of
+//! that step's own code (`versions`), so an edit to one stage re-runs that stage and what its changed output
+//! feeds, and an edit elsewhere — the command line, bench, another stage — re-runs nothing. A record
+//! (`<output>.key`: the key, then the output's size and SHA-256) is verified on every use, so an output damaged
+//! after it was written is rebuilt, never trusted. Nothing here runs a step.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use sha2::{Digest, Sha256};
+
+use crate::model::{Build, Component, Stress, Workspace};
+use crate::tinygo::TinyGo;
+use crate::toolchain::GoToolchain;
+use crate::{adapter, check, gobuild, postprocess, tools, util, versions};
+
+/// The crates whose code the in-process steps run: their locked versions are part of every such step's version
+/// (a dev-dependency added to the lock changes nothing).
+const LINKED: &[&str] = &[
+    "wasmparser",
+    "wasm-encoder",
+    "wit-parser",
+    "wit-component",
+    "wasmtime",
+    "wasmtime-wasi",
+    "wasmtime-wizer",
+    "wasi-preview1-component-adapter-provider",
+];
+
+/// Everything that changes the bytes of a core module: the compiler's version, the flags and the environment
+/// (which is the whole of the build stage's behaviour: it runs that command), and the Go sources of the
+/// component and of the runtime copy.
+pub fn build(
+    ws: &Workspace,
+    component: &Component,
+    build: &Build,
+    toolchain: &GoToolchain,
+    tinygo: Option<&TinyGo>,
+) -> Result<String> {
+    let mut hasher = Sha256::new();
+    hasher.update(b"go build\0");
+    hasher.update(gobuild::compiler_version(build, toolchain, tinygo).as_bytes());
+    for flag in gobuild::build_flags(build) {
+        hasher.update(flag.as_bytes());
+        hasher.update(b"\0");
+    }
+    for (k, v) in gobuild::build_env(build, toolchain, tinygo, component) {
+        hasher.update(format!("{k}={v}\0").as_bytes());
+    }
+    for dir in [ws.root.join(&component.dir), ws.root.join("go/witpkg")] {
+        hash_files(&mut hasher, &ws.root, &dir)?;
+    }
+    Ok(util::hex(&hasher.finalize()))
+}
+
+/// Stripping the core module (`core`: its SHA-256): postprocess.rs's own code.
+pub fn strip(core: &str) -> String {
+    parts(&["strip", core, &stage(&["xtask/pipeline/src/postprocess.rs"])])
+}
+
+/// wasm-opt on the stripped module: its output depends only on its input, wasm-opt's version and the flags.
+pub fn opt(stripped: &str, wasm_opt_version: &str) -> String {
+    parts(&["opt", stripped, wasm_opt_version, &postprocess::WASM_OPT_FLAGS.join(" ")])
+}
+
+/// The snapshot of the optimized module (`opt`: its SHA-256): wizer.rs's own code and wasmtime-wizer's version.
+pub fn wizer(opt: &str) -> String {
+    parts(&["wizer", opt, &stage(&["xtask/pipeline/src/wizer.rs"])])
+}
+
+/// Componentizing a module (`module`: its SHA-256): the component's WIT (every file of a WIT directory), its world,
+/// the adapter, and the code of harden, componentize, the adapter and the WIT reader. An edit to harden re-runs
+/// this step and the check after it, nothing before.
+pub fn componentize(ws: &Workspace, component: &Component, module: &str) -> Result<String> {
+    let mut wit = Sha256::new();
+    let path = ws.root.join(&component.wit);
+    if path.is_dir() {
+        hash_files(&mut wit, &ws.root, &path)?;
+    } else {
+        wit.update(util::read(&path)?);
+    }
+    let code = stage(&[
+        "xtask/pipeline/src/componentize.rs",
+        "xtask/pipeline/src/harden.rs",
+        "xtask/pipeline/src/adapter.rs",
+        "xtask/pipeline/src/wit.rs",
+        "adapters/wasi_snapshot_preview1.lock.toml",
+    ]);
+    Ok(parts(&["componentize", module, &util::hex(&wit.finalize()), &component.world, &adapter::describe()?, &code]))
+}
+
+/// Checking a component (`component_hash`: its SHA-256) under `stress`: the runner and its declarative cases,
+/// the code of the suite that checks it (`suite`: its source files, from the registry), the host library, and the
+/// component's own checks.toml. A changed suite re-runs its checks; an edit elsewhere does not.
+pub fn check(
+    ws: &Workspace,
+    component: &Component,
+    component_hash: &str,
+    stress: Stress,
+    suite: &[&str],
+) -> Result<String> {
+    let checks = ws.root.join(&component.dir).join(check::DECLARATIVE_FILE);
+    let checks = if checks.is_file() { util::sha256_hex(&util::read(&checks)?) } else { "none".to_string() };
+    let mut code =
+        vec!["xtask/pipeline/src/check.rs", "xtask/pipeline/src/check", "xtask/pipeline/src/suites.rs", "host/src"];
+    code.extend_from_slice(suite);
+    let stress = format!("{}x64k {}x1m", stress.calls_64k, stress.calls_1m);
+    let host = versions::manifest("host/Cargo.toml");
+    Ok(parts(&["check", component_hash, &stress, &checks, &stage(&code), &host]))
+}
+
+/// A stage's version: its own files, the locked versions of the linked crates and this crate's manifest (their
+/// features), without its dev-dependencies.
+fn stage(files: &[&str]) -> String {
+    let locked: Vec<String> =
+        LINKED.iter().map(|name| format!("{name} {}", linked_version(name))).collect();
+    parts(&[&versions::of(files), &locked.join("\n"), &versions::manifest("xtask/pipeline/Cargo.toml")])
+}
+
+/// The locked version of a crate this crate links: every name in [`LINKED`] is in the embedded Cargo.lock.
+fn linked_version(name: &str) -> String {
+    tools::crate_version(name).unwrap_or_else(|e| panic!("a linked crate is not in the embedded Cargo.lock: {e:#}"))
+}
+
+fn parts(parts: &[&str]) -> String {
+    let mut hasher = Sha256::new();
+    for part in parts {
+        hasher.update(part.as_bytes());
+        hasher.update(b"\0");
+    }
+    util::hex(&hasher.finalize())
+}
+
+/// Hashes every file below `dir`, each with its path from `root`, in a stable order.
+fn hash_files(hasher: &mut Sha256, root: &Path, dir: &Path) -> Result<()> {
+    for file in util::files_under(dir)? {
+        hasher.update(file.strip_prefix(root).unwrap_or(&file).to_string_lossy().as_bytes());
+        hasher.update(b"\0");
+        hasher.update(util::read(&file)?);
+    }
+    Ok(())
+}
+
+/// A step's record beside its output: `<output>.key`.
+fn record_path(output: &Path) -> PathBuf {
+    let mut name = output.file_name().unwrap_or_default().to_os_string();
+    name.push(".key");
+    output.with_file_name(name)
+}
+
+/// The output's SHA-256 if the step that wrote it is fresh: its record names the same input key and the output
+/// still has the size and digest recorded when it was written. A missing, truncated or altered output (or
+/// record) makes the step run again; nothing damaged after it was built is ever reported `Fresh`.
+pub fn fresh(output: &Path, key: &str) -> Option<String> {
+    let record = std::fs::read_to_string(record_path(output)).ok()?;
+    let mut lines = record.lines();
+    if lines.next()? != key {
+        return None;
+    }
+    let (size, digest) = lines.next()?.split_once(' ')?;
+    let bytes = std::fs::read(output).ok()?;
+    if bytes.len().to_string() != size {
+        return None;
+    }
+    let actual = util::sha256_hex(&bytes);
+    (actual == digest).then_some(actual)
+}
+
+/// Records a step that just wrote `output`: its input key, then the size and SHA-256 of what it wrote (returned).
+pub fn record(output: &Path, key: &str) -> Result<String> {
+    let bytes = util::read(output)?;
+    let digest = util::sha256_hex(&bytes);
+    util::write_atomic(&record_path(output), format!("{key}\n{} {digest}\n", bytes.len()).as_bytes())?;
+    Ok(digest)
+}
+
+/// Removes what a killed run left behind below `dir`: temporary files (`.<name>.<pid>.tmp`, `.core.<pid>.tmp.wasm`)
+/// that were never renamed into place. Called under the checkout's lock, so no live run owns them.
+pub fn remove_orphans(dir: &Path) -> Result<usize> {
+    if !dir.is_dir() {
+        return Ok(0);
+    }
+    let mut removed = 0;
+    for file in util::files_under(dir)? {
+        let name = file.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        if name.starts_with('.') && name.contains(".tmp") {
+            std::fs::remove_file(&file).with_context(|| format!("failed to remove {}", file.display()))?;
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}
