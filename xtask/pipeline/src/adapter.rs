@@ -17,7 +17,7 @@ pub const LOCK: &str = "adapters/wasi_snapshot_preview1.lock.toml";
 pub fn reactor() -> Result<&'static [u8]> {
     let bytes = wasi_preview1_component_adapter_provider::WASI_SNAPSHOT_PREVIEW1_REACTOR_ADAPTER;
     let expected = lock_contents()?;
-    let committed = versions::text(LOCK).unwrap_or_default();
+    let committed = versions::Sources::embedded().text(LOCK).unwrap_or_default();
     if committed != expected {
         bail!(
             "{LOCK} does not match the adapter this xtask was built with; if the change is intended, replace it with:\n{expected}"

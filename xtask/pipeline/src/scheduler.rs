@@ -18,6 +18,7 @@ use crate::keys::{self, fresh, record};
 use crate::model::{Component, Job, Post, Stress, Variant, Workspace, paths};
 use crate::tinygo::TinyGo;
 use crate::toolchain::GoToolchain;
+use crate::versions::Sources;
 use crate::{componentize, gobuild, postprocess, status, suites, tools, util, wizer};
 
 /// How far each job goes.
@@ -259,6 +260,7 @@ fn run_post(
     let tinygo = build.tinygo.and(shared.tinygo.as_ref());
     let label = format!("{} {}", component.name, build.name);
     let post = variant.post;
+    let src = Sources::embedded();
     let (module, module_hash) = post_process(sh, ws, component, variant, core_hash, modules, shared)?;
     let mut product = Product {
         component: component.clone(),
@@ -272,7 +274,7 @@ fn run_post(
     let mut component_hash = String::new();
     if options.until >= Until::Componentize {
         let out = paths::component(&ws.work, component, variant);
-        let key = keys::componentize(ws, component, &module_hash)?;
+        let key = keys::componentize(src, ws, component, &module_hash)?;
         component_hash = match fresh(&out, &key) {
             Some(digest) => {
                 status::step("Fresh", format!("{label}-{}: component", post.name()));
@@ -289,7 +291,7 @@ fn run_post(
         let out = product.component_path.clone().expect("componentized above");
         let stamp = out.with_extension("wasm.checked");
         let suite = suites::for_component(component).map_or(&[][..], |s| s.sources);
-        let key = keys::check(ws, component, &component_hash, options.stress, suite)?;
+        let key = keys::check(src, ws, component, &component_hash, options.stress, suite)?;
         if let Some(repeat) = options.repeat {
             check::check_repeatedly(&ws.root, &out, component, variant, options.stress, repeat)?;
         } else if util::read(&stamp).is_ok_and(|k| k == key.as_bytes()) {
@@ -320,13 +322,14 @@ fn post_process(
     if let Some(done) = modules.get(&variant.post) {
         return Ok(done.clone());
     }
+    let src = Sources::embedded();
     let label = format!("{} {}", component.name, variant.name());
     let start = Instant::now();
     let out = paths::module(&ws.work, component, variant);
     let digest = match variant.post {
         Post::Raw => core_hash.to_string(),
         Post::Strip => {
-            let key = keys::strip(core_hash);
+            let key = keys::strip(src, core_hash);
             match fresh(&out, &key) {
                 Some(digest) => digest,
                 None => {
@@ -369,7 +372,7 @@ fn post_process(
         Post::Wizer => {
             let opt_variant = Variant { build: variant.build.clone(), post: Post::Opt };
             let (opt, opt_hash) = post_process(sh, ws, component, &opt_variant, core_hash, modules, shared)?;
-            let key = keys::wizer(&opt_hash);
+            let key = keys::wizer(src, &opt_hash);
             match fresh(&out, &key) {
                 Some(digest) => digest,
                 None => {

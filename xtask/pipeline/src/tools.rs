@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use xshell::{Shell, cmd};
 
 /// An external program the pipeline runs.
@@ -106,9 +106,13 @@ pub const IN_PROCESS: &[(&str, &str)] = &[
 /// The version of a crate as locked in Cargo.lock (what this pipeline was built with: the lock's text is
 /// embedded at build time).
 pub fn crate_version(name: &str) -> Result<String> {
-    use anyhow::Context;
-    let text = crate::versions::text("Cargo.lock").context("Cargo.lock was not embedded")?;
-    let lock: toml::Table = toml::from_str(text).context("failed to parse Cargo.lock")?;
+    let text = crate::versions::Sources::embedded().text("Cargo.lock").context("Cargo.lock was not embedded")?;
+    locked_version(text, name)
+}
+
+/// The version of crate `name` in the Cargo.lock text `lock`.
+pub fn locked_version(lock: &str, name: &str) -> Result<String> {
+    let lock: toml::Table = toml::from_str(lock).context("failed to parse Cargo.lock")?;
     let packages = lock.get("package").and_then(|p| p.as_array()).context("Cargo.lock has no [[package]] list")?;
     packages
         .iter()

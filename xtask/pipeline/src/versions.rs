@@ -3,48 +3,76 @@
 //! output, what follows it); an edit anywhere else — the command line, bench, another stage — changes nothing.
 //! Keys never read the source tree at run time, so they do not depend on where the binary runs.
 
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
 use sha2::{Digest, Sha256};
 
 include!(concat!(env!("OUT_DIR"), "/sources.rs"));
 
-/// The hash of every embedded file whose path is one of `paths` or lies below one of them (a directory given
-/// without a trailing `/`). Panics on a path that matches nothing: a stage must not be versioned by no code.
-pub fn of(paths: &[&str]) -> String {
-    let mut hasher = Sha256::new();
-    for path in paths {
-        let matching: Vec<_> = SOURCES.iter().filter(|(file, _)| covers(path, file)).collect();
-        assert!(!matching.is_empty(), "no embedded source file matches `{path}` (see build.rs)");
-        for (file, bytes) in matching {
-            hasher.update(file.as_bytes());
-            hasher.update(b"\0");
-            hasher.update(bytes);
-            hasher.update(b"\0");
-        }
-    }
-    crate::util::hex(&hasher.finalize())
+/// A set of versioned files: the embedded ones ([`Sources::embedded`]), or a copy with edits (for tests of
+/// what an edit re-runs).
+#[derive(Debug, Clone)]
+pub struct Sources {
+    files: BTreeMap<String, Cow<'static, [u8]>>,
 }
 
-/// The hash of an embedded Cargo manifest without its `[dev-dependencies]` (which change no artifact).
-pub fn manifest(path: &str) -> String {
-    let text = text(path).unwrap_or_else(|| panic!("{path} is not embedded (see build.rs)"));
-    let mut table: toml::Table = toml::from_str(text).unwrap_or_else(|e| panic!("{path} does not parse: {e}"));
-    table.remove("dev-dependencies");
-    crate::util::sha256_hex(format!("{table:?}").as_bytes())
+impl Sources {
+    /// The files this crate was built from.
+    pub fn embedded() -> &'static Sources {
+        static EMBEDDED: OnceLock<Sources> = OnceLock::new();
+        EMBEDDED.get_or_init(|| Sources {
+            files: SOURCES.iter().map(|(file, bytes)| (file.to_string(), Cow::Borrowed(*bytes))).collect(),
+        })
+    }
+
+    /// A copy in which `path` holds `bytes`.
+    pub fn with(&self, path: &str, bytes: &[u8]) -> Sources {
+        let mut copy = self.clone();
+        copy.files.insert(path.to_string(), Cow::Owned(bytes.to_vec()));
+        copy
+    }
+
+    /// The hash of every file whose path is one of `paths` or lies below one of them (a directory given without
+    /// a trailing `/`). Panics on a path that matches nothing: a stage must not be versioned by no code.
+    pub fn of(&self, paths: &[&str]) -> String {
+        let mut hasher = Sha256::new();
+        for path in paths {
+            let matching: Vec<_> = self.files.iter().filter(|(file, _)| covers(path, file)).collect();
+            assert!(!matching.is_empty(), "no embedded source file matches `{path}` (see build.rs)");
+            for (file, bytes) in matching {
+                hasher.update(file.as_bytes());
+                hasher.update(b"\0");
+                hasher.update(bytes);
+                hasher.update(b"\0");
+            }
+        }
+        crate::util::hex(&hasher.finalize())
+    }
+
+    /// The hash of a Cargo manifest without its `[dev-dependencies]` (which change no artifact).
+    pub fn manifest(&self, path: &str) -> String {
+        let text = self.text(path).unwrap_or_else(|| panic!("{path} is not embedded (see build.rs)"));
+        let mut table: toml::Table = toml::from_str(text).unwrap_or_else(|e| panic!("{path} does not parse: {e}"));
+        table.remove("dev-dependencies");
+        crate::util::sha256_hex(format!("{table:?}").as_bytes())
+    }
+
+    /// The text of a file, if it is one of the set and UTF-8 (Cargo.lock, the adapter lock).
+    pub fn text(&self, path: &str) -> Option<&str> {
+        self.files.get(path).and_then(|bytes| std::str::from_utf8(bytes).ok())
+    }
+
+    /// The paths of every file of the set (for the tidy checks).
+    pub fn files(&self) -> impl Iterator<Item = &str> {
+        self.files.keys().map(String::as_str)
+    }
 }
 
 /// Whether `file` is `path` itself or lies in the directory `path`.
 fn covers(path: &str, file: &str) -> bool {
     file == path || file.strip_prefix(path).is_some_and(|rest| rest.starts_with('/'))
-}
-
-/// The paths of every embedded file (for the tidy checks).
-pub fn files() -> impl Iterator<Item = &'static str> {
-    SOURCES.iter().map(|(file, _)| *file)
-}
-
-/// The committed text of an embedded file, if it is one (Cargo.lock, the adapter lock).
-pub fn text(path: &str) -> Option<&'static str> {
-    SOURCES.iter().find(|(file, _)| *file == path).and_then(|(_, bytes)| std::str::from_utf8(bytes).ok())
 }
 
 #[cfg(test)]
@@ -56,14 +84,29 @@ mod tests {
         assert!(covers("xtask/pipeline/src/suites/faulty", "xtask/pipeline/src/suites/faulty/runtime_state.rs"));
         assert!(!covers("xtask/pipeline/src/suites/faulty", "xtask/pipeline/src/suites/faulty.rs"));
         assert!(covers("Cargo.lock", "Cargo.lock"));
-        assert_ne!(of(&["xtask/pipeline/src/harden.rs"]), of(&["xtask/pipeline/src/wizer.rs"]));
-        assert_eq!(manifest("host/Cargo.toml"), manifest("host/Cargo.toml"));
-        assert_ne!(manifest("host/Cargo.toml"), manifest("xtask/pipeline/Cargo.toml"));
+        let src = Sources::embedded();
+        assert_ne!(src.of(&["xtask/pipeline/src/harden.rs"]), src.of(&["xtask/pipeline/src/wizer.rs"]));
+        let edited = src.with("xtask/pipeline/src/harden.rs", b"// another harden\n");
+        assert_ne!(src.of(&["xtask/pipeline/src/harden.rs"]), edited.of(&["xtask/pipeline/src/harden.rs"]));
+        assert_eq!(src.of(&["xtask/pipeline/src/wizer.rs"]), edited.of(&["xtask/pipeline/src/wizer.rs"]));
+    }
+
+    /// A dev-dependency added to a manifest changes no version; a dependency does.
+    #[test]
+    fn a_manifest_is_versioned_without_its_dev_dependencies() {
+        let src = Sources::embedded();
+        let host = src.text("host/Cargo.toml").unwrap();
+        let before = src.manifest("host/Cargo.toml");
+        let dev =
+            src.with("host/Cargo.toml", format!("{host}\n[dev-dependencies.extra]\nversion = \"1\"\n").as_bytes());
+        assert_eq!(dev.manifest("host/Cargo.toml"), before);
+        let dep = src.with("host/Cargo.toml", format!("{host}\n[dependencies.extra]\nversion = \"1\"\n").as_bytes());
+        assert_ne!(dep.manifest("host/Cargo.toml"), before);
     }
 
     #[test]
     #[should_panic(expected = "no embedded source file matches")]
     fn an_unknown_path_is_a_broken_invariant() {
-        of(&["xtask/pipeline/src/no-such-stage.rs"]);
+        Sources::embedded().of(&["xtask/pipeline/src/no-such-stage.rs"]);
     }
 }
