@@ -9,15 +9,6 @@ use wasmtime::component::{Component, Instance, Linker};
 
 use crate::{Host, HostConfig, State};
 
-/// Typed async bindings for the hasher world: `call_compute_hash(..).await`.
-pub mod hasher {
-    wasmtime::component::bindgen!({
-        world: "hasher",
-        path: "../wit/hasher.wit",
-        exports: { default: async },
-    });
-}
-
 /// A [`Host`] plus a linker whose WASI calls are async.
 pub struct AsyncHost {
     host: Host,

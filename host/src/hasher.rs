@@ -5,3 +5,12 @@ wasmtime::component::bindgen!({
     world: "hasher",
     path: "../wit/hasher.wit",
 });
+
+/// Typed async bindings for the same world, for [`crate::asynchronous::AsyncHost`]: `call_compute_hash(..).await`.
+pub mod asynchronous {
+    wasmtime::component::bindgen!({
+        world: "hasher",
+        path: "../wit/hasher.wit",
+        exports: { default: async },
+    });
+}

@@ -276,14 +276,15 @@ fn measure(sh: &Shell, root: &Path, mode: Mode, command: String, artifacts: &[Ar
         let label = format!("{} {}", a.component.name, a.variant.name());
         status::step("Loading", &label);
         let probe = check::probe_call(&root.join(&a.component.dir))?;
-        subjects.push(measure::Subject::load(&hosts, label, &a.path, &a.component.world, probe)?);
+        let seed = pipeline::suites::for_component(&a.component).is_some_and(|s| s.seed_table);
+        subjects.push(measure::Subject::load(&hosts, label, &a.path, seed, probe)?);
     }
     status::step("Measuring", format!("native SHA-256 and serde_json ({mode:?} mode)"));
     let native = measure::native(&plan)?;
     for round in 0..plan.compile {
         status::step("Compiling", format!("round {}/{} over {} artifacts", round + 1, plan.compile, subjects.len()));
-        // The seed's figures are the hasher's: other components get one compile sample (a second or two each).
-        for s in subjects.iter_mut().filter(|s| round == 0 || s.world == "hasher") {
+        // The seed table's component gets every sample; others one compile sample (a second or two each).
+        for s in subjects.iter_mut().filter(|s| round == 0 || s.seed) {
             s.sample_compile(&hosts)?;
         }
     }
@@ -295,8 +296,8 @@ fn measure(sh: &Shell, root: &Path, mode: Mode, command: String, artifacts: &[Ar
     }
     let reference = subjects
         .iter()
-        .find(|s| s.world == "hasher" && s.label.ends_with("go1.26-opt"))
-        .or_else(|| subjects.iter().find(|s| s.world == "hasher"));
+        .find(|s| s.seed && s.label.ends_with("go1.26-opt"))
+        .or_else(|| subjects.iter().find(|s| s.seed));
     let concurrency = reference.map(|s| measure::scaling(&hosts, s, &plan)).transpose()?;
 
     let mut variants = Vec::new();

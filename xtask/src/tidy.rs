@@ -1,2 +1,160 @@
 //! Tidy: the architecture's invariants, checked mechanically over the source tree (rust-analyzer's
-//! `xtask/src/tidy.rs` is the model).
+//! `xtask/src/tidy.rs` is the model). Each test reads the checkout's files; none builds anything. Test code (a
+//! file's part from its first `#[cfg(test)]`, `testing.rs`, `tests/`, `examples/`) may use any fixture it likes;
+//! the rules are about the code that ships.
+
+use std::path::{Path, PathBuf};
+
+use pipeline::{model, util};
+use xshell::Shell;
+
+/// Every Rust file of the three crates, with its path from the workspace root.
+fn rust_files(root: &Path) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for dir in ["xtask/src", "xtask/pipeline/src", "xtask/tests", "host/src", "host/tests", "host/examples"] {
+        let dir = root.join(dir);
+        if !dir.is_dir() {
+            continue;
+        }
+        for file in util::files_under(&dir).unwrap() {
+            if file.extension().is_some_and(|e| e == "rs") {
+                let rel = file.strip_prefix(root).unwrap().to_string_lossy().replace('\\', "/");
+                out.push((rel, std::fs::read_to_string(&file).unwrap()));
+            }
+        }
+    }
+    out
+}
+
+/// The part of a file that ships: everything before its first `#[cfg(test)]`, without comment lines; nothing for
+/// test-only files.
+fn shipped<'t>(path: &str, text: &'t str) -> Vec<(usize, &'t str)> {
+    let test_only = ["/tests/", "/examples/", "/testing.rs", "xtask/src/tidy.rs"];
+    if test_only.iter().any(|t| path.contains(t)) {
+        return Vec::new();
+    }
+    text.lines()
+        .enumerate()
+        .take_while(|(_, line)| !line.trim_start().starts_with("#[cfg(test)]"))
+        .filter(|(_, line)| !line.trim_start().starts_with("//"))
+        .map(|(i, line)| (i + 1, line))
+        .collect()
+}
+
+fn root() -> PathBuf {
+    crate::project_root()
+}
+
+/// No shipped code names a component — a string literal `"<name>"`, a path `go/<name>` or `wit/<name>.wit` —
+/// outside that component's own suite (`xtask/pipeline/src/suites/<name>.rs` and `<name>/`) and its typed
+/// bindings (`host/src/<name>.rs`). Generic code asks the suites registry or the component's own files.
+#[test]
+fn no_component_is_named_outside_its_suite() {
+    let root = root();
+    let names: Vec<String> = model::discover(&root).unwrap().into_iter().map(|c| c.name).collect();
+    assert!(names.len() >= 3, "the tree's components were not discovered: {names:?}");
+    let mut found = Vec::new();
+    for (path, text) in rust_files(&root) {
+        for name in &names {
+            let own = [
+                format!("xtask/pipeline/src/suites/{name}.rs"),
+                format!("xtask/pipeline/src/suites/{name}/"),
+                format!("host/src/{name}.rs"),
+            ];
+            if own.iter().any(|o| path == *o || (o.ends_with('/') && path.starts_with(o.as_str()))) {
+                continue;
+            }
+            let needles = [format!("\"{name}\""), format!("go/{name}"), format!("wit/{name}.wit")];
+            for (line_no, line) in shipped(&path, &text) {
+                if needles.iter().any(|n| line.contains(n.as_str())) {
+                    found.push(format!("{path}:{line_no}: {}", line.trim()));
+                }
+            }
+        }
+    }
+    assert!(found.is_empty(), "components named outside their suites (ask `pipeline::suites`):\n{}", found.join("\n"));
+}
+
+/// Only the componentize stage encodes components, so every component is hardened, validated and export-checked.
+#[test]
+fn component_encoder_is_used_only_by_componentize() {
+    let users: Vec<String> = rust_files(&root())
+        .into_iter()
+        .filter(|(path, text)| {
+            path != "xtask/pipeline/src/componentize.rs"
+                && shipped(path, text).iter().any(|(_, l)| l.contains("ComponentEncoder"))
+        })
+        .map(|(path, _)| path)
+        .collect();
+    assert!(users.is_empty(), "ComponentEncoder outside xtask/pipeline/src/componentize.rs: {users:?}");
+}
+
+/// No cache key is built from a default standing in for an input that could not be read: a key that silently
+/// ignores its input trusts a stale output (the WIT-directory bug the per-stage keys replaced).
+#[test]
+fn keys_never_default_an_input() {
+    let files = rust_files(&root());
+    let (path, text) = files.iter().find(|(p, _)| p == "xtask/pipeline/src/keys.rs").expect("keys.rs exists");
+    let defaulted: Vec<_> = shipped(path, text)
+        .into_iter()
+        .filter(|(_, l)| l.contains("unwrap_or_default") || l.contains("unwrap_or("))
+        .map(|(n, l)| format!("keys.rs:{n}: {}", l.trim()))
+        .collect();
+    assert!(defaulted.is_empty(), "a key input read with a default:\n{}", defaulted.join("\n"));
+}
+
+/// Every module opens with a `//!` header saying what it owns.
+#[test]
+fn every_module_says_what_it_owns() {
+    let missing: Vec<String> = rust_files(&root())
+        .into_iter()
+        .filter(|(_, text)| !text.trim_start().starts_with("//!"))
+        .map(|(path, _)| path)
+        .collect();
+    assert!(missing.is_empty(), "files without a `//!` header: {missing:?}");
+}
+
+/// Every generated file is what its generator writes now: the Go bindings of every component and the adapter lock.
+#[test]
+fn generated_files_are_fresh() {
+    let root = root();
+    pipeline::bindgen::regenerate(&Shell::new().unwrap(), &root, &[], true)
+        .expect("generated bindings are stale: run `cargo xtask bindgen`");
+    let lock = std::fs::read_to_string(root.join(pipeline::adapter::LOCK)).unwrap();
+    assert_eq!(lock, pipeline::adapter::lock_contents().unwrap(), "{} is stale", pipeline::adapter::LOCK);
+}
+
+/// Every test an invariant of ARCHITECTURE.md names exists: `module::tests::name` (or `module::tests::*`),
+/// `tidy::name` and
+/// `tests/cli.rs` `name` are looked up in the tree, so a renamed or deleted test cannot leave an invariant
+/// unguarded.
+#[test]
+fn every_invariant_names_a_test_that_exists() {
+    let root = root();
+    let doc = std::fs::read_to_string(root.join("ARCHITECTURE.md")).unwrap();
+    let section = doc.split("## Architecture invariants").nth(1).expect("ARCHITECTURE.md has its invariants section");
+    let files = rust_files(&root);
+    let mut named = 0;
+    let mut missing = Vec::new();
+    for item in section.split('`').skip(1).step_by(2) {
+        let Some((module, test)) =
+            item.rsplit_once("::tests::").or_else(|| item.split_once("tidy::").map(|(_, t)| ("tidy", t)))
+        else {
+            continue;
+        };
+        named += 1;
+        let module_file = module.rsplit("::").next().unwrap_or(module);
+        let has_module = files
+            .iter()
+            .any(|(p, _)| p.ends_with(&format!("/{module_file}.rs")) || p.ends_with(&format!("/{module_file}/mod.rs")));
+        let has_test = test == "*" || files.iter().any(|(_, t)| t.contains(&format!("fn {test}(")));
+        if !has_module || !has_test {
+            missing.push(item.to_string());
+        }
+    }
+    assert!(
+        named >= 10,
+        "the invariants name only {named} tests: is the section's format still `module::tests::name`?"
+    );
+    assert!(missing.is_empty(), "ARCHITECTURE.md's invariants name tests that do not exist: {missing:?}");
+}

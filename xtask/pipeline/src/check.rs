@@ -245,7 +245,8 @@ mod tests {
     /// matches the native SHA-256, and dynamic calls work through `call_async` too.
     #[test]
     fn tokio_tasks_call_components_through_the_async_api() {
-        use host::asynchronous::{AsyncHost, hasher::Hasher as AsyncHasher};
+        use host::asynchronous::AsyncHost;
+        use host::hasher::asynchronous::Hasher as AsyncHasher;
         use sha2::{Digest, Sha256};
         let (root, component, _) = hasher_go126();
         let bytes = componentize::encode(&root, &component, &hasher_core_module()).unwrap();

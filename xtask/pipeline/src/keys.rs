@@ -1,13 +1,12 @@
 //! Content-addressed cache identity: each step's key and the record beside its output. A step's key is its real
 //! inputs (the hash of the output it builds on, the files it reads, the tool and flags it runs) plus the version of
 //! that step's own code (`versions`), so an edit to one stage re-runs that stage and what its changed output
-//! feeds, and an edit elsewhere — the command line, bench, another stage — re-runs nothing. A record
-//! (`<output>.key`: the key, then the output's size and SHA-256) is verified on every use, so an output damaged
-//! after it was written is rebuilt, never trusted. Nothing here runs a step.
+//! feeds, and an edit elsewhere — the command line, bench, another stage — re-runs nothing. Keys are recorded and
+//! verified by `records`. Nothing here runs a step.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use sha2::{Digest, Sha256};
 
 use crate::model::{Build, Component, Stress, Workspace};
@@ -141,61 +140,12 @@ fn parts(parts: &[&str]) -> String {
 /// Hashes every file below `dir`, each with its path from `root`, in a stable order.
 fn hash_files(hasher: &mut Sha256, root: &Path, dir: &Path) -> Result<()> {
     for file in util::files_under(dir)? {
-        hasher.update(file.strip_prefix(root).unwrap_or(&file).to_string_lossy().as_bytes());
+        let name = file.strip_prefix(root).expect("files_under lists files below the root");
+        hasher.update(name.to_string_lossy().as_bytes());
         hasher.update(b"\0");
         hasher.update(util::read(&file)?);
     }
     Ok(())
-}
-
-/// A step's record beside its output: `<output>.key`.
-fn record_path(output: &Path) -> PathBuf {
-    let mut name = output.file_name().unwrap_or_default().to_os_string();
-    name.push(".key");
-    output.with_file_name(name)
-}
-
-/// The output's SHA-256 if the step that wrote it is fresh: its record names the same input key and the output
-/// still has the size and digest recorded when it was written. A missing, truncated or altered output (or
-/// record) makes the step run again; nothing damaged after it was built is ever reported `Fresh`.
-pub fn fresh(output: &Path, key: &str) -> Option<String> {
-    let record = std::fs::read_to_string(record_path(output)).ok()?;
-    let mut lines = record.lines();
-    if lines.next()? != key {
-        return None;
-    }
-    let (size, digest) = lines.next()?.split_once(' ')?;
-    let bytes = std::fs::read(output).ok()?;
-    if bytes.len().to_string() != size {
-        return None;
-    }
-    let actual = util::sha256_hex(&bytes);
-    (actual == digest).then_some(actual)
-}
-
-/// Records a step that just wrote `output`: its input key, then the size and SHA-256 of what it wrote (returned).
-pub fn record(output: &Path, key: &str) -> Result<String> {
-    let bytes = util::read(output)?;
-    let digest = util::sha256_hex(&bytes);
-    util::write_atomic(&record_path(output), format!("{key}\n{} {digest}\n", bytes.len()).as_bytes())?;
-    Ok(digest)
-}
-
-/// Removes what a killed run left behind below `dir`: temporary files (`.<name>.<pid>.tmp`, `.core.<pid>.tmp.wasm`)
-/// that were never renamed into place. Called under the checkout's lock, so no live run owns them.
-pub fn remove_orphans(dir: &Path) -> Result<usize> {
-    if !dir.is_dir() {
-        return Ok(0);
-    }
-    let mut removed = 0;
-    for file in util::files_under(dir)? {
-        let name = file.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-        if name.starts_with('.') && name.contains(".tmp") {
-            std::fs::remove_file(&file).with_context(|| format!("failed to remove {}", file.display()))?;
-            removed += 1;
-        }
-    }
-    Ok(removed)
 }
 
 #[cfg(test)]

@@ -14,8 +14,9 @@ use host::Host;
 use xshell::Shell;
 
 use crate::check;
-use crate::keys::{self, fresh, record};
+use crate::keys;
 use crate::model::{Component, Job, Post, Stress, Variant, Workspace, paths};
+use crate::records::{self, fresh, record};
 use crate::tinygo::TinyGo;
 use crate::toolchain::GoToolchain;
 use crate::versions::Sources;
@@ -73,7 +74,7 @@ struct Shared {
 pub fn run_all(sh: &Shell, ws: &Workspace, jobs: Vec<Job>, options: &Options) -> Result<Outcome> {
     let start = Instant::now();
     let selected = jobs.iter().map(|j| j.posts.len()).sum();
-    let orphans = keys::remove_orphans(&ws.work)?;
+    let orphans = records::remove_orphans(&ws.work)?;
     if orphans > 0 {
         status::step("Cleaned", format!("{orphans} temporary files an interrupted run left in {}", ws.work.display()));
     }

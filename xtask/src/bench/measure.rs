@@ -75,7 +75,9 @@ impl Hosts {
 pub(crate) struct Subject {
     pub(crate) label: String,
     pub(crate) path: PathBuf,
-    pub(crate) world: String,
+    /// Whether this is the component of the seed table (the suites registry says which): it gets the seed's
+    /// typed probes and every compile sample.
+    pub(crate) seed: bool,
     /// The call that stands for "a result" (the component's first successful declarative case).
     pub(crate) probe: Option<String>,
     default: Component,
@@ -116,7 +118,7 @@ struct HasherSamples {
 
 impl Subject {
     /// Loads `path` into every engine through the precompiled cache (compiling once per engine configuration).
-    pub(crate) fn load(hosts: &Hosts, label: String, path: &Path, world: &str, probe: Option<String>) -> Result<Self> {
+    pub(crate) fn load(hosts: &Hosts, label: String, path: &Path, seed: bool, probe: Option<String>) -> Result<Self> {
         let load = |host: &Host| -> Result<Component> {
             Ok(host.load_cached(path, &hosts.cache).with_context(|| format!("failed to load {}", path.display()))?.0)
         };
@@ -128,11 +130,11 @@ impl Subject {
         let nocow_pre = hosts.pool_nocow.prepare(&load(&hosts.pool_nocow)?)?;
         let bytes = pipeline::util::read(path)?;
         let cwasm = hosts.default.cache_entry(&bytes, &hosts.cache);
-        let hasher = (world == "hasher").then(HasherSamples::default);
+        let hasher = seed.then(HasherSamples::default);
         Ok(Self {
             label,
             path: path.to_path_buf(),
-            world: world.to_string(),
+            seed,
             probe,
             default,
             lean,
@@ -286,7 +288,7 @@ impl Subject {
         let batch = plan.batch / 10;
         let took = runtime.block_on(async {
             let mut store = asynchronous.host().store();
-            let hasher = host::asynchronous::hasher::Hasher::instantiate_async(
+            let hasher = host::hasher::asynchronous::Hasher::instantiate_async(
                 &mut store,
                 &self.asynchronous,
                 asynchronous.linker(),
