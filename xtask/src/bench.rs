@@ -326,7 +326,7 @@ fn measure(sh: &Shell, root: &Path, mode: Mode, command: String, artifacts: &[Ar
         command,
         machine,
         git_commit: git_commit(sh),
-        tools: tool_versions(sh, artifacts)?,
+        tools: measuring_tools(sh, artifacts)?,
         native,
         variants,
         concurrency,
@@ -392,7 +392,9 @@ fn git_commit(sh: &Shell) -> String {
     }
 }
 
-fn tool_versions(sh: &Shell, artifacts: &[Artifact]) -> Result<BTreeMap<String, String>> {
+/// The tools of the measuring run (the report's `tools`): Go per line, wasmtime, wasm-opt, rustc. The tools
+/// that made each artifact are in the dist manifest.
+fn measuring_tools(sh: &Shell, artifacts: &[Artifact]) -> Result<BTreeMap<String, String>> {
     let mut tools = BTreeMap::new();
     for a in artifacts {
         tools.insert(format!("go ({})", a.variant.build.go_minor), a.toolchain.clone());

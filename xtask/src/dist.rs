@@ -164,7 +164,7 @@ pub(crate) fn manifest(products: &[Product]) -> Result<Manifest> {
     for p in products {
         let path = p.component_path.as_ref().expect("checked products have a component");
         let bytes = util::read(path)?;
-        let mut tools = tool_versions(&p.toolchain)?;
+        let mut tools = artifact_tools(&p.toolchain)?;
         if let Some(tinygo) = &p.tinygo {
             tools.insert("tinygo".to_string(), tinygo.version.clone());
         }
@@ -233,7 +233,8 @@ fn verify_reproducible(sh: &Shell, root: &Path, jobs: Vec<pipeline::model::Job>,
 }
 
 /// Every tool whose version can change the artifact's bytes (or its checking).
-fn tool_versions(toolchain: &GoToolchain) -> Result<BTreeMap<String, String>> {
+/// The tools that made one artifact (its manifest entry's `tools`): its Go, the in-process crates, the adapter.
+fn artifact_tools(toolchain: &GoToolchain) -> Result<BTreeMap<String, String>> {
     let mut tools = BTreeMap::new();
     tools.insert("go".to_string(), toolchain.version.clone());
     for name in ["wit-bindgen-go", "wit-component", "wasm-encoder", "wasmtime"] {

@@ -1,5 +1,5 @@
 //! `cargo xtask test`: every test of the workspace after the set-up it needs — tools present, formatting and
-//! lints clean, generated bindings fresh, then `cargo test --workspace` (Rust unit, integration and end-to-end
+//! lints clean, the tidy checks (xtask/src/tidy.rs), generated bindings fresh, then `cargo test --workspace` (Rust unit, integration and end-to-end
 //! tests; the end-to-end ones build real components with Go) and each component's Go tests and `go vet`.
 
 use std::path::Path;
@@ -25,6 +25,9 @@ impl flags::Test {
         cmd!(sh, "cargo clippy --workspace --all-targets --quiet -- -D warnings")
             .run()
             .context("clippy found problems")?;
+        // The architecture's invariants first: seconds, and they say what is wrong in words (tidy.rs).
+        status::step("Running", "tidy (the architecture's invariants)");
+        cmd!(sh, "cargo test --quiet -p xtask --bin xtask tidy").run().context("a tidy check failed")?;
         status::step("Running", "bindgen --check");
         flags::Bindgen { check: true, components: Vec::new() }.run(sh, root)?;
         for component in model::discover(root)? {

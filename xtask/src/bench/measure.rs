@@ -17,6 +17,7 @@ use super::{Concurrency, HasherFigures, Mode, Native, RssFigures, VariantFigures
 use pipeline::status;
 use pipeline::suites::hasher::{large_json, reference};
 use pipeline::suites::pseudo_random;
+use pipeline::util::sha256_hex;
 
 /// The 5-byte input of the seed's "1000 calls" (and of every per-call figure).
 const FIVE_BYTES: &[u8] = &[1, 2, 3, 4, 5];
@@ -241,7 +242,7 @@ impl Subject {
         let host = &hosts.default;
         let mut store = host.store();
         let hasher = HasherPre::new(self.pre.clone())?.instantiate(&mut store)?;
-        let want = hex_sha256(FIVE_BYTES);
+        let want = sha256_hex(FIVE_BYTES);
         for _ in 0..100 {
             expect_digest(&hasher, &mut store, FIVE_BYTES, &want)?;
         }
@@ -252,14 +253,14 @@ impl Subject {
         samples.calls_1000_ms.push(start.elapsed().as_secs_f64() * 1e3);
 
         let data = pseudo_random(64 * 1024, 64);
-        let want_64k = hex_sha256(&data);
+        let want_64k = sha256_hex(&data);
         let start = Instant::now();
         for _ in 0..10 {
             expect_digest(&hasher, &mut store, &data, &want_64k)?;
         }
         samples.sha_64k_us.push_us(start.elapsed() / 10);
         let data = pseudo_random(1024 * 1024, 1024);
-        let want_1m = hex_sha256(&data);
+        let want_1m = sha256_hex(&data);
         let (result, took) = timed(|| expect_digest(&hasher, &mut store, &data, &want_1m));
         result?;
         samples.sha_1m_us.push_us(took);
@@ -348,7 +349,7 @@ fn hasher_figures(h: &HasherSamples, hosts: &Hosts, pre: &InstancePre<State>, pl
     let mut store = host.store();
     let hasher = HasherPre::new(pre.clone())?.instantiate(&mut store)?;
     let memory_start = store.data().memory().current();
-    let want = hex_sha256(FIVE_BYTES);
+    let want = sha256_hex(FIVE_BYTES);
     for _ in 0..1000 {
         expect_digest(&hasher, &mut store, FIVE_BYTES, &want)?;
     }
@@ -413,7 +414,7 @@ pub(crate) fn native(plan: &Plan) -> Result<Native> {
     let inputs = [pseudo_random(64 * 1024, 64), pseudo_random(1024 * 1024, 1024)];
     for _ in 0..rounds {
         for (i, data) in inputs.iter().enumerate() {
-            let hw = hex_sha256(data);
+            let hw = sha256_hex(data);
             let ((), took) = timed(|| {
                 std::hint::black_box(sha2::Sha256::digest(std::hint::black_box(data)));
             });
@@ -451,7 +452,7 @@ pub(crate) fn native(plan: &Plan) -> Result<Native> {
 pub(crate) fn scaling(hosts: &Hosts, subject: &Subject, plan: &Plan) -> Result<Concurrency> {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let pre = HasherPre::new(subject.pool_pre.clone())?;
-    let want = hex_sha256(FIVE_BYTES);
+    let want = sha256_hex(FIVE_BYTES);
     let run = |threads: usize| -> Result<f64> {
         let barrier = std::sync::Barrier::new(threads + 1);
         let took = std::thread::scope(|scope| -> Result<Duration> {
@@ -494,10 +495,6 @@ pub(crate) fn scaling(hosts: &Hosts, subject: &Subject, plan: &Plan) -> Result<C
 /// The process-json input: a 64 KiB document of nested objects, arrays, numbers and strings.
 fn bench_json() -> Vec<u8> {
     large_json(64 * 1024, 7)
-}
-
-fn hex_sha256(data: &[u8]) -> String {
-    pipeline::util::sha256_hex(data)
 }
 
 fn expect_digest(hasher: &Hasher, store: &mut Store<State>, data: &[u8], want: &str) -> Result<()> {
