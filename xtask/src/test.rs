@@ -1,6 +1,7 @@
 //! `cargo xtask test`: every test of the workspace after the set-up it needs — tools present, formatting and
-//! lints clean, the tidy checks (xtask/src/tidy.rs), generated bindings fresh, then `cargo test --workspace` (Rust unit, integration and end-to-end
-//! tests; the end-to-end ones build real components with Go) and each component's Go tests and `go vet`.
+//! lints clean, the tidy checks (xtask/src/tidy.rs), generated bindings fresh, then `cargo test --workspace`
+//! (Rust unit, integration and end-to-end tests; the end-to-end ones build real components with Go) and each
+//! component's Go tests and `go vet`.
 
 use std::path::Path;
 
