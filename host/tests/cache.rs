@@ -1,0 +1,106 @@
+//! The precompiled cache, on the fixture: the first load compiles and stores an artifact, the next one loads it;
+//! an artifact that was damaged, lost its checksum or belongs to another engine configuration is detected,
+//! recompiled and replaced, never run; and engines that compile differently never share an artifact.
+
+mod support;
+
+use std::path::Path;
+
+use host::{CacheOutcome, Host, HostConfig, Sandbox};
+use support::fixture;
+
+/// Loads the fixture through the cache in `dir`, checks that what was loaded works, and says how it was loaded.
+fn load(host: &Host, dir: &Path) -> CacheOutcome {
+    let (component, outcome) = host.load_cached(&fixture().path, dir).expect("load through the cache");
+    let results = Sandbox::new(host, component).call("add(2, 3)").expect("call the loaded component");
+    assert_eq!(results, ["5"], "the component loaded with outcome {outcome:?} works");
+    outcome
+}
+
+fn new_host(config: HostConfig) -> Host {
+    Host::new(&config).expect("create the host")
+}
+
+/// The path of a cache entry's checksum file.
+fn check_file(entry: &Path) -> std::path::PathBuf {
+    entry.with_extension("cwasm.check")
+}
+
+/// A kind of damage: its name, how to do it to an entry, and the reason the rejection must give.
+type Damage<'a> = (&'static str, &'a dyn Fn(&Path), &'static str);
+
+/// A miss compiles and stores an artifact with its checksum; every later load, by any host of the same
+/// configuration, is a hit.
+#[test]
+fn the_first_load_compiles_and_the_next_loads_the_artifact() {
+    let dir = support::empty_dir("cache-hit");
+    let host = new_host(HostConfig::default());
+    let entry = host.cache_entry(&fixture().bytes, &dir);
+    assert_eq!(load(&host, &dir), CacheOutcome::Miss);
+    assert!(entry.is_file() && check_file(&entry).is_file(), "{} and its check file", entry.display());
+    assert_eq!(load(&host, &dir), CacheOutcome::Hit);
+    assert_eq!(load(&new_host(HostConfig::default()), &dir), CacheOutcome::Hit, "another host, same configuration");
+}
+
+/// Each kind of damage is rejected with its reason, the component is recompiled (and works), and the entry is
+/// replaced: the load after it is a hit again.
+#[test]
+fn a_damaged_entry_is_detected_recompiled_and_replaced() {
+    let dir = support::empty_dir("cache-damage");
+    let host = new_host(HostConfig::default());
+    let entry = host.cache_entry(&fixture().bytes, &dir);
+    // A valid artifact, with a valid checksum, of an engine that compiles differently (fuel accounting).
+    let foreign_dir = support::empty_dir("cache-damage-foreign");
+    let foreign = new_host(HostConfig { fuel_per_call: Some(1 << 20), ..HostConfig::default() });
+    assert_eq!(load(&foreign, &foreign_dir), CacheOutcome::Miss);
+    let foreign_entry = foreign.cache_entry(&fixture().bytes, &foreign_dir);
+
+    let flip_a_byte = |entry: &Path| {
+        let mut bytes = std::fs::read(entry).unwrap();
+        let middle = bytes.len() / 2;
+        bytes[middle] ^= 0x40;
+        std::fs::write(entry, bytes).unwrap();
+    };
+    let truncate = |entry: &Path| {
+        let bytes = std::fs::read(entry).unwrap();
+        std::fs::write(entry, &bytes[..bytes.len() - 100]).unwrap();
+    };
+    let lose_the_checksum = |entry: &Path| std::fs::remove_file(check_file(entry)).unwrap();
+    let replace_with_the_foreign_artifact = |entry: &Path| {
+        std::fs::copy(&foreign_entry, entry).unwrap();
+        std::fs::copy(check_file(&foreign_entry), check_file(entry)).unwrap();
+    };
+    let cases: [Damage; 4] = [
+        ("a flipped byte", &flip_a_byte, "checksum mismatch"),
+        ("truncation", &truncate, "checksum mismatch"),
+        ("a lost checksum file", &lose_the_checksum, "its checksum file is missing"),
+        ("another engine's artifact", &replace_with_the_foreign_artifact, "wasmtime refused it"),
+    ];
+
+    assert_eq!(load(&host, &dir), CacheOutcome::Miss);
+    for (damage, apply, reason) in cases {
+        apply(&entry);
+        match load(&host, &dir) {
+            CacheOutcome::Rejected(why) => assert!(why.contains(reason), "{damage}: rejected because {why}"),
+            other => panic!("{damage}: the damaged entry was not rejected ({other:?})"),
+        }
+        assert_eq!(load(&host, &dir), CacheOutcome::Hit, "{damage}: the entry was replaced");
+    }
+}
+
+/// The entry's name carries the engine's compatibility hash: an engine with fuel accounting compiles the
+/// fixture itself instead of loading an uninstrumented artifact, and its copy really counts fuel.
+#[test]
+fn engines_that_compile_differently_do_not_share_an_artifact() {
+    let dir = support::empty_dir("cache-engines");
+    let plain = new_host(HostConfig::default());
+    let config = HostConfig { fuel_per_call: Some(100_000), call_timeout: None, ..HostConfig::default() };
+    let fueled = new_host(config);
+    assert_ne!(plain.cache_entry(&fixture().bytes, &dir), fueled.cache_entry(&fixture().bytes, &dir));
+    assert_eq!(load(&plain, &dir), CacheOutcome::Miss);
+    assert_eq!(load(&fueled, &dir), CacheOutcome::Miss);
+    assert_eq!(load(&fueled, &dir), CacheOutcome::Hit);
+    let (component, _) = fueled.load_cached(&fixture().path, &dir).unwrap();
+    let error = Sandbox::new(&fueled, component).call("spin()").unwrap_err();
+    assert!(format!("{error:#}").contains("out of fuel"), "{error:#}");
+}
