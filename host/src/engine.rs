@@ -162,7 +162,10 @@ impl Host {
     pub fn load_bytes(&self, bytes: &[u8]) -> Result<Component> {
         if !wasmparser::Parser::is_component(bytes) {
             if wasmparser::Parser::is_core_wasm(bytes) {
-                bail!("this is a core WebAssembly module, not a component (run `cargo xtask componentize`)");
+                bail!(
+                    "this is a core WebAssembly module, not a component: wrap it first (wit-component; in this \
+                     repository `cargo xtask componentize`)"
+                );
             }
             bail!("not a WebAssembly component (bad magic or version header)");
         }

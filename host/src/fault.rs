@@ -47,9 +47,15 @@ pub fn explain(store: &Store<State>, what: &str, err: wasmtime::Error) -> anyhow
     } else if let Some(exit) = err.downcast_ref::<wasmtime_wasi::I32Exit>() {
         format!("the guest exited with status {}", exit.0)
     } else {
-        err.to_string()
+        // Not a fault of the guest's code (an instance limit, a link error): the error says it all, once.
+        return anyhow::anyhow!("{}", with_guest_output(format!("{what} failed: {err:#}"), state));
     };
-    let mut message = format!("{what} failed: {cause}");
+    anyhow::Error::from(err).context(with_guest_output(format!("{what} failed: {cause}"), state))
+}
+
+/// `message`, plus whether linear memory hit its limit and the first lines the guest printed.
+fn with_guest_output(mut message: String, state: &State) -> String {
+    let (stderr, stdout) = (state.stderr(), state.stdout());
     let memory = state.memory();
     if memory.denied() {
         message.push_str(&format!(
@@ -68,5 +74,5 @@ pub fn explain(store: &Store<State>, what: &str, err: wasmtime::Error) -> anyhow
             }
         }
     }
-    anyhow::Error::from(err).context(message)
+    message
 }

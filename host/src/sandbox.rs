@@ -33,12 +33,14 @@ impl<'h> Sandbox<'h> {
         Ok((store, instance))
     }
 
-    /// Makes one call written in WAVE (see [`dynamic::call`]); on failure the instance is discarded.
+    /// Makes one call written in WAVE (see [`dynamic::call`]). When the guest fails, the instance is discarded; a
+    /// call that never reached the guest (a typo in the WAVE text, an unknown export) keeps it.
     pub fn call(&mut self, call: &str) -> Result<Vec<String>> {
         let host = self.host;
         let component = self.component.clone();
-        let result =
-            self.instance().and_then(|(store, instance)| dynamic::call(host, &component, store, instance, call));
+        let (store, instance) = self.instance()?;
+        let mut prepared = dynamic::prepare(host, &component, store, instance, call)?;
+        let result = prepared.call(store).map(|_| ()).and_then(|()| prepared.results_as_wave());
         if result.is_err() {
             self.discard();
         }

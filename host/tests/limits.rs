@@ -23,6 +23,20 @@ fn a_trap_fails_one_call_and_the_next_call_gets_a_fresh_instance() {
     assert_eq!(sandbox.instantiations(), 2);
 }
 
+/// A call that never reaches the guest — a typo in the WAVE text, an unknown export, arguments of the wrong type —
+/// fails alone and keeps the instance: its state goes on.
+#[test]
+fn a_bad_call_that_never_reached_the_guest_keeps_the_instance() {
+    let (host, component) = default_host();
+    let mut sandbox = Sandbox::new(&host, component);
+    assert_eq!(ok(&mut sandbox, "count()"), "1");
+    for bad in ["count(", "cuont()", "add(\"one\", 2)"] {
+        failure(&mut sandbox, bad);
+    }
+    assert_eq!(ok(&mut sandbox, "count()"), "2", "a bad call discarded a healthy instance");
+    assert_eq!(sandbox.instantiations(), 1);
+}
+
 /// An endless loop is interrupted by the epoch deadline: not before the deadline, and well within ten times
 /// it (the bound is loose on purpose: the machine may be loaded). The sandbox serves the next call.
 #[test]

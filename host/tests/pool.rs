@@ -39,6 +39,7 @@ fn the_pool_holds_n_live_instances_and_refuses_one_more() {
     assert!(format!("{refused:#}").contains("maximum concurrent limit of 3 for component instances reached"));
     let explained = format!("{:#}", host.instantiate(&mut store, &component).expect_err("refused again"));
     assert!(explained.starts_with("instantiation failed: maximum concurrent limit of 3"), "{explained}");
+    assert_eq!(explained.matches("maximum concurrent limit").count(), 1, "the cause is said twice: {explained}");
 
     drop(live.pop());
     let instance = pre.instantiate(&mut store).expect("a slot was freed");
