@@ -73,13 +73,29 @@ pub(crate) fn apt_install(sh: &Shell, specs: &[String], why: &str) -> Result<()>
         bail!("installing {why} needs root: run `sudo apt-get install -y --no-install-recommends {list}`");
     }
     status::step("Installing", format!("{list} ({why}, apt-get)"));
+    let start = std::time::Instant::now();
     let quiet = ["-qq"];
-    cmd!(sh, "apt-get update {quiet...}")
-        .env("DEBIAN_FRONTEND", "noninteractive")
-        .run()
-        .context("apt-get update failed")?;
-    cmd!(sh, "apt-get install -y {quiet...} --no-install-recommends {specs...}")
-        .env("DEBIAN_FRONTEND", "noninteractive")
-        .run()
-        .with_context(|| format!("apt-get install {list} failed"))
+    let update = cmd!(sh, "apt-get update {quiet...}").env("DEBIAN_FRONTEND", "noninteractive");
+    summarised(update, "apt-get update")?;
+    let install = cmd!(sh, "apt-get install -y {quiet...} --no-install-recommends {specs...}")
+        .env("DEBIAN_FRONTEND", "noninteractive");
+    let unpacked = summarised(install, &format!("apt-get install {list}"))?;
+    status::step(
+        "Installed",
+        format!("{list} ({unpacked} packages set up) in {}", status::elapsed(start.elapsed())),
+    );
+    Ok(())
+}
+
+/// Runs an apt command with its output captured instead of streamed (dpkg's progress is hundreds of lines): on
+/// success, how many packages it set up; on failure, the error carries the output's last lines.
+fn summarised(command: xshell::Cmd<'_>, what: &str) -> Result<usize> {
+    let output = command.quiet().ignore_status().output().with_context(|| format!("failed to run {what}"))?;
+    let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    if !output.status.success() {
+        let lines: Vec<&str> = text.lines().collect();
+        let tail = lines[lines.len().saturating_sub(20)..].join("\n");
+        bail!("{what} failed ({}):\n{tail}", output.status);
+    }
+    Ok(text.lines().filter(|l| l.starts_with("Setting up ")).count())
 }

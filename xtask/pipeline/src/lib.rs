@@ -9,7 +9,7 @@
 //! - stages, each taking inputs and returning bytes or a report: [`wit`], [`bindgen`], [`gobuild`] (go and TinyGo),
 //!   [`postprocess`] (strip, wasm-opt), [`wizer`], [`harden`], [`adapter`], [`componentize`];
 //! - [`check`] (the runner, its declarative cases) over [`suites`] (the typed suites, one registry keyed by world);
-//! - [`scheduler`] over [`keys`] and [`records`]: what runs, in parallel, and what is fresh.
+//! - [`scheduler`] over [`keys`], [`records`] and [`progress`]: what runs, in parallel, what is fresh, how far it is.
 
 pub mod adapter;
 pub mod bindgen;
@@ -20,6 +20,7 @@ pub mod harden;
 pub mod keys;
 pub mod model;
 pub mod postprocess;
+pub mod progress;
 pub mod records;
 pub mod scheduler;
 pub mod status;

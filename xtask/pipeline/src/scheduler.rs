@@ -16,6 +16,7 @@ use xshell::Shell;
 use crate::check;
 use crate::keys;
 use crate::model::{Component, Job, Post, Stress, Variant, Workspace, paths};
+use crate::progress::{self, Progress};
 use crate::records::{self, fresh, record};
 use crate::tinygo::TinyGo;
 use crate::toolchain::GoToolchain;
@@ -66,6 +67,7 @@ struct Shared {
     tinygo: Option<TinyGo>,
     wasm_opt: Option<(PathBuf, String)>,
     host: Option<Host>,
+    progress: Progress,
 }
 
 /// Runs `jobs` as far as `options.until`, in parallel; returns what passed and what failed, in job order. A failed
@@ -111,14 +113,17 @@ pub fn run_all(sh: &Shell, ws: &Workspace, jobs: Vec<Job>, options: &Options) ->
     } else {
         None
     };
-    let shared = Shared { toolchains, tinygo, wasm_opt, host };
+    let planned = Progress::planned(&jobs, options.until >= Until::Componentize, options.until >= Until::Check);
+    let shared = Shared { toolchains, tinygo, wasm_opt, host, progress: Progress::new(planned) };
 
     let queue = Mutex::new(jobs.iter().cloned().enumerate().collect::<VecDeque<_>>());
     let results = Mutex::new(Vec::new());
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(jobs.len()).max(1);
     std::thread::scope(|scope| {
+        scope.spawn(|| shared.progress.report_until_finished(progress::EVERY));
+        let mut handles = Vec::new();
         for _ in 0..workers {
-            scope.spawn(|| {
+            handles.push(scope.spawn(|| {
                 let sh = match Shell::new() {
                     Ok(sh) => sh,
                     Err(err) => {
@@ -133,8 +138,16 @@ pub fn run_all(sh: &Shell, ws: &Workspace, jobs: Vec<Job>, options: &Options) ->
                     let outcome = run_job(&sh, ws, &job, &shared, options);
                     results.lock().unwrap().push((index, outcome));
                 }
-            });
+            }));
         }
+        for handle in handles {
+            // A worker that panicked is a bug; its panic resumes here, after the reporter is told to stop.
+            if let Err(panic) = handle.join() {
+                shared.progress.finish();
+                std::panic::resume_unwind(panic);
+            }
+        }
+        shared.progress.finish();
     });
 
     let mut results = results.into_inner().unwrap();
@@ -144,6 +157,7 @@ pub fn run_all(sh: &Shell, ws: &Workspace, jobs: Vec<Job>, options: &Options) ->
         outcome.products.append(&mut products);
         outcome.failures.append(&mut failures);
     }
+    status::step("Progress", shared.progress.line());
     if outcome.failures.is_empty() {
         status::step(
             "Finished",
@@ -210,7 +224,11 @@ fn run_job(sh: &Shell, ws: &Workspace, job: &Job, shared: &Shared, options: &Opt
     let label = format!("{} {}", component.name, build.name);
     let core_hash = match build_core(sh, ws, job, shared) {
         Ok(hash) => hash,
-        Err(error) => return (Vec::new(), vec![Failure { what: label, artifacts: posts.len(), error }]),
+        Err(error) => {
+            let (componentize, check) = (options.until >= Until::Componentize, options.until >= Until::Check);
+            shared.progress.skip(Progress::planned(std::slice::from_ref(job), componentize, check) - 1);
+            return (Vec::new(), vec![Failure { what: label, artifacts: posts.len(), error }]);
+        }
     };
     let (mut products, mut failures) = (Vec::new(), Vec::new());
     let mut modules = Modules::new();
@@ -228,6 +246,7 @@ fn run_job(sh: &Shell, ws: &Workspace, job: &Job, shared: &Shared, options: &Opt
 /// The job's core module, built unless fresh; returns its SHA-256.
 fn build_core(sh: &Shell, ws: &Workspace, job: &Job, shared: &Shared) -> Result<String> {
     let Job { component, build, .. } = job;
+    let _step = shared.progress.step(format!("build {} {}", component.name, build.name));
     let toolchain = &shared.toolchains[build.go_minor];
     let tinygo = build.tinygo.and(shared.tinygo.as_ref());
     let core = paths::core_module(&ws.work, component, build);
@@ -275,6 +294,7 @@ fn run_post(
     let mut component_hash = String::new();
     if options.until >= Until::Componentize {
         let out = paths::component(&ws.work, component, variant);
+        let _step = shared.progress.step(format!("componentize {label}-{}", post.name()));
         let key = keys::componentize(src, ws, component, &module_hash)?;
         component_hash = match fresh(&out, &key) {
             Some(digest) => {
@@ -291,6 +311,7 @@ fn run_post(
     if options.until >= Until::Check {
         let out = product.component_path.clone().expect("componentized above");
         let stamp = out.with_extension("wasm.checked");
+        let _step = shared.progress.step(format!("check {label}-{}", post.name()));
         let suite = suites::for_component(component).map_or(&[][..], |s| s.sources);
         let key = keys::check(src, ws, component, &component_hash, options.stress, suite)?;
         if let Some(repeat) = options.repeat {
@@ -325,6 +346,7 @@ fn post_process(
     }
     let src = Sources::embedded();
     let label = format!("{} {}", component.name, variant.name());
+    let _step = (variant.post != Post::Raw).then(|| shared.progress.step(format!("{} {label}", variant.post.name())));
     let start = Instant::now();
     let out = paths::module(&ws.work, component, variant);
     let digest = match variant.post {

@@ -1,0 +1,149 @@
+//! Progress over a whole run: steps done of the steps planned, the time since the start, and the step that has
+//! been running longest, as one cargo-style status line (`Progress 57/414 steps, 11m02s; longest running: check
+//! hasher go1.25-opt (12.3s)`), printed at a fixed interval and at the end — the same on a terminal and in a CI
+//! log. Workers mark steps with [`Progress::step`] guards; nothing here runs a step.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::model::{Job, Post};
+use crate::status;
+
+/// How often the progress line is printed while a run goes on.
+pub const EVERY: Duration = Duration::from_secs(20);
+
+/// The counters of one run.
+pub struct Progress {
+    start: Instant,
+    total: usize,
+    done: AtomicUsize,
+    next: AtomicU64,
+    running: Mutex<Vec<(u64, String, Instant)>>,
+    finished: AtomicBool,
+}
+
+/// A step being run; it counts as done when dropped (passed, fresh or failed alike).
+pub struct Step<'p> {
+    progress: &'p Progress,
+    id: u64,
+}
+
+impl Drop for Step<'_> {
+    fn drop(&mut self) {
+        self.progress.running.lock().unwrap().retain(|(id, _, _)| *id != self.id);
+        self.progress.done.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+impl Progress {
+    /// Counters for a run of `total` steps.
+    pub fn new(total: usize) -> Self {
+        Self {
+            start: Instant::now(),
+            total,
+            done: AtomicUsize::new(0),
+            next: AtomicU64::new(0),
+            running: Mutex::new(Vec::new()),
+            finished: AtomicBool::new(false),
+        }
+    }
+
+    /// The steps of `jobs` when each goes as far as componentizing (`componentize`) and checking (`check`): a
+    /// build per job; each post-processing level a job needs, once (`opt` needs `strip`, `opt-wizer` needs `opt`);
+    /// and per variant its component and its check.
+    pub fn planned(jobs: &[Job], componentize: bool, check: bool) -> usize {
+        jobs.iter()
+            .map(|job| {
+                let mut levels = std::collections::BTreeSet::new();
+                for post in &job.posts {
+                    let needs: &[Post] = match post {
+                        Post::Raw => &[],
+                        Post::Strip => &[Post::Strip],
+                        Post::Opt => &[Post::Strip, Post::Opt],
+                        Post::Wizer => &[Post::Strip, Post::Opt, Post::Wizer],
+                    };
+                    levels.extend(needs.iter().copied());
+                }
+                1 + levels.len() + job.posts.len() * (usize::from(componentize) + usize::from(check))
+            })
+            .sum()
+    }
+
+    /// Marks `what` as running until the guard is dropped.
+    pub fn step(&self, what: impl Into<String>) -> Step<'_> {
+        let id = self.next.fetch_add(1, Ordering::Relaxed);
+        self.running.lock().unwrap().push((id, what.into(), Instant::now()));
+        Step { progress: self, id }
+    }
+
+    /// Counts `n` planned steps that will not run (those after a failed build) as done.
+    pub fn skip(&self, n: usize) {
+        self.done.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// `57/414 steps, 11m02s; longest running: check hasher go1.25-opt (12.3s)`.
+    pub fn line(&self) -> String {
+        let done = self.done.load(Ordering::Relaxed).min(self.total);
+        let mut line = format!("{done}/{} steps, {}", self.total, clock(self.start.elapsed()));
+        let running = self.running.lock().unwrap();
+        if let Some((_, what, since)) = running.iter().min_by_key(|(_, _, since)| *since) {
+            line.push_str(&format!("; longest running: {what} ({})", status::elapsed(since.elapsed())));
+        }
+        line
+    }
+
+    /// Prints the progress line every `every` until [`Progress::finish`] is called (run it on a thread of its own).
+    pub fn report_until_finished(&self, every: Duration) {
+        let mut last = Instant::now();
+        while !self.finished.load(Ordering::Relaxed) {
+            std::thread::sleep(Duration::from_millis(200));
+            if last.elapsed() >= every && !self.finished.load(Ordering::Relaxed) {
+                status::step("Progress", self.line());
+                last = Instant::now();
+            }
+        }
+    }
+
+    /// Ends the reporting.
+    pub fn finish(&self) {
+        self.finished.store(true, Ordering::Relaxed);
+    }
+}
+
+/// `11m02s`, or `42s` under a minute.
+fn clock(d: Duration) -> String {
+    let secs = d.as_secs();
+    if secs >= 60 { format!("{}m{:02}s", secs / 60, secs % 60) } else { format!("{secs}s") }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model;
+    use crate::testing::root;
+
+    #[test]
+    fn steps_are_planned_per_level_and_counted_when_their_guard_drops() {
+        let component = model::discover(&root()).unwrap().remove(0);
+        let build = model::builds().remove(0);
+        let job = |posts: Vec<Post>| Job { component: component.clone(), build: build.clone(), posts };
+        // build + strip + opt + wizer + 4 × (component + check)
+        assert_eq!(Progress::planned(&[job(Post::ALL.to_vec())], true, true), 12);
+        // `opt` alone still needs `strip`: build + 2 levels + component + check.
+        assert_eq!(Progress::planned(&[job(vec![Post::Opt])], true, true), 5);
+        assert_eq!(Progress::planned(&[job(vec![Post::Raw])], false, false), 1);
+
+        let progress = Progress::new(3);
+        let first = progress.step("build a");
+        std::thread::sleep(Duration::from_millis(5));
+        let second = progress.step("check b");
+        assert!(progress.line().starts_with("0/3 steps, 0s; longest running: build a ("), "{}", progress.line());
+        drop(first);
+        assert!(progress.line().contains("1/3 steps") && progress.line().contains("check b"), "{}", progress.line());
+        drop(second);
+        progress.skip(5);
+        assert_eq!(progress.line(), "3/3 steps, 0s");
+        assert_eq!(clock(Duration::from_secs(662)), "11m02s");
+    }
+}
