@@ -257,7 +257,8 @@ fn artifacts(sh: &Shell, root: &Path, selection: &flags::Selection) -> Result<Ve
         Ok(found) => Ok(found),
         Err(why) => {
             status::step("Building", format!("{why}: running `cargo xtask dist` for the selection first"));
-            flags::Dist { selection: selection.clone(), verify_reproducible: false }.run(sh, root)?;
+            flags::Dist { selection: selection.clone(), verify_reproducible: false, shard: None, merge: Vec::new() }
+                .run(sh, root)?;
             find()?.map_err(|why| anyhow::anyhow!("after dist: {why}"))
         }
     }

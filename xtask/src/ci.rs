@@ -13,7 +13,13 @@ use crate::flags;
 impl flags::Ci {
     pub(crate) fn run(self, sh: &Shell, root: &Path) -> Result<()> {
         flags::Test {}.run(sh, root)?;
-        flags::Dist { selection: self.selection.clone(), verify_reproducible: true }.run(sh, root)?;
+        let dist = flags::Dist {
+            selection: self.selection.clone(),
+            verify_reproducible: true,
+            shard: self.shard,
+            merge: Vec::new(),
+        };
+        dist.run(sh, root)?;
         // The smoke run: every metric's code path, on the default and the pre-initialized variant unless told.
         let mut selection = self.selection;
         if selection.variants.is_empty() {

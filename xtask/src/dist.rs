@@ -4,7 +4,7 @@
 //! the new complete one, never a mix or a half-written file.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result};
@@ -58,7 +58,21 @@ impl flags::Dist {
         let start = Instant::now();
         // One writer per checkout: a second run waits here, saying for whom (lock.rs).
         let _lock = crate::lock::acquire(root)?;
-        let jobs = model::select(root, &self.selection.clone().into())?;
+        if !self.merge.is_empty() {
+            remove_orphaned_staging(root)?;
+            let count = merge(root, &self.merge, &paths::dist_dir(root))?;
+            status::step(
+                "Finished",
+                format!(
+                    "merged {count} artifacts from {} shards in {} (target/dist)",
+                    self.merge.len(),
+                    status::elapsed(start.elapsed())
+                ),
+            );
+            return Ok(());
+        }
+        let selection = model::Selection { shard: self.shard, ..self.selection.clone().into() };
+        let jobs = model::select(root, &selection)?;
         crate::setup::ensure(sh, root)?;
         remove_orphaned_staging(root)?;
         let ws = Workspace::new(root);
@@ -69,7 +83,7 @@ impl flags::Dist {
         let products = outcome.products;
         let manifest = manifest(&products)?;
         let dist = paths::dist_dir(root);
-        let staging = stage(root, &products, &manifest)?;
+        let staging = stage(&dist, &products, &manifest)?;
         publish(&staging, &dist)?;
         // What an earlier failed run kept is superseded by a complete target/dist.
         let partial = paths::dist_partial_dir(root);
@@ -109,14 +123,21 @@ fn remove_orphaned_staging(root: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Writes the products and their manifest into a fresh staging directory under target/; returns its path.
+/// Writes the products and their manifest into a fresh staging directory beside `out`; returns its path.
 /// Nothing is left behind if writing fails.
-fn stage(root: &Path, products: &[Product], manifest: &Manifest) -> Result<std::path::PathBuf> {
-    let staging = root.join(format!("target/.dist-staging-{}", std::process::id()));
+fn stage(out: &Path, products: &[Product], manifest: &Manifest) -> Result<PathBuf> {
+    let sources: Vec<&Path> =
+        products.iter().map(|p| p.component_path.as_deref().expect("checked products have a component")).collect();
+    stage_files(out, &sources, manifest)
+}
+
+/// Writes each `sources[i]` as the manifest's `artifacts[i]`, and the manifest, into a fresh staging directory
+/// beside `out` (`.dist-staging-<pid>`, renamed onto `out` by `publish`).
+fn stage_files(out: &Path, sources: &[&Path], manifest: &Manifest) -> Result<PathBuf> {
+    let staging = out.with_file_name(format!(".dist-staging-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&staging);
     let staged = (|| -> Result<()> {
-        for (product, artifact) in products.iter().zip(&manifest.artifacts) {
-            let source = product.component_path.as_ref().expect("checked products have a component");
+        for (source, artifact) in sources.iter().zip(&manifest.artifacts) {
             util::write_atomic(&staging.join(&artifact.path), &util::read(source)?)?;
         }
         let json = serde_json::to_string_pretty(manifest)? + "\n";
@@ -127,6 +148,72 @@ fn stage(root: &Path, products: &[Product], manifest: &Manifest) -> Result<std::
         return Err(err.context("dist failed; target/dist was left as it was"));
     }
     Ok(staging)
+}
+
+/// Joins the dists of shards (`dirs`, each a target/dist with its manifest.json) into `out`: every artifact is
+/// read back and must have the size and sha256 its shard's manifest says; the same variant from two shards must
+/// be the same entry; a shard that recorded failures (a dist-partial) is refused. The merged manifest lists the
+/// artifacts in matrix order, as one full dist would, so a merge of shards equals that dist byte for byte.
+/// Returns how many artifacts it wrote.
+fn merge(root: &Path, dirs: &[PathBuf], out: &Path) -> Result<usize> {
+    let components: Vec<String> = model::discover(root)?.into_iter().map(|c| c.name).collect();
+    let variants: Vec<String> = model::variants().iter().map(model::Variant::name).collect();
+    let mut merged: BTreeMap<(usize, usize), (Artifact, PathBuf, PathBuf)> = BTreeMap::new();
+    for dir in dirs {
+        let path = dir.join("manifest.json");
+        let text = std::fs::read_to_string(&path).with_context(|| format!("failed to read {}", path.display()))?;
+        let manifest: Manifest =
+            serde_json::from_str(&text).with_context(|| format!("{} is not a dist manifest", path.display()))?;
+        anyhow::ensure!(
+            manifest.failures.is_empty(),
+            "{} records {} failures: it is a partial dist, not a shard that passed",
+            path.display(),
+            manifest.failures.len()
+        );
+        for artifact in manifest.artifacts {
+            let file = dir.join(&artifact.path);
+            let bytes = util::read(&file)?;
+            anyhow::ensure!(
+                bytes.len() as u64 == artifact.bytes && util::sha256_hex(&bytes) == artifact.sha256,
+                "{} does not match {} (want {} bytes, sha256 {})",
+                file.display(),
+                path.display(),
+                artifact.bytes,
+                artifact.sha256
+            );
+            let position = |list: &[String], name: &str, what: &str| {
+                list.iter()
+                    .position(|n| n == name)
+                    .with_context(|| format!("{}: unknown {what} `{name}`", path.display()))
+            };
+            let key = (
+                position(&components, &artifact.component, "component")?,
+                position(&variants, &artifact.variant, "variant")?,
+            );
+            let entry_text = serde_json::to_string(&artifact)?;
+            if let Some((earlier, earlier_dir, _)) = merged.get(&key) {
+                anyhow::ensure!(
+                    serde_json::to_string(earlier)? == entry_text,
+                    "{} {} differs between {} and {} (sha256 {} vs {}): refusing to choose",
+                    artifact.component,
+                    artifact.variant,
+                    earlier_dir.display(),
+                    dir.display(),
+                    earlier.sha256,
+                    artifact.sha256
+                );
+                continue;
+            }
+            merged.insert(key, (artifact, dir.clone(), file));
+        }
+    }
+    let (artifacts, sources): (Vec<Artifact>, Vec<PathBuf>) = merged.into_values().map(|(a, _, f)| (a, f)).unzip();
+    let count = artifacts.len();
+    let manifest = Manifest { artifacts, failures: Vec::new() };
+    let sources: Vec<&Path> = sources.iter().map(PathBuf::as_path).collect();
+    let staging = stage_files(out, &sources, &manifest)?;
+    publish(&staging, out)?;
+    Ok(count)
 }
 
 /// A run with failures ships nothing into target/dist. What passed goes to target/dist-partial/ (its manifest
@@ -140,7 +227,7 @@ fn failed_run(root: &Path, outcome: &scheduler::Outcome) -> anyhow::Error {
             .iter()
             .map(|f| FailedArtifact { what: f.what.clone(), error: f.error.chain().map(|c| c.to_string()).collect() })
             .collect();
-        let staging = stage(root, &outcome.products, &manifest)?;
+        let staging = stage(&partial, &outcome.products, &manifest)?;
         publish(&staging, &partial)?;
         Ok(manifest.artifacts.len())
     })();
@@ -232,7 +319,6 @@ fn verify_reproducible(sh: &Shell, root: &Path, jobs: Vec<pipeline::model::Job>,
     Ok(())
 }
 
-/// Every tool whose version can change the artifact's bytes (or its checking).
 /// The tools that made one artifact (its manifest entry's `tools`): its Go, the in-process crates, the adapter.
 fn artifact_tools(toolchain: &GoToolchain) -> Result<BTreeMap<String, String>> {
     let mut tools = BTreeMap::new();
@@ -350,6 +436,69 @@ mod tests {
         assert_eq!(partial.failures.len(), 1);
         assert_eq!(partial.failures[0].what, "broken go1.26-raw");
         assert!(partial.failures[0].error.iter().any(|e| e.contains("not the digest")), "{:?}", partial.failures);
+        std::fs::remove_dir_all(&tmp).unwrap();
+    }
+
+    /// Shards merge into what one dist ships: artifacts in matrix order whatever the order of the shards, a
+    /// variant in two shards kept once; a tampered artifact, two different entries for one variant and a partial
+    /// dist are each refused, and the target is left as it was.
+    #[test]
+    fn shards_merge_in_matrix_order_and_conflicts_are_refused() {
+        let root = pipeline::testing::root();
+        let tmp = std::env::temp_dir().join(format!("xtask-merge-{}", std::process::id()));
+        let shard = |name: &str, entries: &[(&str, &str, &[u8])]| -> PathBuf {
+            let dir = tmp.join(name);
+            std::fs::create_dir_all(&dir).unwrap();
+            let mut artifacts = Vec::new();
+            for (component, variant, bytes) in entries {
+                let path = format!("{component}/{variant}.wasm");
+                std::fs::create_dir_all(dir.join(component)).unwrap();
+                std::fs::write(dir.join(&path), bytes).unwrap();
+                artifacts.push(Artifact {
+                    component: component.to_string(),
+                    variant: variant.to_string(),
+                    path,
+                    bytes: bytes.len() as u64,
+                    sha256: util::sha256_hex(bytes),
+                    core_sha256: "core".into(),
+                    world: component.to_string(),
+                    tools: BTreeMap::new(),
+                    flags: Vec::new(),
+                    env: BTreeMap::new(),
+                });
+            }
+            let manifest = Manifest { artifacts, failures: Vec::new() };
+            std::fs::write(dir.join("manifest.json"), serde_json::to_string_pretty(&manifest).unwrap() + "\n").unwrap();
+            dir
+        };
+        let out = tmp.join("dist");
+        let first = shard("first", &[("textkit", "go1.24-raw", b"t24"), ("hasher", "go1.26-opt", b"h26")]);
+        let second = shard("second", &[("hasher", "go1.24-raw", b"h24"), ("hasher", "go1.26-opt", b"h26")]);
+        assert_eq!(merge(&root, &[first.clone(), second.clone()], &out).unwrap(), 3);
+        let merged: Manifest =
+            serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+        let order: Vec<String> = merged.artifacts.iter().map(|a| format!("{} {}", a.component, a.variant)).collect();
+        assert_eq!(order, ["hasher go1.24-raw", "hasher go1.26-opt", "textkit go1.24-raw"]);
+        assert_eq!(std::fs::read(out.join("textkit/go1.24-raw.wasm")).unwrap(), b"t24");
+        let before = std::fs::read(out.join("manifest.json")).unwrap();
+
+        let conflict = shard("conflict", &[("hasher", "go1.26-opt", b"other bytes")]);
+        let err = format!("{:#}", merge(&root, &[first.clone(), conflict], &out).unwrap_err());
+        assert!(err.contains("hasher go1.26-opt differs between") && err.contains("refusing to choose"), "{err}");
+        std::fs::write(second.join("hasher/go1.24-raw.wasm"), b"h25").unwrap();
+        let err = format!("{:#}", merge(&root, &[first.clone(), second.clone()], &out).unwrap_err());
+        assert!(err.contains("go1.24-raw.wasm does not match") && err.contains("manifest.json"), "{err}");
+        let partial = shard("partial", &[]);
+        let text = std::fs::read_to_string(partial.join("manifest.json")).unwrap();
+        let failed = text.replacen(
+            "\"artifacts\": []",
+            "\"artifacts\": [], \"failures\": [{\"what\": \"x\", \"error\": []}]",
+            1,
+        );
+        std::fs::write(partial.join("manifest.json"), failed).unwrap();
+        let err = format!("{:#}", merge(&root, &[first, partial], &out).unwrap_err());
+        assert!(err.contains("it is a partial dist"), "{err}");
+        assert_eq!(std::fs::read(out.join("manifest.json")).unwrap(), before, "a refused merge changed the target");
         std::fs::remove_dir_all(&tmp).unwrap();
     }
 }

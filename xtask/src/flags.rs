@@ -52,7 +52,7 @@ pub(crate) struct Selection {
 
 impl From<Selection> for pipeline::model::Selection {
     fn from(s: Selection) -> Self {
-        Self { components: s.components, variants: s.variants }
+        Self { components: s.components, variants: s.variants, shard: None }
     }
 }
 
@@ -112,12 +112,23 @@ pub(crate) struct Dist {
     /// every core module and component is byte-identical
     #[arg(long)]
     pub(crate) verify_reproducible: bool,
+    /// Only shard I of N of the selected jobs (component × build, dealt round-robin in matrix order), for splitting
+    /// the matrix over CI runners; `--merge` joins what the shards shipped
+    #[arg(long, value_name = "I/N", value_parser = pipeline::model::Shard::parse)]
+    pub(crate) shard: Option<pipeline::model::Shard>,
+    /// Build nothing: join these target/dist directories of shards into target/dist, each artifact's sha256
+    /// verified against its shard's manifest; two shards shipping different bytes for one variant are refused
+    #[arg(long, value_name = "DIR", num_args = 1.., conflicts_with_all = ["shard", "verify_reproducible"])]
+    pub(crate) merge: Vec<std::path::PathBuf>,
 }
 
 #[derive(Debug, Args)]
 pub(crate) struct Ci {
     #[command(flatten)]
     pub(crate) selection: Selection,
+    /// Only shard I of N of the dist (see `dist --shard`); the tests and the bench's smoke run are not sharded
+    #[arg(long, value_name = "I/N", value_parser = pipeline::model::Shard::parse)]
+    pub(crate) shard: Option<pipeline::model::Shard>,
 }
 
 #[derive(Debug, Args)]

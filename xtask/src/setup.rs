@@ -80,10 +80,7 @@ pub(crate) fn apt_install(sh: &Shell, specs: &[String], why: &str) -> Result<()>
     let install = cmd!(sh, "apt-get install -y {quiet...} --no-install-recommends {specs...}")
         .env("DEBIAN_FRONTEND", "noninteractive");
     let unpacked = summarised(install, &format!("apt-get install {list}"))?;
-    status::step(
-        "Installed",
-        format!("{list} ({unpacked} packages set up) in {}", status::elapsed(start.elapsed())),
-    );
+    status::step("Installed", format!("{list} ({unpacked} packages set up) in {}", status::elapsed(start.elapsed())));
     Ok(())
 }
 

@@ -15,6 +15,32 @@ pub struct Selection {
     pub components: Vec<String>,
     /// Variant names (`go1.25-greentea-opt`) or build names (`go1.26`: all its post-processing levels).
     pub variants: Vec<String>,
+    /// Only this shard of the selected jobs.
+    pub shard: Option<Shard>,
+}
+
+/// Shard `index` of `count` (1-based): the selected jobs (component × build, in matrix order) dealt round-robin,
+/// so every job is in exactly one shard and the slow builds spread over all of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    pub index: usize,
+    pub count: usize,
+}
+
+impl Shard {
+    /// `I/N` with 1 ≤ I ≤ N.
+    pub fn parse(text: &str) -> std::result::Result<Shard, String> {
+        let parsed = text.split_once('/').and_then(|(i, n)| Some((i.trim().parse().ok()?, n.trim().parse().ok()?)));
+        match parsed {
+            Some((index, count)) if index >= 1 && index <= count => Ok(Shard { index, count }),
+            _ => Err(format!("`{text}` is not a shard: write I/N with 1 ≤ I ≤ N, e.g. 2/5")),
+        }
+    }
+
+    /// The jobs of this shard, in their order.
+    pub fn pick(self, jobs: Vec<Job>) -> Vec<Job> {
+        jobs.into_iter().enumerate().filter(|(k, _)| k % self.count == self.index - 1).map(|(_, j)| j).collect()
+    }
 }
 
 /// How hard a check's stress phase pushes one instance.
@@ -287,7 +313,10 @@ pub fn select(root: &Path, selection: &Selection) -> Result<Vec<Job>> {
             }
         }
     }
-    Ok(jobs)
+    Ok(match selection.shard {
+        Some(shard) => shard.pick(jobs),
+        None => jobs,
+    })
 }
 
 /// Where everything produced lives.
@@ -380,6 +409,28 @@ mod tests {
         assert_eq!(one.len(), 1);
         let err = select_variants(&["go1.23".to_string()]).unwrap_err().to_string();
         assert!(err.contains("unknown variant `go1.23`") && err.contains("go1.26-nogreentea"), "{err}");
+    }
+
+    /// Shards partition the selection: every job in exactly one, in matrix order, sizes differing by one at most.
+    #[test]
+    fn shards_partition_the_jobs() {
+        let all = select(&root(), &Selection::default()).unwrap();
+        let name = |j: &Job| format!("{} {}", j.component.name, j.build.name);
+        let mut seen = Vec::new();
+        for index in 1..=5 {
+            let shard = Selection { shard: Some(Shard { index, count: 5 }), ..Selection::default() };
+            let jobs = select(&root(), &shard).unwrap();
+            assert!(jobs.len().abs_diff(all.len() / 5) <= 1, "shard {index} has {} of {} jobs", jobs.len(), all.len());
+            seen.extend(jobs.iter().map(name));
+        }
+        seen.sort();
+        let mut want: Vec<String> = all.iter().map(name).collect();
+        want.sort();
+        assert_eq!(seen, want);
+        assert_eq!(Shard::parse("2/5"), Ok(Shard { index: 2, count: 5 }));
+        for bad in ["0/3", "4/3", "1", "a/b", "1/0"] {
+            assert!(Shard::parse(bad).unwrap_err().contains("is not a shard"), "{bad}");
+        }
     }
 
     #[test]
