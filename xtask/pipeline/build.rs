@@ -1,5 +1,5 @@
-//! Embeds the text of every file a stage's cache key is versioned by (`src/versions.rs`): this crate's sources,
-//! the host library's, the workspace's Cargo.lock and the adapter lock. A stage's version is the hash of its own
+//! Embeds the text of every file a stage's cache key is versioned by (`src/versions.rs`): this crate's Rust
+//! sources, the host library's, the workspace's manifests and Cargo.lock, and the adapter lock. A stage's version is the hash of its own
 //! files, so an edit rebuilds what that stage produced and nothing else (a command-line or bench edit: nothing).
 
 use std::path::{Path, PathBuf};
@@ -12,9 +12,16 @@ fn main() {
         collect(root, &root.join(dir), &mut files);
         println!("cargo:rerun-if-changed={}", root.join(dir).display());
     }
-    for file in
-        ["xtask/pipeline/Cargo.toml", "host/Cargo.toml", "Cargo.lock", "adapters/wasi_snapshot_preview1.lock.toml"]
-    {
+    // The manifests (dependencies and their features: the workspace's, xtask's too, since cargo unifies features),
+    // the lock and the adapter lock.
+    for file in [
+        "Cargo.toml",
+        "xtask/Cargo.toml",
+        "xtask/pipeline/Cargo.toml",
+        "host/Cargo.toml",
+        "Cargo.lock",
+        "adapters/wasi_snapshot_preview1.lock.toml",
+    ] {
         files.push(file.to_string());
         println!("cargo:rerun-if-changed={}", root.join(file).display());
     }
@@ -31,14 +38,21 @@ fn main() {
     std::fs::write(&dest, out).expect("failed to write sources.rs");
 }
 
-/// Every file below `dir`, as a path from `root` with `/` separators.
+/// Every Rust source below `dir`, as a path from `root` with `/` separators: regular `*.rs` files whose name does
+/// not start with a dot, so an editor's lock or swap file neither breaks the build nor changes a version.
 fn collect(root: &Path, dir: &Path, files: &mut Vec<String>) {
     let entries = std::fs::read_dir(dir).unwrap_or_else(|e| panic!("failed to list {}: {e}", dir.display()));
     for entry in entries {
-        let path = entry.expect("a readable directory entry").path();
-        if path.is_dir() {
+        let entry = entry.expect("a readable directory entry");
+        let path = entry.path();
+        let kind = entry.file_type().expect("a directory entry's type");
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.') || kind.is_symlink() {
+            continue;
+        }
+        if kind.is_dir() {
             collect(root, &path, files);
-        } else {
+        } else if name.ends_with(".rs") {
             let relative = path.strip_prefix(root).expect("below the root");
             files.push(relative.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/"));
         }

@@ -1,5 +1,5 @@
-//! `cargo xtask bench`: measures every artifact in target/dist (running `dist` first when the selection is not
-//! there) in the real host — size, compile, deserialize, instantiate (plain, `InstancePre`, pooling with and
+//! `cargo xtask bench`: measures every artifact in target/dist (what the selection lacks there is built and
+//! checked into target/wasm and measured from there; target/dist is left as it is) in the real host — size, compile, deserialize, instantiate (plain, `InstancePre`, pooling with and
 //! without copy-on-write), cold start, first call, 1000 calls on 5 bytes, the empty call, SHA-256 and JSON
 //! throughput next to native Rust, linear memory over many calls, the host's peak RSS in a child process — and
 //! writes target/bench/report.md, report.json and chart.svg. `--claims` also regenerates docs/CLAIMS.md (the
@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use xshell::{Shell, cmd};
 
 use pipeline::model::{self, paths};
-use pipeline::{check, status, util};
+use pipeline::{check, scheduler, status, util};
 
 use crate::dist::Manifest;
 use crate::flags;
@@ -171,7 +171,8 @@ impl flags::Bench {
         if self.claims && mode == Mode::Quick {
             bail!("--claims needs a full run (drop --quick): the committed numbers come from enough samples");
         }
-        let artifacts = artifacts(sh, root, &self.selection)?;
+        let selection = model::Selection { shard: self.shard, ..self.selection.clone().into() };
+        let artifacts = artifacts(sh, root, selection)?;
         let report = measure(sh, root, mode, self.command_line(), &artifacts)?;
         let out = root.join("target/bench");
         let written = report::write(&out, &report)?;
@@ -192,6 +193,9 @@ impl flags::Bench {
         }
         for v in &self.selection.variants {
             line.push_str(&format!(" --variant {v}"));
+        }
+        if let Some(shard) = self.shard {
+            line.push_str(&format!(" --shard {}/{}", shard.index, shard.count));
         }
         if self.quick {
             line.push_str(" --quick");
@@ -214,9 +218,10 @@ struct Artifact {
     module: Option<PathBuf>,
 }
 
-/// The selected artifacts from target/dist; runs `dist` for the selection when any is missing or stale.
-fn artifacts(sh: &Shell, root: &Path, selection: &flags::Selection) -> Result<Vec<Artifact>> {
-    let jobs = model::select(root, &selection.clone().into())?;
+/// The selected artifacts from target/dist; when any is missing or stale there, the selection is built and
+/// checked (fresh steps are skipped) and measured from target/wasm, and target/dist is left as it is.
+fn artifacts(sh: &Shell, root: &Path, selection: model::Selection) -> Result<Vec<Artifact>> {
+    let jobs = model::select(root, &selection)?;
     let wanted: Vec<(model::Component, model::Variant)> = jobs
         .iter()
         .flat_map(|j| {
@@ -256,10 +261,27 @@ fn artifacts(sh: &Shell, root: &Path, selection: &flags::Selection) -> Result<Ve
     match find()? {
         Ok(found) => Ok(found),
         Err(why) => {
-            status::step("Building", format!("{why}: running `cargo xtask dist` for the selection first"));
-            flags::Dist { selection: selection.clone(), verify_reproducible: false, shard: None, merge: Vec::new() }
-                .run(sh, root)?;
-            find()?.map_err(|why| anyhow::anyhow!("after dist: {why}"))
+            status::step(
+                "Building",
+                format!("{why}: building and checking the selection (target/dist is left as it is)"),
+            );
+            crate::setup::ensure(sh, root)?;
+            let options = scheduler::Options::until(scheduler::Until::Check);
+            let products = scheduler::run(sh, &model::Workspace::new(root), jobs, &options)?;
+            products
+                .into_iter()
+                .map(|p| {
+                    let path = p.component_path.clone().expect("checked products have a component");
+                    Ok(Artifact {
+                        sha256: util::sha256_hex(&util::read(&path)?),
+                        component: p.component,
+                        variant: p.variant,
+                        path,
+                        toolchain: p.toolchain.version,
+                        module: Some(p.module),
+                    })
+                })
+                .collect()
         }
     }
 }

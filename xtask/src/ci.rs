@@ -20,11 +20,12 @@ impl flags::Ci {
             merge: Vec::new(),
         };
         dist.run(sh, root)?;
-        // The smoke run: every metric's code path, on the default and the pre-initialized variant unless told.
+        // The smoke run: every metric's code path, on the default and the pre-initialized variant unless told; a
+        // shard measures what it shipped (the variants it has), so its target/dist is what it uploads.
         let mut selection = self.selection;
-        if selection.variants.is_empty() {
+        if selection.variants.is_empty() && self.shard.is_none() {
             selection.variants = ["go1.26-opt", "go1.26-opt-wizer"].map(String::from).to_vec();
         }
-        flags::Bench { selection, quick: true, claims: false }.run(sh, root)
+        flags::Bench { selection, shard: self.shard, quick: true, claims: false }.run(sh, root)
     }
 }

@@ -22,9 +22,21 @@ use crate::flags;
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct Manifest {
     pub(crate) artifacts: Vec<Artifact>,
+    /// Only in a shard's manifest (`dist --shard`): which shard of which selection it is, for `dist --merge`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) shard: Option<ShardRecord>,
     /// Only in `target/dist-partial/manifest.json`, the passing part of a failed run: what failed and why.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) failures: Vec<FailedArtifact>,
+}
+
+/// Shard `index` of `count` of the selection `components` × `variants` (empty: all).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct ShardRecord {
+    pub(crate) index: usize,
+    pub(crate) count: usize,
+    pub(crate) components: Vec<String>,
+    pub(crate) variants: Vec<String>,
 }
 
 /// One failure of a dist run, as `target/dist-partial/manifest.json` records it.
@@ -81,7 +93,13 @@ impl flags::Dist {
             return Err(failed_run(root, &outcome));
         }
         let products = outcome.products;
-        let manifest = manifest(&products)?;
+        let mut manifest = manifest(&products)?;
+        manifest.shard = self.shard.map(|s| ShardRecord {
+            index: s.index,
+            count: s.count,
+            components: self.selection.components.clone(),
+            variants: self.selection.variants.clone(),
+        });
         let dist = paths::dist_dir(root);
         let staging = stage(&dist, &products, &manifest)?;
         publish(&staging, &dist)?;
@@ -115,7 +133,8 @@ fn remove_orphaned_staging(root: &Path) -> Result<()> {
     for entry in entries {
         let path = entry?.path();
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-        if path.is_dir() && (name.starts_with(".dist-staging-") || name.starts_with("dist.old-")) {
+        let leftover = [".dist-staging-", "dist.old-", "dist-partial.old-"].iter().any(|p| name.starts_with(p));
+        if path.is_dir() && leftover {
             status::step("Cleaned", format!("{} (left by an interrupted dist)", path.display()));
             std::fs::remove_dir_all(&path).with_context(|| format!("failed to remove {}", path.display()))?;
         }
@@ -150,15 +169,18 @@ fn stage_files(out: &Path, sources: &[&Path], manifest: &Manifest) -> Result<Pat
     Ok(staging)
 }
 
-/// Joins the dists of shards (`dirs`, each a target/dist with its manifest.json) into `out`: every artifact is
-/// read back and must have the size and sha256 its shard's manifest says; the same variant from two shards must
-/// be the same entry; a shard that recorded failures (a dist-partial) is refused. The merged manifest lists the
-/// artifacts in matrix order, as one full dist would, so a merge of shards equals that dist byte for byte.
-/// Returns how many artifacts it wrote.
+/// Joins the dists of shards (`dirs`, each a `dist --shard I/N` target/dist) into `out`. Every shard must be
+/// there, once, of one selection; every artifact is read back and must have the size and sha256 its shard's
+/// manifest says, the path a dist gives it and its component's world; the same variant from two shards must be the
+/// same entry; a shard that recorded failures (a dist-partial) is refused; and together they must hold every
+/// artifact of the selection. The merged manifest lists the artifacts in matrix order, as one full dist of that
+/// selection would, so it equals that dist byte for byte. Returns how many artifacts it wrote.
 fn merge(root: &Path, dirs: &[PathBuf], out: &Path) -> Result<usize> {
-    let components: Vec<String> = model::discover(root)?.into_iter().map(|c| c.name).collect();
+    let discovered = model::discover(root)?;
+    let components: Vec<String> = discovered.iter().map(|c| c.name.clone()).collect();
     let variants: Vec<String> = model::variants().iter().map(model::Variant::name).collect();
-    let mut merged: BTreeMap<(usize, usize), (Artifact, PathBuf, PathBuf)> = BTreeMap::new();
+    let mut merged: BTreeMap<(usize, usize), (Artifact, PathBuf, Vec<u8>)> = BTreeMap::new();
+    let mut shards: Vec<(ShardRecord, PathBuf)> = Vec::new();
     for dir in dirs {
         let path = dir.join("manifest.json");
         let text = std::fs::read_to_string(&path).with_context(|| format!("failed to read {}", path.display()))?;
@@ -170,6 +192,10 @@ fn merge(root: &Path, dirs: &[PathBuf], out: &Path) -> Result<usize> {
             path.display(),
             manifest.failures.len()
         );
+        let shard = manifest.shard.clone().with_context(|| {
+            format!("{} is not a shard's manifest (made by `cargo xtask dist --shard I/N`)", path.display())
+        })?;
+        shards.push((shard, dir.clone()));
         for artifact in manifest.artifacts {
             let file = dir.join(&artifact.path);
             let bytes = util::read(&file)?;
@@ -190,6 +216,17 @@ fn merge(root: &Path, dirs: &[PathBuf], out: &Path) -> Result<usize> {
                 position(&components, &artifact.component, "component")?,
                 position(&variants, &artifact.variant, "variant")?,
             );
+            let expected = paths::dist_relative_named(&artifact.component, &artifact.variant);
+            anyhow::ensure!(
+                artifact.path == expected && artifact.world == discovered[key.0].world,
+                "{}: the entry for {} {} says path `{}` and world `{}`, a dist writes `{expected}` and `{}`",
+                path.display(),
+                artifact.component,
+                artifact.variant,
+                artifact.path,
+                artifact.world,
+                discovered[key.0].world
+            );
             let entry_text = serde_json::to_string(&artifact)?;
             if let Some((earlier, earlier_dir, _)) = merged.get(&key) {
                 anyhow::ensure!(
@@ -204,16 +241,91 @@ fn merge(root: &Path, dirs: &[PathBuf], out: &Path) -> Result<usize> {
                 );
                 continue;
             }
-            merged.insert(key, (artifact, dir.clone(), file));
+            merged.insert(key, (artifact, dir.clone(), bytes));
         }
     }
-    let (artifacts, sources): (Vec<Artifact>, Vec<PathBuf>) = merged.into_values().map(|(a, _, f)| (a, f)).unzip();
-    let count = artifacts.len();
-    let manifest = Manifest { artifacts, failures: Vec::new() };
-    let sources: Vec<&Path> = sources.iter().map(PathBuf::as_path).collect();
-    let staging = stage_files(out, &sources, &manifest)?;
+    complete(root, &shards, &merged, &components, &variants)?;
+    let count = merged.len();
+    let staging = out.with_file_name(format!(".dist-staging-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&staging);
+    let mut artifacts = Vec::new();
+    let staged = (|| -> Result<()> {
+        // The bytes that were verified are the ones written.
+        for (artifact, _, bytes) in merged.into_values() {
+            util::write_atomic(&staging.join(&artifact.path), &bytes)?;
+            artifacts.push(artifact);
+        }
+        let manifest = Manifest { artifacts, shard: None, failures: Vec::new() };
+        util::write_atomic(&staging.join("manifest.json"), (serde_json::to_string_pretty(&manifest)? + "\n").as_bytes())
+    })();
+    if let Err(err) = staged {
+        let _ = std::fs::remove_dir_all(&staging);
+        return Err(err.context(format!("merge failed; {} was left as it was", out.display())));
+    }
     publish(&staging, out)?;
+    // What an earlier failed run kept is superseded by a complete target/dist.
+    let partial = out.with_file_name("dist-partial");
+    if partial.exists() {
+        std::fs::remove_dir_all(&partial).with_context(|| format!("failed to remove {}", partial.display()))?;
+    }
     Ok(count)
+}
+
+/// Whether the shards are shards 1..=N of one selection, each once, and together hold all of its artifacts.
+fn complete(
+    root: &Path,
+    shards: &[(ShardRecord, PathBuf)],
+    merged: &BTreeMap<(usize, usize), (Artifact, PathBuf, Vec<u8>)>,
+    components: &[String],
+    variants: &[String],
+) -> Result<()> {
+    let (first, first_dir) = &shards[0];
+    for (shard, dir) in shards {
+        anyhow::ensure!(
+            shard.count == first.count && shard.components == first.components && shard.variants == first.variants,
+            "{} is shard {}/{} of --component {:?} --variant {:?}, but {} is shard {}/{} of {:?} {:?}: not one selection",
+            dir.display(),
+            shard.index,
+            shard.count,
+            shard.components,
+            shard.variants,
+            first_dir.display(),
+            first.index,
+            first.count,
+            first.components,
+            first.variants
+        );
+    }
+    let mut indices: Vec<usize> = shards.iter().map(|(s, _)| s.index).collect();
+    indices.sort();
+    anyhow::ensure!(
+        indices == (1..=first.count).collect::<Vec<_>>(),
+        "the shards given are {indices:?} of {}: every shard 1..={} is needed, each once",
+        first.count,
+        first.count
+    );
+    let selection =
+        model::Selection { components: first.components.clone(), variants: first.variants.clone(), shard: None };
+    let mut missing = Vec::new();
+    for job in model::select(root, &selection)? {
+        for post in &job.posts {
+            let variant = model::Variant { build: job.build.clone(), post: *post }.name();
+            let key = (
+                components.iter().position(|c| *c == job.component.name).expect("a discovered component"),
+                variants.iter().position(|v| *v == variant).expect("a variant of the matrix"),
+            );
+            if !merged.contains_key(&key) {
+                missing.push(format!("{} {variant}", job.component.name));
+            }
+        }
+    }
+    anyhow::ensure!(
+        missing.is_empty(),
+        "the shards lack {} artifacts of their selection: {}",
+        missing.len(),
+        missing.join(", ")
+    );
+    Ok(())
 }
 
 /// A run with failures ships nothing into target/dist. What passed goes to target/dist-partial/ (its manifest
@@ -283,7 +395,7 @@ pub(crate) fn manifest(products: &[Product]) -> Result<Manifest> {
                 .collect(),
         });
     }
-    Ok(Manifest { artifacts, failures: Vec::new() })
+    Ok(Manifest { artifacts, shard: None, failures: Vec::new() })
 }
 
 /// Builds everything again from scratch — a separate work directory and a fresh GOCACHE, so nothing is reused —
@@ -330,14 +442,20 @@ fn artifact_tools(toolchain: &GoToolchain) -> Result<BTreeMap<String, String>> {
     Ok(tools)
 }
 
-/// Replaces `dist` with `staging`: the old directory is moved aside first and removed only after the rename.
+/// Replaces `dist` with `staging`: the old directory is moved aside first and removed only after the rename (and
+/// moved back if the rename fails).
 fn publish(staging: &Path, dist: &Path) -> Result<()> {
     let old = dist.with_extension(format!("old-{}", std::process::id()));
     if dist.exists() {
         std::fs::rename(dist, &old).with_context(|| format!("failed to move {} aside", dist.display()))?;
     }
-    std::fs::rename(staging, dist)
-        .with_context(|| format!("failed to move {} to {}", staging.display(), dist.display()))?;
+    if let Err(err) = std::fs::rename(staging, dist) {
+        if old.exists() {
+            let _ = std::fs::rename(&old, dist);
+        }
+        let _ = std::fs::remove_dir_all(staging);
+        return Err(err).with_context(|| format!("failed to move {} to {}", staging.display(), dist.display()));
+    }
     if old.exists() {
         std::fs::remove_dir_all(&old).with_context(|| format!("failed to remove {}", old.display()))?;
     }
@@ -439,14 +557,20 @@ mod tests {
         std::fs::remove_dir_all(&tmp).unwrap();
     }
 
-    /// Shards merge into what one dist ships: artifacts in matrix order whatever the order of the shards, a
-    /// variant in two shards kept once; a tampered artifact, two different entries for one variant and a partial
-    /// dist are each refused, and the target is left as it was.
+    /// Shards merge into what one dist of their selection ships: artifacts in matrix order whatever the order of
+    /// the shards, a variant in two shards kept once. A tampered artifact, two different entries for one variant,
+    /// a partial dist, a missing shard, shards of different selections and an entry with a foreign path are each
+    /// refused, and the target is left as it was.
     #[test]
     fn shards_merge_in_matrix_order_and_conflicts_are_refused() {
         let root = pipeline::testing::root();
         let tmp = std::env::temp_dir().join(format!("xtask-merge-{}", std::process::id()));
-        let shard = |name: &str, entries: &[(&str, &str, &[u8])]| -> PathBuf {
+        let components = vec!["hasher".to_string(), "textkit".to_string()];
+        let variants = vec!["go1.24-raw".to_string(), "go1.26-opt".to_string()];
+        let record = |index, count| {
+            Some(ShardRecord { index, count, components: components.clone(), variants: variants.clone() })
+        };
+        let shard = |name: &str, shard: Option<ShardRecord>, entries: &[(&str, &str, &[u8])]| -> PathBuf {
             let dir = tmp.join(name);
             std::fs::create_dir_all(&dir).unwrap();
             let mut artifacts = Vec::new();
@@ -467,28 +591,44 @@ mod tests {
                     env: BTreeMap::new(),
                 });
             }
-            let manifest = Manifest { artifacts, failures: Vec::new() };
+            let manifest = Manifest { artifacts, shard, failures: Vec::new() };
             std::fs::write(dir.join("manifest.json"), serde_json::to_string_pretty(&manifest).unwrap() + "\n").unwrap();
             dir
         };
         let out = tmp.join("dist");
-        let first = shard("first", &[("textkit", "go1.24-raw", b"t24"), ("hasher", "go1.26-opt", b"h26")]);
-        let second = shard("second", &[("hasher", "go1.24-raw", b"h24"), ("hasher", "go1.26-opt", b"h26")]);
-        assert_eq!(merge(&root, &[first.clone(), second.clone()], &out).unwrap(), 3);
+        let first =
+            shard("first", record(1, 2), &[("textkit", "go1.24-raw", b"t24"), ("hasher", "go1.26-opt", b"h26")]);
+        let second = shard(
+            "second",
+            record(2, 2),
+            &[("hasher", "go1.24-raw", b"h24"), ("hasher", "go1.26-opt", b"h26"), ("textkit", "go1.26-opt", b"t26")],
+        );
+        assert_eq!(merge(&root, &[second.clone(), first.clone()], &out).unwrap(), 4);
         let merged: Manifest =
             serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
         let order: Vec<String> = merged.artifacts.iter().map(|a| format!("{} {}", a.component, a.variant)).collect();
-        assert_eq!(order, ["hasher go1.24-raw", "hasher go1.26-opt", "textkit go1.24-raw"]);
+        assert_eq!(order, ["hasher go1.24-raw", "hasher go1.26-opt", "textkit go1.24-raw", "textkit go1.26-opt"]);
+        assert!(merged.shard.is_none(), "the merged manifest is a whole dist's");
         assert_eq!(std::fs::read(out.join("textkit/go1.24-raw.wasm")).unwrap(), b"t24");
         let before = std::fs::read(out.join("manifest.json")).unwrap();
 
-        let conflict = shard("conflict", &[("hasher", "go1.26-opt", b"other bytes")]);
-        let err = format!("{:#}", merge(&root, &[first.clone(), conflict], &out).unwrap_err());
+        let refused = |dirs: &[PathBuf]| format!("{:#}", merge(&root, dirs, &out).unwrap_err());
+        let err = refused(std::slice::from_ref(&first));
+        assert!(err.contains("the shards given are [1] of 2"), "{err}");
+        let conflict = shard("conflict", record(2, 2), &[("hasher", "go1.26-opt", b"other bytes")]);
+        let err = refused(&[first.clone(), conflict]);
         assert!(err.contains("hasher go1.26-opt differs between") && err.contains("refusing to choose"), "{err}");
+        let other = ShardRecord { variants: vec!["go1.24-raw".into()], ..record(2, 2).unwrap() };
+        let err = refused(&[first.clone(), shard("other", Some(other), &[("hasher", "go1.24-raw", b"h24")])]);
+        assert!(err.contains("not one selection"), "{err}");
+        let err = refused(&[first.clone(), shard("short", record(2, 2), &[("hasher", "go1.24-raw", b"h24")])]);
+        assert!(err.contains("the shards lack 1 artifacts of their selection: textkit go1.26-opt"), "{err}");
+        let err = refused(&[first.clone(), shard("plain", None, &[])]);
+        assert!(err.contains("is not a shard's manifest"), "{err}");
         std::fs::write(second.join("hasher/go1.24-raw.wasm"), b"h25").unwrap();
-        let err = format!("{:#}", merge(&root, &[first.clone(), second.clone()], &out).unwrap_err());
+        let err = refused(&[first.clone(), second.clone()]);
         assert!(err.contains("go1.24-raw.wasm does not match") && err.contains("manifest.json"), "{err}");
-        let partial = shard("partial", &[]);
+        let partial = shard("partial", record(2, 2), &[]);
         let text = std::fs::read_to_string(partial.join("manifest.json")).unwrap();
         let failed = text.replacen(
             "\"artifacts\": []",
@@ -496,8 +636,15 @@ mod tests {
             1,
         );
         std::fs::write(partial.join("manifest.json"), failed).unwrap();
-        let err = format!("{:#}", merge(&root, &[first, partial], &out).unwrap_err());
+        let err = refused(&[first.clone(), partial]);
         assert!(err.contains("it is a partial dist"), "{err}");
+        let foreign = shard("foreign", record(2, 2), &[("hasher", "go1.24-raw", b"h24")]);
+        let text = std::fs::read_to_string(foreign.join("manifest.json")).unwrap();
+        std::fs::write(foreign.join("manifest.json"), text.replace("\"hasher/go1.24-raw.wasm\"", "\"../escape.wasm\""))
+            .unwrap();
+        std::fs::write(foreign.join("../escape.wasm"), b"h24").unwrap();
+        let err = refused(&[first, foreign]);
+        assert!(err.contains("says path `../escape.wasm`"), "{err}");
         assert_eq!(std::fs::read(out.join("manifest.json")).unwrap(), before, "a refused merge changed the target");
         std::fs::remove_dir_all(&tmp).unwrap();
     }

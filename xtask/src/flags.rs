@@ -118,7 +118,12 @@ pub(crate) struct Dist {
     pub(crate) shard: Option<pipeline::model::Shard>,
     /// Build nothing: join these target/dist directories of shards into target/dist, each artifact's sha256
     /// verified against its shard's manifest; two shards shipping different bytes for one variant are refused
-    #[arg(long, value_name = "DIR", num_args = 1.., conflicts_with_all = ["shard", "verify_reproducible"])]
+    #[arg(
+        long,
+        value_name = "DIR",
+        num_args = 1..,
+        conflicts_with_all = ["shard", "verify_reproducible", "components", "variants"]
+    )]
     pub(crate) merge: Vec<std::path::PathBuf>,
 }
 
@@ -161,11 +166,15 @@ pub(crate) struct New {
 #[derive(Debug, Args)]
 pub(crate) struct Test {}
 
-/// Writes target/bench/report.md, report.json and chart.svg; runs `dist` first for artifacts that are missing.
+/// Writes target/bench/report.md, report.json and chart.svg; builds and checks first what target/dist lacks (into
+/// target/wasm: target/dist is left as it is).
 #[derive(Debug, Args)]
 pub(crate) struct Bench {
     #[command(flatten)]
     pub(crate) selection: Selection,
+    /// Only the artifacts of shard I of N (see `dist --shard`): what a CI shard shipped
+    #[arg(long, value_name = "I/N", value_parser = pipeline::model::Shard::parse)]
+    pub(crate) shard: Option<pipeline::model::Shard>,
     /// A smoke run: the same measurements with a few samples each (seconds per artifact, for CI)
     #[arg(long)]
     pub(crate) quick: bool,

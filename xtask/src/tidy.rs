@@ -26,20 +26,40 @@ fn rust_files(root: &Path) -> Vec<(String, String)> {
     out
 }
 
-/// The part of a file that ships: everything before its first `#[cfg(test)]`, without comment lines; nothing for
-/// test-only files.
+/// The part of a file that ships, without comment lines: everything before its `#[cfg(test)] mod tests`, and
+/// without any other `#[cfg(test)]` item line (`mod tidy;`); nothing for test-only files.
 fn shipped<'t>(path: &str, text: &'t str) -> Vec<(usize, &'t str)> {
     let test_only = ["/tests/", "/examples/", "/testing.rs", "xtask/src/tidy.rs"];
     if test_only.iter().any(|t| path.contains(t)) {
         return Vec::new();
     }
-    text.lines()
-        .enumerate()
-        .take_while(|(_, line)| !line.trim_start().starts_with("#[cfg(test)]"))
-        .filter(|(_, line)| !line.trim_start().starts_with("//"))
-        .map(|(i, line)| (i + 1, line))
-        .collect()
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < lines.len() {
+        let line = lines[i].trim_start();
+        if line.starts_with("#[cfg(") && line.contains("test") {
+            let next = lines.get(i + 1).map(|l| l.trim_start()).unwrap_or_default();
+            if next.contains("mod tests") {
+                break;
+            }
+            i += 2;
+            continue;
+        }
+        if !line.starts_with("//") {
+            out.push((i + 1, lines[i]));
+        }
+        i += 1;
+    }
+    out
 }
+
+/// Shipped files allowed to name a component outside its suite, each with the reason; the rule's test fails
+/// when an entry is no longer needed, so the list only shrinks.
+const NAMING_EXCEPTIONS: &[(&str, &str)] = &[(
+    "xtask/src/bench/measure.rs",
+    "the seed table's probes are typed calls of the seed world's bindings; moving them into its suite is open",
+)];
 
 fn root() -> PathBuf {
     crate::project_root()
@@ -64,15 +84,34 @@ fn no_component_is_named_outside_its_suite() {
             if own.iter().any(|o| path == *o || (o.ends_with('/') && path.starts_with(o.as_str()))) {
                 continue;
             }
-            let needles = [format!("\"{name}\""), format!("go/{name}"), format!("wit/{name}.wit")];
+            // A literal, a path, or a module path into its suite or bindings (`suites::hasher::`, `host::hasher::`).
+            let needles = [
+                format!("\"{name}\""),
+                format!("go/{name}"),
+                format!("wit/{name}.wit"),
+                format!("::{name}::"),
+                format!("::{name};"),
+            ];
             for (line_no, line) in shipped(&path, &text) {
                 if needles.iter().any(|n| line.contains(n.as_str())) {
-                    found.push(format!("{path}:{line_no}: {}", line.trim()));
+                    found.push((path.clone(), format!("{path}:{line_no}: {}", line.trim())));
                 }
             }
         }
     }
-    assert!(found.is_empty(), "components named outside their suites (ask `pipeline::suites`):\n{}", found.join("\n"));
+    let unexplained: Vec<&str> = found
+        .iter()
+        .filter(|(path, _)| !NAMING_EXCEPTIONS.iter().any(|(p, _)| p == path))
+        .map(|(_, line)| line.as_str())
+        .collect();
+    assert!(
+        unexplained.is_empty(),
+        "components named outside their suites (ask `pipeline::suites`):\n{}",
+        unexplained.join("\n")
+    );
+    for (path, why) in NAMING_EXCEPTIONS {
+        assert!(found.iter().any(|(p, _)| p == path), "{path} no longer names a component: drop its exception ({why})");
+    }
 }
 
 /// Only the componentize stage encodes components, so every component is hardened, validated and export-checked.
@@ -124,10 +163,9 @@ fn generated_files_are_fresh() {
     assert_eq!(lock, pipeline::adapter::lock_contents().unwrap(), "{} is stale", pipeline::adapter::LOCK);
 }
 
-/// Every test an invariant of ARCHITECTURE.md names exists: `module::tests::name` (or `module::tests::*`),
-/// `tidy::name` and
-/// `tests/cli.rs` `name` are looked up in the tree, so a renamed or deleted test cannot leave an invariant
-/// unguarded.
+/// Every test an invariant of ARCHITECTURE.md names exists where it says: `module::tests::name` in a file named
+/// after the module (`module::tests::*`: the module has tests), `tidy::name` here, and `` `tests/cli.rs` `name` ``
+/// in xtask/tests/cli.rs, so a renamed or deleted test cannot leave an invariant unguarded.
 #[test]
 fn every_invariant_names_a_test_that_exists() {
     let root = root();
@@ -136,19 +174,28 @@ fn every_invariant_names_a_test_that_exists() {
     let files = rust_files(&root);
     let mut named = 0;
     let mut missing = Vec::new();
-    for item in section.split('`').skip(1).step_by(2) {
-        let Some((module, test)) =
-            item.rsplit_once("::tests::").or_else(|| item.split_once("tidy::").map(|(_, t)| ("tidy", t)))
-        else {
+    let items: Vec<&str> = section.split('`').skip(1).step_by(2).collect();
+    for (i, item) in items.iter().enumerate() {
+        let is_name = |n: &&str| n.chars().all(|c| c == '_' || c.is_ascii_lowercase());
+        let (module, test) = if let Some(found) = item.rsplit_once("::tests::") {
+            found
+        } else if let Some(test) = item.strip_prefix("tidy::") {
+            ("tidy", test)
+        } else if *item == "tests/cli.rs" && items.get(i + 1).is_some_and(is_name) {
+            ("cli", items[i + 1])
+        } else {
             continue;
         };
         named += 1;
         let module_file = module.rsplit("::").next().unwrap_or(module);
-        let has_module = files
+        let in_module = |(p, _): &&(String, String)| {
+            p.ends_with(&format!("/{module_file}.rs")) || p.ends_with(&format!("/{module_file}/mod.rs"))
+        };
+        let found = files
             .iter()
-            .any(|(p, _)| p.ends_with(&format!("/{module_file}.rs")) || p.ends_with(&format!("/{module_file}/mod.rs")));
-        let has_test = test == "*" || files.iter().any(|(_, t)| t.contains(&format!("fn {test}(")));
-        if !has_module || !has_test {
+            .filter(in_module)
+            .any(|(_, t)| if test == "*" { t.contains("#[test]") } else { t.contains(&format!("fn {test}(")) });
+        if !found {
             missing.push(item.to_string());
         }
     }

@@ -80,6 +80,9 @@ pub fn go_build_env(build: &Build, toolchain: &GoToolchain) -> Vec<(&'static str
         ("GOFLAGS", "-mod=readonly".into()),
         ("GOWORK", "off".into()),
         ("GOEXPERIMENT", build.goexperiment.unwrap_or_default().into()),
+        // Both change the module's bytes and may come from the user's shell or `go env -w`: pinned to defaults.
+        ("GOFIPS140", "off".into()),
+        ("GOWASM", String::new()),
     ]
 }
 

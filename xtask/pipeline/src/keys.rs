@@ -9,29 +9,29 @@ use std::path::Path;
 use anyhow::Result;
 use sha2::{Digest, Sha256};
 
-use crate::model::{Build, Component, Stress, Workspace};
+use crate::model::{self, Build, Component, Stress, Workspace};
 use crate::tinygo::TinyGo;
 use crate::toolchain::GoToolchain;
 use crate::versions::Sources;
-use crate::{adapter, check, gobuild, postprocess, tools, util};
+use crate::{adapter, check, gobuild, postprocess, util};
 
-/// The crates whose code the in-process steps run: their locked versions are part of every such step's version
-/// (a dev-dependency added to the lock changes nothing).
-const LINKED: &[&str] = &[
-    "wasmparser",
-    "wasm-encoder",
-    "wit-parser",
-    "wit-component",
-    "wasmtime",
-    "wasmtime-wasi",
-    "wasmtime-wizer",
-    "wasi-preview1-component-adapter-provider",
+/// The crates whose dependencies are the code the in-process steps and the checks run besides our own.
+const LINKING: &[&str] = &["xtask/pipeline/Cargo.toml", "host/Cargo.toml"];
+
+/// The manifests that can change how a linked crate is built: its version requirement and features (the
+/// workspace's table, and xtask's, since cargo unifies features over everything it builds).
+const MANIFESTS: &[(&str, &str)] = &[
+    ("Cargo.toml", "workspace.dependencies"),
+    ("xtask/Cargo.toml", "dependencies"),
+    ("xtask/pipeline/Cargo.toml", "dependencies"),
+    ("host/Cargo.toml", "dependencies"),
 ];
 
 /// Everything that changes the bytes of a core module: the compiler's version, the flags and the environment
 /// (which is the whole of the build stage's behaviour: it runs that command), and the Go sources of the
 /// component and of the runtime copy.
 pub fn build(
+    src: &Sources,
     ws: &Workspace,
     component: &Component,
     build: &Build,
@@ -40,7 +40,14 @@ pub fn build(
 ) -> Result<String> {
     let mut hasher = Sha256::new();
     hasher.update(b"go build\0");
+    hasher.update(src.of(&["xtask/pipeline/src/gobuild.rs", "xtask/pipeline/src/tinygo.rs"]).as_bytes());
     hasher.update(gobuild::compiler_version(build, toolchain, tinygo).as_bytes());
+    if let Some(tinygo) = tinygo.filter(|_| build.tinygo.is_some()) {
+        // What TinyGo links besides its own code: the seeded wasi-libc and compiler-rt, the LLVM packages.
+        if let Some(record) = &tinygo.install_record {
+            hasher.update(record.as_bytes());
+        }
+    }
     for flag in gobuild::build_flags(build) {
         hasher.update(flag.as_bytes());
         hasher.update(b"\0");
@@ -48,8 +55,10 @@ pub fn build(
     for (k, v) in gobuild::build_env(build, toolchain, tinygo, component) {
         hasher.update(format!("{k}={v}\0").as_bytes());
     }
+    // The component's Go module, not the files only the pipeline reads (its config and declarative checks).
+    let not_go = [model::CONFIG_FILE, check::DECLARATIVE_FILE].map(|f| ws.root.join(&component.dir).join(f));
     for dir in [ws.root.join(&component.dir), ws.root.join("go/witpkg")] {
-        hash_files(&mut hasher, &ws.root, &dir)?;
+        hash_files(&mut hasher, &ws.root, &dir, &not_go)?;
     }
     Ok(util::hex(&hasher.finalize()))
 }
@@ -60,8 +69,9 @@ pub fn strip(src: &Sources, core: &str) -> String {
 }
 
 /// wasm-opt on the stripped module: its output depends only on its input, wasm-opt's version and the flags.
-pub fn opt(stripped: &str, wasm_opt_version: &str) -> String {
-    parts(&["opt", stripped, wasm_opt_version, &postprocess::WASM_OPT_FLAGS.join(" ")])
+pub fn opt(src: &Sources, stripped: &str, wasm_opt_version: &str) -> String {
+    let code = src.of(&["xtask/pipeline/src/postprocess.rs", "xtask/pipeline/src/util.rs"]);
+    parts(&["opt", stripped, wasm_opt_version, &postprocess::WASM_OPT_FLAGS.join(" "), &code])
 }
 
 /// The snapshot of the optimized module (`opt`: its SHA-256): wizer.rs's own code and wasmtime-wizer's version.
@@ -76,7 +86,7 @@ pub fn componentize(src: &Sources, ws: &Workspace, component: &Component, module
     let mut wit = Sha256::new();
     let path = ws.root.join(&component.wit);
     if path.is_dir() {
-        hash_files(&mut wit, &ws.root, &path)?;
+        hash_files(&mut wit, &ws.root, &path, &[])?;
     } else {
         wit.update(util::read(&path)?);
     }
@@ -117,15 +127,59 @@ pub fn check(
 /// A stage's version: its own files, the locked versions of the linked crates and this crate's manifest (their
 /// features), without its dev-dependencies.
 fn stage(src: &Sources, files: &[&str]) -> String {
-    let lock = src.text("Cargo.lock").expect("Cargo.lock is embedded (build.rs)");
-    let locked: Vec<String> = LINKED.iter().map(|name| format!("{name} {}", linked_version(lock, name))).collect();
-    parts(&[&src.of(files), &locked.join("\n"), &src.manifest("xtask/pipeline/Cargo.toml")])
+    let code: Vec<&str> = files.iter().copied().chain(["xtask/pipeline/src/util.rs"]).collect();
+    parts(&[&src.of(&code), &linked(src)])
 }
 
-/// The locked version of a crate this crate links: every name in [`LINKED`] is in the embedded Cargo.lock.
-fn linked_version(lock: &str, name: &str) -> String {
-    tools::locked_version(lock, name)
-        .unwrap_or_else(|e| panic!("a linked crate is not in the embedded Cargo.lock: {e:#}"))
+/// The code the in-process steps link besides ours: every package in the normal-dependency closure of the
+/// pipeline and the host, with its locked version (from Cargo.lock), and how the manifests ask for those crates
+/// (requirement, features). A dev-dependency added to the lock, or a crate only the command line uses, is not
+/// among them.
+fn linked(src: &Sources) -> String {
+    let table = |path: &str| -> toml::Table {
+        let text = src.text(path).unwrap_or_else(|| panic!("{path} is embedded (build.rs)"));
+        toml::from_str(text).unwrap_or_else(|e| panic!("{path} does not parse: {e}"))
+    };
+    let lock = table("Cargo.lock");
+    let packages = lock.get("package").and_then(|p| p.as_array()).expect("Cargo.lock lists its packages");
+    let mut wanted: Vec<String> = Vec::new();
+    for manifest in LINKING {
+        if let Some(deps) = table(manifest).get("dependencies").and_then(|d| d.as_table()) {
+            wanted.extend(deps.keys().cloned());
+        }
+    }
+    let mut closure = std::collections::BTreeSet::new();
+    while let Some(spec) = wanted.pop() {
+        let mut words = spec.split_whitespace();
+        let Some(name) = words.next() else { continue };
+        let version = words.next();
+        for package in packages {
+            let field =
+                |k: &str| package.get(k).and_then(|v| v.as_str()).expect("a Cargo.lock package has a name and version");
+            let this = field("name") == name && version.is_none_or(|v| v == field("version"));
+            if this && closure.insert(format!("{name} {}", field("version"))) {
+                let deps = package.get("dependencies").and_then(|d| d.as_array());
+                wanted.extend(deps.into_iter().flatten().filter_map(|d| d.as_str()).map(str::to_string));
+            }
+        }
+    }
+    let names: std::collections::BTreeSet<&str> = closure.iter().filter_map(|c| c.split(' ').next()).collect();
+    let mut lines: Vec<String> = closure.iter().cloned().collect();
+    for (path, section) in MANIFESTS {
+        let manifest = table(path);
+        let deps = section.split('.').try_fold(&manifest, |t, key| t.get(key).and_then(|v| v.as_table()));
+        for (name, spec) in deps.into_iter().flatten() {
+            if names.contains(name.as_str()) {
+                lines.push(format!("{path} {name} {spec:?}"));
+            }
+        }
+    }
+    for path in LINKING {
+        if let Some(features) = table(path).get("features") {
+            lines.push(format!("{path} features {features:?}"));
+        }
+    }
+    lines.join("\n")
 }
 
 fn parts(parts: &[&str]) -> String {
@@ -137,9 +191,9 @@ fn parts(parts: &[&str]) -> String {
     util::hex(&hasher.finalize())
 }
 
-/// Hashes every file below `dir`, each with its path from `root`, in a stable order.
-fn hash_files(hasher: &mut Sha256, root: &Path, dir: &Path) -> Result<()> {
-    for file in util::files_under(dir)? {
+/// Hashes every file below `dir` but those in `except`, each with its path from `root`, in a stable order.
+fn hash_files(hasher: &mut Sha256, root: &Path, dir: &Path, except: &[std::path::PathBuf]) -> Result<()> {
+    for file in util::files_under(dir)?.into_iter().filter(|f| !except.contains(f)) {
         let name = file.strip_prefix(root).expect("files_under lists files below the root");
         hasher.update(name.to_string_lossy().as_bytes());
         hasher.update(b"\0");
@@ -171,7 +225,7 @@ mod tests {
             };
             vec![
                 ("strip", strip(src, "core")),
-                ("opt", opt("stripped", "wasm-opt version 108")),
+                ("opt", opt(src, "stripped", "wasm-opt version 108")),
                 ("wizer", wizer(src, "opt")),
                 ("componentize", componentize(src, &ws, &hasher, "module").unwrap()),
                 ("check hasher", check(&hasher)),
@@ -180,13 +234,14 @@ mod tests {
         };
         let embedded = Sources::embedded();
         let before = keys(embedded);
-        let changed = |path: &str| -> Vec<&'static str> {
-            let after = keys(&embedded.with(path, b"// an edit\n"));
+        let changed_to = |path: &str, bytes: &[u8]| -> Vec<&'static str> {
+            let after = keys(&embedded.with(path, bytes));
             before.iter().zip(&after).filter(|(b, a)| b.1 != a.1).map(|(b, _)| b.0).collect()
         };
+        let changed = |path: &str| changed_to(path, b"// an edit\n");
         assert_eq!(changed("xtask/pipeline/src/harden.rs"), ["componentize"]);
         assert_eq!(changed("xtask/pipeline/src/componentize.rs"), ["componentize"]);
-        assert_eq!(changed("xtask/pipeline/src/postprocess.rs"), ["strip"]);
+        assert_eq!(changed("xtask/pipeline/src/postprocess.rs"), ["strip", "opt"]);
         assert_eq!(changed("xtask/pipeline/src/wizer.rs"), ["wizer"]);
         assert_eq!(changed("xtask/pipeline/src/suites/hasher.rs"), ["check hasher"]);
         assert_eq!(changed("xtask/pipeline/src/check.rs"), ["check hasher", "check textkit"]);
@@ -195,6 +250,26 @@ mod tests {
         assert!(changed("xtask/pipeline/src/scheduler.rs").is_empty());
         assert!(changed("xtask/src/bench.rs").is_empty());
         assert!(changed("xtask/src/bench/measure.rs").is_empty());
+        // A linked crate's locked version is part of every in-process step's key; a dev-dependency is not.
+        let lock = embedded.text("Cargo.lock").unwrap();
+        let version = crate::tools::locked_version(lock, "wasmtime").unwrap();
+        let from = format!("name = \"wasmtime\"\nversion = \"{version}\"");
+        let bumped = lock.replacen(&from, "name = \"wasmtime\"\nversion = \"999.0.0\"", 1);
+        assert_ne!(bumped, lock);
+        // Every step but opt (which runs wasm-opt, not a crate) and build (the Go compiler).
+        let linked_keys = ["strip", "wizer", "componentize", "check hasher", "check textkit"];
+        assert_eq!(changed_to("Cargo.lock", bumped.as_bytes()), linked_keys);
+        let host = embedded.text("host/Cargo.toml").unwrap();
+        let dev = format!("{host}\n[dev-dependencies.an-extra-test-crate]\nversion = \"1\"\n");
+        assert!(changed_to("host/Cargo.toml", dev.as_bytes()).is_empty());
+        let root = embedded.text("Cargo.toml").unwrap();
+        let defaults = root.replacen(
+            "wasmtime = { version = \"=48.0.8\", default-features = false }",
+            "wasmtime = \"=48.0.8\"",
+            1,
+        );
+        assert_ne!(defaults, root, "the workspace's wasmtime line moved: update this test");
+        assert_eq!(changed_to("Cargo.toml", defaults.as_bytes()), linked_keys);
         // The stress is an input of the check.
         let check = check(embedded, &ws, &hasher, "component", Stress { calls_64k: 1, calls_1m: 1 }, &[]).unwrap();
         assert_ne!(check, before[4].1);

@@ -365,7 +365,12 @@ pub mod paths {
 
     /// The shipped artifact, relative to `target/dist`.
     pub fn dist_relative(component: &Component, variant: &Variant) -> String {
-        format!("{}/{}.wasm", component.name, variant.name())
+        dist_relative_named(&component.name, &variant.name())
+    }
+
+    /// [`dist_relative`] from the names (`hasher`, `go1.26-opt`), as a manifest records them.
+    pub fn dist_relative_named(component: &str, variant: &str) -> String {
+        format!("{component}/{variant}.wasm")
     }
 }
 

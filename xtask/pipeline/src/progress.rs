@@ -23,6 +23,15 @@ pub struct Progress {
     finished: AtomicBool,
 }
 
+/// Stops a [`Progress::report_until_finished`] loop when dropped, however its scope ends.
+pub struct StopOnDrop<'p>(pub &'p Progress);
+
+impl Drop for StopOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.finish();
+    }
+}
+
 /// A step being run; it counts as done when dropped (passed, fresh or failed alike).
 pub struct Step<'p> {
     progress: &'p Progress,

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Instant;
 
-use anyhow::{Context, Result, anyhow, ensure};
+use anyhow::{Context, Result, anyhow, bail, ensure};
 use host::Host;
 use xshell::Shell;
 
@@ -121,6 +121,8 @@ pub fn run_all(sh: &Shell, ws: &Workspace, jobs: Vec<Job>, options: &Options) ->
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(jobs.len()).max(1);
     std::thread::scope(|scope| {
         scope.spawn(|| shared.progress.report_until_finished(progress::EVERY));
+        // The reporter stops whichever way this scope ends, so it never keeps the run from returning.
+        let _stop = progress::StopOnDrop(&shared.progress);
         let mut handles = Vec::new();
         for _ in 0..workers {
             handles.push(scope.spawn(|| {
@@ -135,19 +137,27 @@ pub fn run_all(sh: &Shell, ws: &Workspace, jobs: Vec<Job>, options: &Options) ->
                     // Pop in its own statement: the queue's lock must not be held while the job runs.
                     let next = queue.lock().unwrap().pop_front();
                     let Some((index, job)) = next else { break };
-                    let outcome = run_job(&sh, ws, &job, &shared, options);
+                    // A panic in a job is a bug; it fails that job like an error instead of losing every result.
+                    let run = std::panic::AssertUnwindSafe(|| run_job(&sh, ws, &job, &shared, options));
+                    let outcome = std::panic::catch_unwind(run).unwrap_or_else(|panic| {
+                        let message = panic
+                            .downcast_ref::<String>()
+                            .map(String::as_str)
+                            .or_else(|| panic.downcast_ref::<&str>().copied())
+                            .unwrap_or("a panic");
+                        let error = anyhow!("the pipeline panicked (a bug): {message}");
+                        let what = format!("{} {}", job.component.name, job.build.name);
+                        (Vec::new(), vec![Failure { what, artifacts: job.posts.len(), error }])
+                    });
                     results.lock().unwrap().push((index, outcome));
                 }
             }));
         }
         for handle in handles {
-            // A worker that panicked is a bug; its panic resumes here, after the reporter is told to stop.
             if let Err(panic) = handle.join() {
-                shared.progress.finish();
                 std::panic::resume_unwind(panic);
             }
         }
-        shared.progress.finish();
     });
 
     let mut results = results.into_inner().unwrap();
@@ -220,22 +230,34 @@ pub fn run(sh: &Shell, ws: &Workspace, jobs: Vec<Job>, options: &Options) -> Res
 /// One job: its build, then each post-processing level as far as the run goes. A failed level is recorded and
 /// the next one still runs; a failed build takes every level of the job down.
 fn run_job(sh: &Shell, ws: &Workspace, job: &Job, shared: &Shared, options: &Options) -> (Vec<Product>, Vec<Failure>) {
+    let mut state = JobState::default();
+    let outcome = run_job_steps(sh, ws, job, shared, options, &mut state);
+    // The planned steps a failure took down count as done, so the progress line ends at its total.
+    let (componentize, check) = (options.until >= Until::Componentize, options.until >= Until::Check);
+    let planned = Progress::planned(std::slice::from_ref(job), componentize, check);
+    shared.progress.skip(planned.saturating_sub(state.started));
+    outcome
+}
+
+fn run_job_steps(
+    sh: &Shell,
+    ws: &Workspace,
+    job: &Job,
+    shared: &Shared,
+    options: &Options,
+    state: &mut JobState,
+) -> (Vec<Product>, Vec<Failure>) {
     let Job { component, build, posts } = job;
     let label = format!("{} {}", component.name, build.name);
-    let core_hash = match build_core(sh, ws, job, shared) {
+    let core_hash = match build_core(sh, ws, job, shared, state) {
         Ok(hash) => hash,
-        Err(error) => {
-            let (componentize, check) = (options.until >= Until::Componentize, options.until >= Until::Check);
-            shared.progress.skip(Progress::planned(std::slice::from_ref(job), componentize, check) - 1);
-            return (Vec::new(), vec![Failure { what: label, artifacts: posts.len(), error }]);
-        }
+        Err(error) => return (Vec::new(), vec![Failure { what: label, artifacts: posts.len(), error }]),
     };
     let (mut products, mut failures) = (Vec::new(), Vec::new());
-    let mut modules = Modules::new();
     for &post in posts {
         let variant = Variant { build: build.clone(), post };
         let what = format!("{} {}", component.name, variant.name());
-        match run_post(sh, ws, job, &variant, &core_hash, &mut modules, shared, options) {
+        match run_post(sh, ws, job, &variant, &core_hash, state, shared, options) {
             Ok(product) => products.push(product),
             Err(error) => failures.push(Failure { what, artifacts: 1, error }),
         }
@@ -243,14 +265,31 @@ fn run_job(sh: &Shell, ws: &Workspace, job: &Job, shared: &Shared, options: &Opt
     (products, failures)
 }
 
+/// What one job has done so far in this run: the module of each post-processing level it made or verified
+/// (`opt` builds on `strip` and `opt-wizer` on `opt`, so each level is made once per run, not once per level
+/// above it; a level that failed is not retried by the levels above it), and how many steps it started.
+#[derive(Default)]
+struct JobState {
+    levels: BTreeMap<Post, std::result::Result<(PathBuf, String), String>>,
+    started: usize,
+}
+
+impl JobState {
+    /// Marks the start of one of this job's steps (done when the guard drops).
+    fn step<'p>(&mut self, shared: &'p Shared, what: String) -> progress::Step<'p> {
+        self.started += 1;
+        shared.progress.step(what)
+    }
+}
+
 /// The job's core module, built unless fresh; returns its SHA-256.
-fn build_core(sh: &Shell, ws: &Workspace, job: &Job, shared: &Shared) -> Result<String> {
+fn build_core(sh: &Shell, ws: &Workspace, job: &Job, shared: &Shared, state: &mut JobState) -> Result<String> {
     let Job { component, build, .. } = job;
-    let _step = shared.progress.step(format!("build {} {}", component.name, build.name));
+    let _step = state.step(shared, format!("build {} {}", component.name, build.name));
     let toolchain = &shared.toolchains[build.go_minor];
     let tinygo = build.tinygo.and(shared.tinygo.as_ref());
     let core = paths::core_module(&ws.work, component, build);
-    let key = keys::build(ws, component, build, toolchain, tinygo)?;
+    let key = keys::build(Sources::embedded(), ws, component, build, toolchain, tinygo)?;
     match fresh(&core, &key) {
         Some(digest) => {
             status::step("Fresh", format!("{} {}: core module", component.name, build.name));
@@ -271,7 +310,7 @@ fn run_post(
     job: &Job,
     variant: &Variant,
     core_hash: &str,
-    modules: &mut Modules,
+    state: &mut JobState,
     shared: &Shared,
     options: &Options,
 ) -> Result<Product> {
@@ -281,7 +320,7 @@ fn run_post(
     let label = format!("{} {}", component.name, build.name);
     let post = variant.post;
     let src = Sources::embedded();
-    let (module, module_hash) = post_process(sh, ws, component, variant, core_hash, modules, shared)?;
+    let (module, module_hash) = post_process(sh, ws, component, variant, core_hash, state, shared)?;
     let mut product = Product {
         component: component.clone(),
         variant: variant.clone(),
@@ -294,7 +333,7 @@ fn run_post(
     let mut component_hash = String::new();
     if options.until >= Until::Componentize {
         let out = paths::component(&ws.work, component, variant);
-        let _step = shared.progress.step(format!("componentize {label}-{}", post.name()));
+        let _step = state.step(shared, format!("componentize {label}-{}", post.name()));
         let key = keys::componentize(src, ws, component, &module_hash)?;
         component_hash = match fresh(&out, &key) {
             Some(digest) => {
@@ -311,7 +350,7 @@ fn run_post(
     if options.until >= Until::Check {
         let out = product.component_path.clone().expect("componentized above");
         let stamp = out.with_extension("wasm.checked");
-        let _step = shared.progress.step(format!("check {label}-{}", post.name()));
+        let _step = state.step(shared, format!("check {label}-{}", post.name()));
         let suite = suites::for_component(component).map_or(&[][..], |s| s.sources);
         let key = keys::check(src, ws, component, &component_hash, options.stress, suite)?;
         if let Some(repeat) = options.repeat {
@@ -327,10 +366,6 @@ fn run_post(
     Ok(product)
 }
 
-/// The modules a job has already produced in this run, by level: `opt` builds on `strip` and `opt-wizer` on
-/// `opt`, so each level is made (or verified fresh, which hashes it) once per run, not once per level above it.
-type Modules = BTreeMap<Post, (PathBuf, String)>;
-
 /// Produces the module of one post-processing level; returns its path and SHA-256.
 fn post_process(
     sh: &Shell,
@@ -338,15 +373,33 @@ fn post_process(
     component: &Component,
     variant: &Variant,
     core_hash: &str,
-    modules: &mut Modules,
+    state: &mut JobState,
     shared: &Shared,
 ) -> Result<(PathBuf, String)> {
-    if let Some(done) = modules.get(&variant.post) {
-        return Ok(done.clone());
+    match state.levels.get(&variant.post) {
+        Some(Ok(done)) => return Ok(done.clone()),
+        Some(Err(failed)) => bail!("the {} level failed earlier in this run: {failed}", variant.post.name()),
+        None => {}
     }
+    let made = make_level(sh, ws, component, variant, core_hash, state, shared);
+    let kept = made.as_ref().map(Clone::clone).map_err(|err| format!("{err:#}"));
+    state.levels.insert(variant.post, kept);
+    made
+}
+
+/// Makes (or verifies fresh) the module of one post-processing level.
+fn make_level(
+    sh: &Shell,
+    ws: &Workspace,
+    component: &Component,
+    variant: &Variant,
+    core_hash: &str,
+    state: &mut JobState,
+    shared: &Shared,
+) -> Result<(PathBuf, String)> {
     let src = Sources::embedded();
     let label = format!("{} {}", component.name, variant.name());
-    let _step = (variant.post != Post::Raw).then(|| shared.progress.step(format!("{} {label}", variant.post.name())));
+    let _step = (variant.post != Post::Raw).then(|| state.step(shared, format!("{} {label}", variant.post.name())));
     let start = Instant::now();
     let out = paths::module(&ws.work, component, variant);
     let digest = match variant.post {
@@ -376,8 +429,8 @@ fn post_process(
             let (wasm_opt, version) = shared.wasm_opt.as_ref().expect("wasm-opt was located for optimized jobs");
             let stripped_variant = Variant { build: variant.build.clone(), post: Post::Strip };
             let (stripped, stripped_hash) =
-                post_process(sh, ws, component, &stripped_variant, core_hash, modules, shared)?;
-            let key = keys::opt(&stripped_hash, version);
+                post_process(sh, ws, component, &stripped_variant, core_hash, state, shared)?;
+            let key = keys::opt(src, &stripped_hash, version);
             match fresh(&out, &key) {
                 Some(digest) => digest,
                 None => {
@@ -394,7 +447,7 @@ fn post_process(
         }
         Post::Wizer => {
             let opt_variant = Variant { build: variant.build.clone(), post: Post::Opt };
-            let (opt, opt_hash) = post_process(sh, ws, component, &opt_variant, core_hash, modules, shared)?;
+            let (opt, opt_hash) = post_process(sh, ws, component, &opt_variant, core_hash, state, shared)?;
             let key = keys::wizer(src, &opt_hash);
             match fresh(&out, &key) {
                 Some(digest) => digest,
@@ -420,7 +473,6 @@ fn post_process(
             }
         }
     };
-    modules.insert(variant.post, (out.clone(), digest.clone()));
     Ok((out, digest))
 }
 

@@ -70,6 +70,9 @@ pub struct TinyGo {
     cache_home: Option<PathBuf>,
     /// The checkout whose builds these are (its caches are its own: see `component_cache_home`).
     checkout: PathBuf,
+    /// The pinned install's `install.toml` (every Debian package version and the hash of every seeded library it
+    /// was assembled from), part of the build key; `None` for a `TINYGO` override.
+    pub install_record: Option<String>,
     wasm_opt: Option<PathBuf>,
 }
 
@@ -93,7 +96,9 @@ impl TinyGo {
         let cache_home = (!overridden).then(|| cache_home(&install_dir()));
         let wasm_opt = tools::WASM_OPT.locate().ok();
         let checkout = root.to_path_buf();
-        let mut tinygo = Self { path, version: String::new(), goroot, cache_home, checkout, wasm_opt };
+        let install_record =
+            (!overridden).then(|| std::fs::read_to_string(install_dir().join("install.toml")).ok()).flatten();
+        let mut tinygo = Self { path, version: String::new(), goroot, cache_home, checkout, install_record, wasm_opt };
         let out = tinygo.command(sh, &["version"]).quiet().ignore_status().output()?;
         let version = String::from_utf8_lossy(&out.stdout).lines().next().unwrap_or_default().trim().to_string();
         if !out.status.success() || !version.starts_with("tinygo version") {

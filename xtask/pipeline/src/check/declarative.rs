@@ -35,7 +35,12 @@ struct Case {
 /// Reads a component's cases; `None` when it has no checks.toml.
 fn load(component_dir: &Path) -> Result<Option<Checks>> {
     let path = component_dir.join(FILE);
-    let Ok(text) = std::fs::read_to_string(&path) else { return Ok(None) };
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        // An unreadable checks.toml must fail the check, not pass it with no cases.
+        Err(err) => return Err(err).with_context(|| format!("failed to read {}", path.display())),
+    };
     let checks: Checks = toml::from_str(&text).with_context(|| format!("invalid {}", path.display()))?;
     for (i, case) in checks.cases.iter().enumerate() {
         if case.expect.is_some() == case.error.is_some() {
