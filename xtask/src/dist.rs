@@ -76,7 +76,7 @@ impl flags::Dist {
             status::step(
                 "Finished",
                 format!(
-                    "merged {count} artifacts from {} shards in {} (target/dist)",
+                    "merge of {count} artifacts from {} shards in {} (target/dist)",
                     self.merge.len(),
                     status::elapsed(start.elapsed())
                 ),
