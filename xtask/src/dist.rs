@@ -101,8 +101,12 @@ impl flags::Dist {
             variants: self.selection.variants.clone(),
         });
         let dist = paths::dist_dir(root);
-        let staging = stage(&dist, &products, &manifest)?;
-        publish(&staging, &dist)?;
+        if already_published(&dist, &manifest)? {
+            status::step("Unchanged", "target/dist already holds exactly these artifacts (each one verified)");
+        } else {
+            let staging = stage(&dist, &products, &manifest)?;
+            publish(&staging, &dist)?;
+        }
         // What an earlier failed run kept is superseded by a complete target/dist.
         let partial = paths::dist_partial_dir(root);
         if partial.exists() {
@@ -123,6 +127,30 @@ impl flags::Dist {
         }
         Ok(())
     }
+}
+
+/// Whether `dist` already holds exactly `manifest`: the same manifest text and every artifact with its recorded
+/// size and sha256 (read back, so a damaged file there is replaced, not trusted), and nothing else.
+fn already_published(dist: &Path, manifest: &Manifest) -> Result<bool> {
+    let json = serde_json::to_string_pretty(manifest)? + "\n";
+    if std::fs::read(dist.join("manifest.json")).ok().as_deref() != Some(json.as_bytes()) {
+        return Ok(false);
+    }
+    let mut expected: Vec<PathBuf> = manifest.artifacts.iter().map(|a| dist.join(&a.path)).collect();
+    expected.push(dist.join("manifest.json"));
+    let mut present = util::files_under(dist)?;
+    present.sort();
+    expected.sort();
+    if present != expected {
+        return Ok(false);
+    }
+    for artifact in &manifest.artifacts {
+        let bytes = util::read(&dist.join(&artifact.path))?;
+        if bytes.len() as u64 != artifact.bytes || util::sha256_hex(&bytes) != artifact.sha256 {
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }
 
 /// Removes the staging and moved-aside directories (`target/.dist-staging-<pid>`, `target/dist.old-<pid>`) of a
@@ -362,7 +390,7 @@ pub(crate) fn manifest(products: &[Product]) -> Result<Manifest> {
     let mut artifacts = Vec::new();
     for p in products {
         let path = p.component_path.as_ref().expect("checked products have a component");
-        let bytes = util::read(path)?;
+        let bytes = std::fs::metadata(path).with_context(|| format!("failed to read {}", path.display()))?.len();
         let mut tools = artifact_tools(&p.toolchain)?;
         if let Some(tinygo) = &p.tinygo {
             tools.insert("tinygo".to_string(), tinygo.version.clone());
@@ -383,9 +411,10 @@ pub(crate) fn manifest(products: &[Product]) -> Result<Manifest> {
             component: p.component.name.clone(),
             variant: p.variant.name(),
             path: paths::dist_relative(&p.component, &p.variant),
-            bytes: bytes.len() as u64,
-            sha256: util::sha256_hex(&bytes),
-            core_sha256: util::sha256_hex(&util::read(&p.module)?),
+            bytes,
+            // The digests the steps' records verified (or wrote) in this run.
+            sha256: p.component_sha256.clone().expect("checked products have a component digest"),
+            core_sha256: p.module_sha256.clone(),
             world: p.component.world.clone(),
             tools,
             flags,
@@ -647,5 +676,46 @@ mod tests {
         assert!(err.contains("says path `../escape.wasm`"), "{err}");
         assert_eq!(std::fs::read(out.join("manifest.json")).unwrap(), before, "a refused merge changed the target");
         std::fs::remove_dir_all(&tmp).unwrap();
+    }
+
+    /// A no-op dist keeps target/dist only when it holds exactly the manifest and its artifacts, each read back:
+    /// a tampered, missing or extra file there makes it publish again.
+    #[test]
+    fn target_dist_is_kept_only_when_every_artifact_verifies() {
+        let dir = std::env::temp_dir().join(format!("xtask-published-{}", std::process::id()));
+        let artifact = |component: &str, variant: &str, bytes: &[u8]| Artifact {
+            component: component.into(),
+            variant: variant.into(),
+            path: format!("{component}/{variant}.wasm"),
+            bytes: bytes.len() as u64,
+            sha256: util::sha256_hex(bytes),
+            core_sha256: "core".into(),
+            world: component.into(),
+            tools: BTreeMap::new(),
+            flags: Vec::new(),
+            env: BTreeMap::new(),
+        };
+        let manifest = Manifest {
+            artifacts: vec![artifact("a", "v1", b"one"), artifact("a", "v2", b"two")],
+            shard: None,
+            failures: Vec::new(),
+        };
+        let write = |rel: &str, bytes: &[u8]| {
+            std::fs::create_dir_all(dir.join(rel).parent().unwrap()).unwrap();
+            std::fs::write(dir.join(rel), bytes).unwrap();
+        };
+        write("a/v1.wasm", b"one");
+        write("a/v2.wasm", b"two");
+        write("manifest.json", (serde_json::to_string_pretty(&manifest).unwrap() + "\n").as_bytes());
+        assert!(already_published(&dir, &manifest).unwrap());
+        write("a/v2.wasm", b"twO");
+        assert!(!already_published(&dir, &manifest).unwrap(), "a tampered artifact was trusted");
+        write("a/v2.wasm", b"two");
+        write("a/stray.wasm", b"x");
+        assert!(!already_published(&dir, &manifest).unwrap(), "an extra file was kept");
+        std::fs::remove_file(dir.join("a/stray.wasm")).unwrap();
+        std::fs::remove_file(dir.join("a/v1.wasm")).unwrap();
+        assert!(!already_published(&dir, &manifest).unwrap(), "a missing artifact was not noticed");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

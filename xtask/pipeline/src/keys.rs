@@ -136,6 +136,10 @@ fn stage(src: &Sources, files: &[&str]) -> String {
 /// (requirement, features). A dev-dependency added to the lock, or a crate only the command line uses, is not
 /// among them.
 fn linked(src: &Sources) -> String {
+    src.memoized("linked", || linked_uncached(src))
+}
+
+fn linked_uncached(src: &Sources) -> String {
     let table = |path: &str| -> toml::Table {
         let text = src.text(path).unwrap_or_else(|| panic!("{path} is embedded (build.rs)"));
         toml::from_str(text).unwrap_or_else(|e| panic!("{path} does not parse: {e}"))

@@ -55,8 +55,12 @@ pub struct Product {
     pub tinygo: Option<TinyGo>,
     /// The post-processed module that was componentized.
     pub module: PathBuf,
+    /// The module's SHA-256 (as its record verified or wrote it).
+    pub module_sha256: String,
     /// The component (when the run went that far).
     pub component_path: Option<PathBuf>,
+    /// The component's SHA-256 (as its record verified or wrote it), when the run went that far.
+    pub component_sha256: Option<String>,
     /// `wasm-opt --version`, for the opt level.
     pub wasm_opt: Option<String>,
 }
@@ -327,7 +331,9 @@ fn run_post(
         toolchain: toolchain.clone(),
         tinygo: tinygo.cloned(),
         module: module.clone(),
+        module_sha256: module_hash.clone(),
         component_path: None,
+        component_sha256: None,
         wasm_opt: post.is_optimized().then(|| shared.wasm_opt.as_ref().map(|(_, v)| v.clone())).flatten(),
     };
     let mut component_hash = String::new();
@@ -346,6 +352,7 @@ fn run_post(
             }
         };
         product.component_path = Some(out);
+        product.component_sha256 = Some(component_hash.clone());
     }
     if options.until >= Until::Check {
         let out = product.component_path.clone().expect("componentized above");

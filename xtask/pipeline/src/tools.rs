@@ -106,8 +106,11 @@ pub const IN_PROCESS: &[(&str, &str)] = &[
 /// The version of a crate as locked in Cargo.lock (what this pipeline was built with: the lock's text is
 /// embedded at build time).
 pub fn crate_version(name: &str) -> Result<String> {
-    let text = crate::versions::Sources::embedded().text("Cargo.lock").context("Cargo.lock was not embedded")?;
-    locked_version(text, name)
+    let sources = crate::versions::Sources::embedded();
+    // Asked for every artifact of a run: the lock is parsed once per crate (a failure is not memoized).
+    sources.try_memoized(&format!("crate\0{name}"), || {
+        locked_version(sources.text("Cargo.lock").context("Cargo.lock was not embedded")?, name)
+    })
 }
 
 /// The version of crate `name` in the Cargo.lock text `lock`.

@@ -5,7 +5,7 @@
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
 use sha2::{Digest, Sha256};
 
@@ -13,9 +13,17 @@ include!(concat!(env!("OUT_DIR"), "/sources.rs"));
 
 /// A set of versioned files: the embedded ones ([`Sources::embedded`]), or a copy with edits (for tests of
 /// what an edit re-runs).
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Sources {
     files: BTreeMap<String, Cow<'static, [u8]>>,
+    /// Versions already computed from this set, by the paths asked for (a run asks the same few hundreds of times).
+    memo: Mutex<BTreeMap<String, String>>,
+}
+
+impl Clone for Sources {
+    fn clone(&self) -> Self {
+        Sources { files: self.files.clone(), memo: Mutex::default() }
+    }
 }
 
 impl Sources {
@@ -24,6 +32,7 @@ impl Sources {
         static EMBEDDED: OnceLock<Sources> = OnceLock::new();
         EMBEDDED.get_or_init(|| Sources {
             files: SOURCES.iter().map(|(file, bytes)| (file.to_string(), Cow::Borrowed(*bytes))).collect(),
+            memo: Mutex::default(),
         })
     }
 
@@ -37,6 +46,25 @@ impl Sources {
     /// The hash of every file whose path is one of `paths` or lies below one of them (a directory given without
     /// a trailing `/`). Panics on a path that matches nothing: a stage must not be versioned by no code.
     pub fn of(&self, paths: &[&str]) -> String {
+        self.memoized(&format!("of\0{}", paths.join("\0")), || self.compute(paths))
+    }
+
+    /// `compute()`'s value for `key`, computed once per set.
+    pub fn memoized(&self, key: &str, compute: impl FnOnce() -> String) -> String {
+        self.try_memoized(key, || Ok(compute())).expect("an infallible computation")
+    }
+
+    /// [`Sources::memoized`] for a computation that can fail; a failure is returned, not remembered.
+    pub fn try_memoized(&self, key: &str, compute: impl FnOnce() -> anyhow::Result<String>) -> anyhow::Result<String> {
+        if let Some(known) = self.memo.lock().unwrap().get(key) {
+            return Ok(known.clone());
+        }
+        let value = compute()?;
+        self.memo.lock().unwrap().insert(key.to_string(), value.clone());
+        Ok(value)
+    }
+
+    fn compute(&self, paths: &[&str]) -> String {
         let mut hasher = Sha256::new();
         for path in paths {
             let matching: Vec<_> = self.files.iter().filter(|(file, _)| covers(path, file)).collect();
@@ -53,6 +81,10 @@ impl Sources {
 
     /// The hash of a Cargo manifest without its `[dev-dependencies]` (which change no artifact).
     pub fn manifest(&self, path: &str) -> String {
+        self.memoized(&format!("manifest\0{path}"), || self.manifest_uncached(path))
+    }
+
+    fn manifest_uncached(&self, path: &str) -> String {
         let text = self.text(path).unwrap_or_else(|| panic!("{path} is not embedded (see build.rs)"));
         let mut table: toml::Table = toml::from_str(text).unwrap_or_else(|e| panic!("{path} does not parse: {e}"));
         table.remove("dev-dependencies");
