@@ -30,6 +30,13 @@ pub(crate) struct Manifest {
     pub(crate) failures: Vec<FailedArtifact>,
 }
 
+impl Manifest {
+    /// The manifest as `manifest.json` holds it.
+    fn to_json(&self) -> Result<String> {
+        Ok(serde_json::to_string_pretty(self)? + "\n")
+    }
+}
+
 /// Shard `index` of `count` of the selection `components` × `variants` (empty: all).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct ShardRecord {
@@ -73,6 +80,7 @@ impl flags::Dist {
         if !self.merge.is_empty() {
             remove_orphaned_staging(root)?;
             let count = merge(root, &self.merge, &paths::dist_dir(root))?;
+            supersede_partial(root)?;
             status::step(
                 "Finished",
                 format!(
@@ -107,11 +115,7 @@ impl flags::Dist {
             let staging = stage(&dist, &products, &manifest)?;
             publish(&staging, &dist)?;
         }
-        // What an earlier failed run kept is superseded by a complete target/dist.
-        let partial = paths::dist_partial_dir(root);
-        if partial.exists() {
-            std::fs::remove_dir_all(&partial).with_context(|| format!("failed to remove {}", partial.display()))?;
-        }
+        supersede_partial(root)?;
         print_sizes(&products)?;
         status::step(
             "Finished",
@@ -132,7 +136,7 @@ impl flags::Dist {
 /// Whether `dist` already holds exactly `manifest`: the same manifest text and every artifact with its recorded
 /// size and sha256 (read back, so a damaged file there is replaced, not trusted), and nothing else.
 fn already_published(dist: &Path, manifest: &Manifest) -> Result<bool> {
-    let json = serde_json::to_string_pretty(manifest)? + "\n";
+    let json = manifest.to_json()?;
     if std::fs::read(dist.join("manifest.json")).ok().as_deref() != Some(json.as_bytes()) {
         return Ok(false);
     }
@@ -173,28 +177,36 @@ fn remove_orphaned_staging(root: &Path) -> Result<()> {
 /// Writes the products and their manifest into a fresh staging directory beside `out`; returns its path.
 /// Nothing is left behind if writing fails.
 fn stage(out: &Path, products: &[Product], manifest: &Manifest) -> Result<PathBuf> {
-    let sources: Vec<&Path> =
-        products.iter().map(|p| p.component_path.as_deref().expect("checked products have a component")).collect();
-    stage_files(out, &sources, manifest)
+    stage_with(out, manifest, |i| {
+        util::read(products[i].component_path.as_deref().expect("checked products have a component"))
+    })
 }
 
-/// Writes each `sources[i]` as the manifest's `artifacts[i]`, and the manifest, into a fresh staging directory
-/// beside `out` (`.dist-staging-<pid>`, renamed onto `out` by `publish`).
-fn stage_files(out: &Path, sources: &[&Path], manifest: &Manifest) -> Result<PathBuf> {
+/// Writes `bytes(i)` as the manifest's `artifacts[i]`, and the manifest, into a fresh staging directory beside
+/// `out` (`.dist-staging-<pid>`, renamed onto `out` by `publish`); nothing is left behind if writing fails.
+fn stage_with(out: &Path, manifest: &Manifest, mut bytes: impl FnMut(usize) -> Result<Vec<u8>>) -> Result<PathBuf> {
     let staging = out.with_file_name(format!(".dist-staging-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&staging);
     let staged = (|| -> Result<()> {
-        for (source, artifact) in sources.iter().zip(&manifest.artifacts) {
-            util::write_atomic(&staging.join(&artifact.path), &util::read(source)?)?;
+        for (i, artifact) in manifest.artifacts.iter().enumerate() {
+            util::write_atomic(&staging.join(&artifact.path), &bytes(i)?)?;
         }
-        let json = serde_json::to_string_pretty(manifest)? + "\n";
-        util::write_atomic(&staging.join("manifest.json"), json.as_bytes())
+        util::write_atomic(&staging.join("manifest.json"), manifest.to_json()?.as_bytes())
     })();
     if let Err(err) = staged {
         let _ = std::fs::remove_dir_all(&staging);
-        return Err(err.context("dist failed; target/dist was left as it was"));
+        return Err(err.context(format!("failed to assemble the new {}; it was left as it was", out.display())));
     }
     Ok(staging)
+}
+
+/// Removes what an earlier failed run kept in target/dist-partial: a complete target/dist supersedes it.
+fn supersede_partial(root: &Path) -> Result<()> {
+    let partial = paths::dist_partial_dir(root);
+    if partial.exists() {
+        std::fs::remove_dir_all(&partial).with_context(|| format!("failed to remove {}", partial.display()))?;
+    }
+    Ok(())
 }
 
 /// Joins the dists of shards (`dirs`, each a `dist --shard I/N` target/dist) into `out`. Every shard must be
@@ -274,28 +286,11 @@ fn merge(root: &Path, dirs: &[PathBuf], out: &Path) -> Result<usize> {
     }
     complete(root, &shards, &merged, &components, &variants)?;
     let count = merged.len();
-    let staging = out.with_file_name(format!(".dist-staging-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&staging);
-    let mut artifacts = Vec::new();
-    let staged = (|| -> Result<()> {
-        // The bytes that were verified are the ones written.
-        for (artifact, _, bytes) in merged.into_values() {
-            util::write_atomic(&staging.join(&artifact.path), &bytes)?;
-            artifacts.push(artifact);
-        }
-        let manifest = Manifest { artifacts, shard: None, failures: Vec::new() };
-        util::write_atomic(&staging.join("manifest.json"), (serde_json::to_string_pretty(&manifest)? + "\n").as_bytes())
-    })();
-    if let Err(err) = staged {
-        let _ = std::fs::remove_dir_all(&staging);
-        return Err(err.context(format!("merge failed; {} was left as it was", out.display())));
-    }
+    let (artifacts, mut contents): (Vec<Artifact>, Vec<Vec<u8>>) = merged.into_values().map(|(a, _, b)| (a, b)).unzip();
+    let manifest = Manifest { artifacts, shard: None, failures: Vec::new() };
+    // The bytes that were verified are the ones written.
+    let staging = stage_with(out, &manifest, |i| Ok(std::mem::take(&mut contents[i])))?;
     publish(&staging, out)?;
-    // What an earlier failed run kept is superseded by a complete target/dist.
-    let partial = out.with_file_name("dist-partial");
-    if partial.exists() {
-        std::fs::remove_dir_all(&partial).with_context(|| format!("failed to remove {}", partial.display()))?;
-    }
     Ok(count)
 }
 
@@ -621,7 +616,7 @@ mod tests {
                 });
             }
             let manifest = Manifest { artifacts, shard, failures: Vec::new() };
-            std::fs::write(dir.join("manifest.json"), serde_json::to_string_pretty(&manifest).unwrap() + "\n").unwrap();
+            std::fs::write(dir.join("manifest.json"), manifest.to_json().unwrap()).unwrap();
             dir
         };
         let out = tmp.join("dist");
@@ -706,7 +701,7 @@ mod tests {
         };
         write("a/v1.wasm", b"one");
         write("a/v2.wasm", b"two");
-        write("manifest.json", (serde_json::to_string_pretty(&manifest).unwrap() + "\n").as_bytes());
+        write("manifest.json", manifest.to_json().unwrap().as_bytes());
         assert!(already_published(&dir, &manifest).unwrap());
         write("a/v2.wasm", b"twO");
         assert!(!already_published(&dir, &manifest).unwrap(), "a tampered artifact was trusted");

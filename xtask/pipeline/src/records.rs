@@ -33,6 +33,18 @@ pub fn fresh(output: &Path, key: &str) -> Option<String> {
     (actual == digest).then_some(actual)
 }
 
+/// A step at `output` with input key `key`: fresh, or `make` writes `output` and the step is recorded. Returns the
+/// output's SHA-256 and whether it was fresh (nothing ran).
+pub fn fresh_or(output: &Path, key: &str, make: impl FnOnce() -> Result<()>) -> Result<(String, bool)> {
+    match fresh(output, key) {
+        Some(digest) => Ok((digest, true)),
+        None => {
+            make()?;
+            Ok((record(output, key)?, false))
+        }
+    }
+}
+
 /// Records a step that just wrote `output`: its input key, then the size and SHA-256 of what it wrote (returned).
 pub fn record(output: &Path, key: &str) -> Result<String> {
     let bytes = util::read(output)?;

@@ -17,7 +17,7 @@ use crate::check;
 use crate::keys;
 use crate::model::{Component, Job, Post, Stress, Variant, Workspace, paths};
 use crate::progress::{self, Progress};
-use crate::records::{self, fresh, record};
+use crate::records::{self, fresh_or};
 use crate::tinygo::TinyGo;
 use crate::toolchain::GoToolchain;
 use crate::versions::Sources;
@@ -294,16 +294,12 @@ fn build_core(sh: &Shell, ws: &Workspace, job: &Job, shared: &Shared, state: &mu
     let tinygo = build.tinygo.and(shared.tinygo.as_ref());
     let core = paths::core_module(&ws.work, component, build);
     let key = keys::build(Sources::embedded(), ws, component, build, toolchain, tinygo)?;
-    match fresh(&core, &key) {
-        Some(digest) => {
-            status::step("Fresh", format!("{} {}: core module", component.name, build.name));
-            Ok(digest)
-        }
-        None => {
-            gobuild::build(sh, ws, component, build, toolchain, tinygo)?;
-            record(&core, &key)
-        }
+    let (digest, was_fresh) =
+        fresh_or(&core, &key, || gobuild::build(sh, ws, component, build, toolchain, tinygo).map(drop))?;
+    if was_fresh {
+        status::step("Fresh", format!("{} {}: core module", component.name, build.name));
     }
+    Ok(digest)
 }
 
 /// One post-processing level of a job: post-process, componentize, check, as far as the run goes.
@@ -341,16 +337,12 @@ fn run_post(
         let out = paths::component(&ws.work, component, variant);
         let _step = state.step(shared, format!("componentize {label}-{}", post.name()));
         let key = keys::componentize(src, ws, component, &module_hash)?;
-        component_hash = match fresh(&out, &key) {
-            Some(digest) => {
-                status::step("Fresh", format!("{label}-{}: component", post.name()));
-                digest
-            }
-            None => {
-                componentize::componentize(ws, component, variant)?;
-                record(&out, &key)?
-            }
-        };
+        let (digest, was_fresh) =
+            fresh_or(&out, &key, || componentize::componentize(ws, component, variant).map(drop))?;
+        if was_fresh {
+            status::step("Fresh", format!("{label}-{}: component", post.name()));
+        }
+        component_hash = digest;
         product.component_path = Some(out);
         product.component_sha256 = Some(component_hash.clone());
     }
@@ -413,24 +405,19 @@ fn make_level(
         Post::Raw => core_hash.to_string(),
         Post::Strip => {
             let key = keys::strip(src, core_hash);
-            match fresh(&out, &key) {
-                Some(digest) => digest,
-                None => {
-                    let core = paths::core_module(&ws.work, component, &variant.build);
-                    let core = util::read(&core)?;
-                    ensure!(
-                        util::sha256_hex(&core) == core_hash,
-                        "the core module of {label} changed while this run was using it"
-                    );
-                    util::write_atomic(&out, &postprocess::strip(&core)?)?;
-                    let digest = record(&out, &key)?;
-                    status::step(
-                        "Stripped",
-                        format!("{label} ({} bytes) in {}", size(&out), status::elapsed(start.elapsed())),
-                    );
-                    digest
-                }
+            let (digest, was_fresh) = fresh_or(&out, &key, || {
+                let core = util::read(&paths::core_module(&ws.work, component, &variant.build))?;
+                ensure!(
+                    util::sha256_hex(&core) == core_hash,
+                    "the core module of {label} changed while this run was using it"
+                );
+                util::write_atomic(&out, &postprocess::strip(&core)?)
+            })?;
+            if !was_fresh {
+                let took = status::elapsed(start.elapsed());
+                status::step("Stripped", format!("{label} ({} bytes) in {took}", size(&out)));
             }
+            digest
         }
         Post::Opt => {
             let (wasm_opt, version) = shared.wasm_opt.as_ref().expect("wasm-opt was located for optimized jobs");
@@ -438,46 +425,38 @@ fn make_level(
             let (stripped, stripped_hash) =
                 post_process(sh, ws, component, &stripped_variant, core_hash, state, shared)?;
             let key = keys::opt(src, &stripped_hash, version);
-            match fresh(&out, &key) {
-                Some(digest) => digest,
-                None => {
-                    status::step("Optimizing", format!("{label} (wasm-opt {})", postprocess::WASM_OPT_FLAGS[0]));
-                    postprocess::optimize(sh, wasm_opt, &stripped, &out)?;
-                    let digest = record(&out, &key)?;
-                    status::step(
-                        "Optimized",
-                        format!("{label} ({} bytes) in {}", size(&out), status::elapsed(start.elapsed())),
-                    );
-                    digest
-                }
+            let (digest, was_fresh) = fresh_or(&out, &key, || {
+                status::step("Optimizing", format!("{label} (wasm-opt {})", postprocess::WASM_OPT_FLAGS[0]));
+                postprocess::optimize(sh, wasm_opt, &stripped, &out)
+            })?;
+            if !was_fresh {
+                let took = status::elapsed(start.elapsed());
+                status::step("Optimized", format!("{label} ({} bytes) in {took}", size(&out)));
             }
+            digest
         }
         Post::Wizer => {
             let opt_variant = Variant { build: variant.build.clone(), post: Post::Opt };
             let (opt, opt_hash) = post_process(sh, ws, component, &opt_variant, core_hash, state, shared)?;
             let key = keys::wizer(src, &opt_hash);
-            match fresh(&out, &key) {
-                Some(digest) => digest,
-                None => {
-                    status::step("Snapshotting", format!("{label} (wizer: `_initialize` at build time)"));
-                    let (bytes, report) = wizer::wizen(&util::read(&opt)?).with_context(|| {
-                        format!("failed to snapshot {} (variant {})", component.name, variant.name())
-                    })?;
-                    util::write_atomic(&out, &bytes)?;
-                    let digest = record(&out, &key)?;
-                    status::step(
-                        "Snapshotted",
-                        format!(
-                            "{label} ({} bytes, initial memory {:.1} MiB, `_initialize` used {} fuel) in {}",
-                            bytes.len(),
-                            report.initial_memory as f64 / (1 << 20) as f64,
-                            report.init_fuel,
-                            status::elapsed(start.elapsed())
-                        ),
-                    );
-                    digest
-                }
-            }
+            let (digest, _) = fresh_or(&out, &key, || {
+                status::step("Snapshotting", format!("{label} (wizer: `_initialize` at build time)"));
+                let (bytes, report) = wizer::wizen(&util::read(&opt)?)
+                    .with_context(|| format!("failed to snapshot {} (variant {})", component.name, variant.name()))?;
+                util::write_atomic(&out, &bytes)?;
+                status::step(
+                    "Snapshotted",
+                    format!(
+                        "{label} ({} bytes, initial memory {:.1} MiB, `_initialize` used {} fuel) in {}",
+                        bytes.len(),
+                        report.initial_memory as f64 / (1 << 20) as f64,
+                        report.init_fuel,
+                        status::elapsed(start.elapsed())
+                    ),
+                );
+                Ok(())
+            })?;
+            digest
         }
     };
     Ok((out, digest))
