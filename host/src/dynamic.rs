@@ -4,15 +4,16 @@
 
 use anyhow::{Result, anyhow, bail};
 use wasmtime::Store;
+use wasmtime::component::types::{ComponentFunc, ComponentItem};
 use wasmtime::component::wasm_wave::{self, untyped::UntypedFuncCall};
-use wasmtime::component::{Component, Func, Instance, Type, Val, types::ComponentItem};
+use wasmtime::component::{Component, Func, Instance, Type, Val};
 
 use crate::{Host, State};
 
-/// Where an exported function lives: at the top level of the component, or inside an exported interface.
+/// Where an exported (or imported) function lives: at the top level of the component, or inside an interface.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExportPath {
-    /// The exported interface's name (`ns:pkg/iface@1.0.0`) or `None` for a world-level function.
+    /// The interface's name (`ns:pkg/iface@1.0.0`) or `None` for a world-level function.
     pub interface: Option<String>,
     /// The function's name inside it.
     pub function: String,
@@ -28,7 +29,7 @@ impl std::fmt::Display for ExportPath {
 }
 
 /// Every function a component exports, world-level ones first, in the component's order.
-pub fn exported_functions(host: &Host, component: &Component) -> Vec<ExportPath> {
+pub fn exported_functions<T: Send>(host: &Host<T>, component: &Component) -> Vec<ExportPath> {
     let engine = host.engine();
     let ty = component.component_type();
     let mut out = Vec::new();
@@ -50,9 +51,36 @@ pub fn exported_functions(host: &Host, component: &Component) -> Vec<ExportPath>
     out
 }
 
+/// Every function a component imports (world-level ones first, then those of each imported interface, in the
+/// component's order): what a host must provide, besides WASI, before it can instantiate it.
+pub fn imported_functions<T: Send>(host: &Host<T>, component: &Component) -> Vec<(ExportPath, ComponentFunc)> {
+    let engine = host.engine();
+    let ty = component.component_type();
+    let mut out = Vec::new();
+    let mut nested = Vec::new();
+    for (name, item) in ty.imports(engine) {
+        match item.ty {
+            ComponentItem::ComponentFunc(func) => {
+                out.push((ExportPath { interface: None, function: name.to_string() }, func))
+            }
+            ComponentItem::ComponentInstance(instance) => {
+                for (func, item) in instance.exports(engine) {
+                    if let ComponentItem::ComponentFunc(ty) = item.ty {
+                        let path = ExportPath { interface: Some(name.to_string()), function: func.to_string() };
+                        nested.push((path, ty));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    out.extend(nested);
+    out
+}
+
 /// Finds an export by the name a user typed: a world-level function, `iface#func`, or a function name that is
 /// unique across the exported interfaces.
-pub fn resolve_export(host: &Host, component: &Component, name: &str) -> Result<ExportPath> {
+pub fn resolve_export<T: Send>(host: &Host<T>, component: &Component, name: &str) -> Result<ExportPath> {
     let all = exported_functions(host, component);
     if let Some((iface, func)) = name.rsplit_once('#') {
         return all
@@ -75,7 +103,7 @@ pub fn resolve_export(host: &Host, component: &Component, name: &str) -> Result<
 }
 
 /// Looks up an exported function in a live instance.
-pub fn get_func(store: &mut Store<State>, instance: &Instance, export: &ExportPath) -> Result<Func> {
+pub fn get_func<T>(store: &mut Store<State<T>>, instance: &Instance, export: &ExportPath) -> Result<Func> {
     let func_index = match &export.interface {
         None => instance.get_export_index(&mut *store, None, &export.function),
         Some(iface) => {
@@ -91,10 +119,10 @@ pub fn get_func(store: &mut Store<State>, instance: &Instance, export: &ExportPa
 
 /// Parses `call` (WAVE: `name(arg, ...)`, the name optionally qualified as `iface#name`), calls the export on
 /// `instance`, and returns each result as WAVE text.
-pub fn call(
-    host: &Host,
+pub fn call<T: Send>(
+    host: &Host<T>,
     component: &Component,
-    store: &mut Store<State>,
+    store: &mut Store<State<T>>,
     instance: &Instance,
     call: &str,
 ) -> Result<Vec<String>> {
@@ -113,10 +141,10 @@ pub struct PreparedCall {
 }
 
 /// Parses `call` (WAVE: `name(arg, ...)`, the name optionally qualified as `iface#name`) against the signature of the export on `instance`.
-pub fn prepare(
-    host: &Host,
+pub fn prepare<T: Send>(
+    host: &Host<T>,
     component: &Component,
-    store: &mut Store<State>,
+    store: &mut Store<State<T>>,
     instance: &Instance,
     call: &str,
 ) -> Result<PreparedCall> {
@@ -143,7 +171,7 @@ pub fn prepare(
 
 impl PreparedCall {
     /// Makes the call on the instance it was prepared for; the results stay available until the next call.
-    pub fn call(&mut self, store: &mut Store<State>) -> Result<&[Val]> {
+    pub fn call<T: Send>(&mut self, store: &mut Store<State<T>>) -> Result<&[Val]> {
         let export = &self.export;
         self.func
             .call(&mut *store, &self.params, &mut self.results)

@@ -1,6 +1,6 @@
 //! Engine configuration and component loading: one [`Host`] owns the wasmtime `Engine`, the `Linker` with WASI
-//! preview 2 and the epoch ticker that enforces call deadlines, and is shared by every store. Nothing here runs
-//! guest code except [`Host::instantiate`].
+//! preview 2 (plus whatever imports the embedder adds) and the epoch ticker that enforces call deadlines, and is
+//! shared by every store. Nothing here runs guest code except [`Host::instantiate`].
 
 use std::path::Path;
 use std::sync::Arc;
@@ -90,9 +90,15 @@ impl Default for HostConfig {
 }
 
 /// An engine plus a linker with WASI preview 2: load components once, instantiate them in many stores.
-pub struct Host {
+///
+/// `T` is the embedder's own per-store data ([`State::data_mut`]): `Host` (that is, `Host<()>`) serves plugins
+/// that import nothing but WASI; a service whose plugins call it back makes a `Host<MyData>` with
+/// [`Host::with_data`] and adds its imports to [`Host::linker_mut`] (a `bindgen!` world's `add_to_linker`, or
+/// `func_wrap`/`func_new`). Limits, deadlines, fuel, captured stderr, the cache, `prepare`, pooling and the fault
+/// policy work the same for every `T`.
+pub struct Host<T: 'static = ()> {
     engine: Engine,
-    linker: Linker<State>,
+    linker: Linker<State<T>>,
     config: HostConfig,
     _ticker: Option<Ticker>,
 }
@@ -101,6 +107,27 @@ impl Host {
     /// Creates the engine (Cranelift, component model, the configured limits) and a linker providing WASI
     /// preview 2; starts the epoch ticker when calls have a deadline.
     pub fn new(config: &HostConfig) -> Result<Self> {
+        Host::with_data(config)
+    }
+}
+
+impl<T: Send + 'static> Host<T> {
+    /// [`Host::new`] for a service with per-store data of its own, `T`: every store carries one
+    /// ([`Host::store_with`]) and the imports added to [`Host::linker_mut`] reach it through
+    /// [`State::data_mut`].
+    ///
+    /// ```no_run
+    /// # use host::{Host, HostConfig, State};
+    /// #[derive(Default)]
+    /// struct Greeter { greeted: u32 }
+    /// let mut host = Host::<Greeter>::with_data(&HostConfig::default())?;
+    /// host.linker_mut().root().func_wrap("greet", |mut store: host::wasmtime::StoreContextMut<'_, State<Greeter>>, (): ()| {
+    ///     store.data_mut().data_mut().greeted += 1;
+    ///     Ok(())
+    /// })?;
+    /// # Ok::<(), anyhow::Error>(())
+    /// ```
+    pub fn with_data(config: &HostConfig) -> Result<Self> {
         let mut wasm_config = Config::new();
         wasm_config.wasm_component_model(true);
         wasm_config.max_wasm_stack(config.max_wasm_stack);
@@ -141,9 +168,17 @@ impl Host {
         &self.engine
     }
 
-    /// The linker (WASI preview 2) used to instantiate components.
-    pub fn linker(&self) -> &Linker<State> {
+    /// The linker (WASI preview 2 and the embedder's imports) used to instantiate components.
+    pub fn linker(&self) -> &Linker<State<T>> {
         &self.linker
+    }
+
+    /// The linker, to add the imports the embedder gives its components: a `bindgen!` world's
+    /// `add_to_linker::<_, HasSelf<_>>(host.linker_mut(), State::data_mut)`, or `func_wrap`/`func_new`. Add them
+    /// before [`Host::prepare`] or [`Host::instantiate`]; an import the linker lacks fails there, naming every
+    /// missing one.
+    pub fn linker_mut(&mut self) -> &mut Linker<State<T>> {
+        &mut self.linker
     }
 
     /// The configuration this host was created with.
@@ -174,20 +209,33 @@ impl Host {
 
     /// Instantiates a component for dynamic calls (see [`crate::dynamic`]). The Go runtime's initialization runs
     /// here (the component's start shim calls `_initialize`).
-    pub fn instantiate(&self, store: &mut Store<State>, component: &Component) -> Result<Instance> {
-        self.linker.instantiate(&mut *store, component).map_err(|err| crate::explain(store, "instantiation", err))
+    pub fn instantiate(&self, store: &mut Store<State<T>>, component: &Component) -> Result<Instance> {
+        let pre = self.prepare(component)?;
+        pre.instantiate(&mut *store).map_err(|err| crate::explain(store, "instantiation", err))
     }
 
     /// Type-checks and links a component once, so that each later instantiation only allocates and initialises
-    /// (`InstancePre`; the typed bindings wrap it, e.g. `hasher::HasherPre::new(pre)`).
-    pub fn prepare(&self, component: &Component) -> Result<InstancePre<State>> {
-        self.linker.instantiate_pre(component).map_err(anyhow::Error::from).context("failed to link the component")
+    /// (`InstancePre`; the typed bindings wrap it, e.g. `hasher::HasherPre::new(pre)`). A component importing
+    /// what this host does not provide fails here, with every missing import named.
+    pub fn prepare(&self, component: &Component) -> Result<InstancePre<State<T>>> {
+        self.linker.instantiate_pre(component).map_err(|err| {
+            let missing = crate::imports::missing(&self.linker, component);
+            if missing.is_empty() {
+                anyhow::Error::from(err).context("failed to link the component")
+            } else {
+                anyhow::anyhow!(
+                    "failed to link the component: it imports {} that this host does not provide: {}",
+                    if missing.len() == 1 { "a function" } else { "functions" },
+                    missing.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", ")
+                )
+            }
+        })
     }
 
-    /// A fresh store: its own WASI context, memory limit and per-call deadline. Use one store per instance, and
-    /// drop both after a failed call (see [`crate::Sandbox`]).
-    pub fn store(&self) -> Store<State> {
-        let mut store = Store::new(&self.engine, State::new(&self.config));
+    /// A fresh store carrying `data`: its own WASI context, memory limit and per-call deadline. Use one store
+    /// per instance, and drop both after a failed call (see [`crate::Sandbox`]).
+    pub fn store_with(&self, data: T) -> Store<State<T>> {
+        let mut store = Store::new(&self.engine, State::new(&self.config, data));
         store.limiter(|state| &mut state.memory);
         let deadline = self.config.call_timeout.map(|timeout| {
             let ticks = (timeout.as_nanos() / EPOCH_TICK.as_nanos()).max(1) as u64 + 1;
@@ -214,6 +262,14 @@ impl Host {
             });
         }
         store
+    }
+
+    /// A fresh store with the default data (see [`Host::store_with`]).
+    pub fn store(&self) -> Store<State<T>>
+    where
+        T: Default,
+    {
+        self.store_with(T::default())
     }
 }
 

@@ -14,7 +14,7 @@ use crate::State;
 const STDERR_LINES: usize = 8;
 
 /// Explains `err`, the failure of `what` (e.g. "call to `spin`"), with the cause and the guest's stderr.
-pub fn explain(store: &Store<State>, what: &str, err: wasmtime::Error) -> anyhow::Error {
+pub fn explain<T>(store: &Store<State<T>>, what: &str, err: wasmtime::Error) -> anyhow::Error {
     let state = store.data();
     let stderr = state.stderr();
     let stdout = state.stdout();
@@ -54,7 +54,7 @@ pub fn explain(store: &Store<State>, what: &str, err: wasmtime::Error) -> anyhow
 }
 
 /// `message`, plus whether linear memory hit its limit and the first lines the guest printed.
-fn with_guest_output(mut message: String, state: &State) -> String {
+fn with_guest_output<T>(mut message: String, state: &State<T>) -> String {
     let (stderr, stdout) = (state.stderr(), state.stdout());
     let memory = state.memory();
     if memory.denied() {

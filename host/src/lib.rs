@@ -35,6 +35,7 @@
 mod cache;
 mod engine;
 mod fault;
+mod imports;
 mod sandbox;
 mod store;
 

@@ -7,24 +7,33 @@ use wasmtime::component::{Component, Instance};
 
 use crate::{Host, State, dynamic};
 
-/// Serves calls to one component, replacing the instance after any failed call.
-pub struct Sandbox<'h> {
-    host: &'h Host,
+/// Serves calls to one component, replacing the instance after any failed call. Each instance gets a store of
+/// its own, with fresh embedder data (`T`, see [`Host::with_data`]).
+pub struct Sandbox<'h, T: 'static = ()> {
+    host: &'h Host<T>,
     component: Component,
-    live: Option<(Store<State>, Instance)>,
+    data: Box<dyn Fn() -> T + 'h>,
+    live: Option<(Store<State<T>>, Instance)>,
     instantiations: usize,
 }
 
-impl<'h> Sandbox<'h> {
-    /// A sandbox for `component`; the first call instantiates it.
-    pub fn new(host: &'h Host, component: Component) -> Self {
-        Self { host, component, live: None, instantiations: 0 }
+impl<'h, T: Default + Send + 'static> Sandbox<'h, T> {
+    /// A sandbox for `component`; the first call instantiates it, in a store with `T::default()`.
+    pub fn new(host: &'h Host<T>, component: Component) -> Self {
+        Self::with_data(host, component, T::default)
+    }
+}
+
+impl<'h, T: Send + 'static> Sandbox<'h, T> {
+    /// A sandbox whose every store carries `data()` (a handle to the service's state, for its imports).
+    pub fn with_data(host: &'h Host<T>, component: Component, data: impl Fn() -> T + 'h) -> Self {
+        Self { host, component, data: Box::new(data), live: None, instantiations: 0 }
     }
 
     /// The live instance, instantiated if there is none.
-    pub fn instance(&mut self) -> Result<(&mut Store<State>, &Instance)> {
+    pub fn instance(&mut self) -> Result<(&mut Store<State<T>>, &Instance)> {
         if self.live.is_none() {
-            let mut store = self.host.store();
+            let mut store = self.host.store_with((self.data)());
             let instance = self.host.instantiate(&mut store, &self.component)?;
             self.instantiations += 1;
             self.live = Some((store, instance));

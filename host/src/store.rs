@@ -1,5 +1,6 @@
-//! Per-store state: the guest's WASI context, its captured stderr (and stdout, where TinyGo prints its panics), and a resource limiter that caps and records
-//! linear memory. One store serves one instance; nothing here is shared between stores.
+//! Per-store state: the guest's WASI context, its captured stderr (and stdout, where TinyGo prints its panics), a
+//! resource limiter that caps and records linear memory, and the embedder's own data (`T`, what its imports
+//! work on). One store serves one instance; nothing here is shared between stores.
 
 use wasmtime::ResourceLimiter;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
@@ -10,14 +11,17 @@ use crate::HostConfig;
 /// How much guest stderr a store keeps (the start of a Go panic report is what matters).
 const STDERR_CAPACITY: usize = 256 << 10;
 
-/// What a store carries for its instance: WASI state, captured stderr and memory accounting.
-pub struct State {
+/// What a store carries for its instance: WASI state, captured stderr, memory accounting, and `data`, the
+/// embedder's own per-store state (`()` unless the host was made with [`Host::with_data`](crate::Host::with_data)):
+/// the imports a service gives its plugin reach it through [`State::data_mut`].
+pub struct State<T = ()> {
     wasi: WasiCtx,
     table: ResourceTable,
     stderr: Option<MemoryOutputPipe>,
     stdout: Option<MemoryOutputPipe>,
     pub(crate) memory: MemoryStats,
     pub(crate) limits: Limits,
+    data: T,
 }
 
 /// The limits a store was created with (for error messages).
@@ -28,8 +32,8 @@ pub(crate) struct Limits {
     pub(crate) max_wasm_stack: usize,
 }
 
-impl State {
-    pub(crate) fn new(config: &HostConfig) -> Self {
+impl<T> State<T> {
+    pub(crate) fn new(config: &HostConfig, data: T) -> Self {
         let mut wasi = WasiCtx::builder();
         if let Some(seed) = config.random_seed {
             use rand::SeedableRng;
@@ -71,7 +75,19 @@ impl State {
                 fuel_per_call: config.fuel_per_call,
                 max_wasm_stack: config.max_wasm_stack,
             },
+            data,
         }
+    }
+
+    /// The embedder's data in this store.
+    pub fn data(&self) -> &T {
+        &self.data
+    }
+
+    /// The embedder's data in this store, for the imports it implements (the getter of a `bindgen!` world's
+    /// `add_to_linker`: `|state: &mut State<MyData>| state.data_mut()`).
+    pub fn data_mut(&mut self) -> &mut T {
+        &mut self.data
     }
 
     /// Linear-memory figures of the instance in this store.
@@ -90,7 +106,7 @@ impl State {
     }
 }
 
-impl WasiView for State {
+impl<T: Send> WasiView for State<T> {
     fn ctx(&mut self) -> WasiCtxView<'_> {
         WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
     }

@@ -1,7 +1,8 @@
-//! What every host test shares: the fixture component, built once per test binary from the sources in
-//! `tests/fixture/` (WAT text → core module → WIT metadata embedded → component, validated with wasmparser) and
-//! written into `CARGO_TARGET_TMPDIR`, plus the few steps each test would otherwise repeat. Only the host's
-//! public API is used past this point; nothing here knows how the host works inside.
+//! What every host test shares: the fixture components (`fixture`, and `caller`, which imports functions of its
+//! embedder), each built once per test binary from its sources in `tests/fixture/` (WAT text → core module → WIT
+//! metadata embedded → component, validated with wasmparser) and written into `CARGO_TARGET_TMPDIR`, plus the few
+//! steps each test would otherwise repeat. Only the host's public API is used past this point; nothing here
+//! knows how the host works inside.
 
 // Each test binary uses a different part of this module.
 #![allow(dead_code)]
@@ -13,7 +14,7 @@ use anyhow::{Context, Result};
 use host::wasmtime::component::Component;
 use host::{Host, HostConfig, Sandbox};
 
-/// The fixture's sources.
+/// The fixtures' sources.
 const FIXTURE_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixture");
 
 /// The fixture world's exports, in its order.
@@ -28,21 +29,32 @@ pub struct Fixture {
 /// The fixture, built on first use in this test binary.
 pub fn fixture() -> &'static Fixture {
     static FIXTURE: OnceLock<Fixture> = OnceLock::new();
-    FIXTURE.get_or_init(|| {
-        let bytes = build_fixture().unwrap_or_else(|err| panic!("failed to build the fixture: {err:?}"));
-        let path = tmp_dir().join("host-fixture.wasm");
-        write_atomically(&path, &bytes).unwrap_or_else(|err| panic!("{err:?}"));
-        Fixture { bytes, path }
-    })
+    FIXTURE.get_or_init(|| built("fixture", "fixture"))
 }
 
-/// `tests/fixture/fixture.wat` componentized for the world `fixture` of `tests/fixture/fixture.wit`.
-fn build_fixture() -> Result<Vec<u8>> {
+/// The `caller` fixture (`tests/fixture/caller.{wat,wit}`: its exports call the embedder's `kv` interface and
+/// `now`), built on first use in this test binary.
+pub fn caller() -> &'static Fixture {
+    static CALLER: OnceLock<Fixture> = OnceLock::new();
+    CALLER.get_or_init(|| built("caller", "caller"))
+}
+
+/// `tests/fixture/<stem>.wat` componentized for `world` and written to `host-<stem>.wasm`; panics on failure.
+fn built(stem: &str, world: &str) -> Fixture {
+    let bytes = build_fixture(stem, world).unwrap_or_else(|err| panic!("failed to build the {stem} fixture: {err:?}"));
+    let path = tmp_dir().join(format!("host-{stem}.wasm"));
+    write_atomically(&path, &bytes).unwrap_or_else(|err| panic!("{err:?}"));
+    Fixture { bytes, path }
+}
+
+/// `tests/fixture/<stem>.wat` componentized for the world `world` of `tests/fixture/<stem>.wit`.
+fn build_fixture(stem: &str, world: &str) -> Result<Vec<u8>> {
     let dir = Path::new(FIXTURE_DIR);
-    let mut module = wat::parse_file(dir.join("fixture.wat")).context("failed to parse fixture.wat")?;
+    let mut module =
+        wat::parse_file(dir.join(format!("{stem}.wat"))).with_context(|| format!("failed to parse {stem}.wat"))?;
     let mut resolve = wit_parser::Resolve::default();
-    let package = resolve.push_file(dir.join("fixture.wit"))?;
-    let world = resolve.select_world(&[package], Some("fixture"))?;
+    let package = resolve.push_file(dir.join(format!("{stem}.wit")))?;
+    let world = resolve.select_world(&[package], Some(world))?;
     wit_component::embed_component_metadata(&mut module, &resolve, world, wit_component::StringEncoding::UTF8)
         .context("failed to embed the WIT metadata")?;
     let component = wit_component::ComponentEncoder::default()
@@ -53,8 +65,8 @@ fn build_fixture() -> Result<Vec<u8>> {
         .context("failed to encode the component")?;
     wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all())
         .validate_all(&component)
-        .context("the encoded fixture does not validate")?;
-    anyhow::ensure!(wasmparser::Parser::is_component(&component), "the fixture is not a component");
+        .with_context(|| format!("the encoded {stem} fixture does not validate"))?;
+    anyhow::ensure!(wasmparser::Parser::is_component(&component), "the {stem} fixture is not a component");
     Ok(component)
 }
 
@@ -96,14 +108,14 @@ pub fn default_host() -> (Host, Component) {
 }
 
 /// Makes one WAVE call in `sandbox` that must succeed and have exactly one result, and returns it.
-pub fn ok(sandbox: &mut Sandbox, call: &str) -> String {
+pub fn ok<T: Send>(sandbox: &mut Sandbox<'_, T>, call: &str) -> String {
     let results = sandbox.call(call).unwrap_or_else(|err| panic!("`{call}` failed: {err:?}"));
     let [result] = results.as_slice() else { panic!("`{call}` returned {results:?}, not one result") };
     result.clone()
 }
 
 /// Makes one WAVE call in `sandbox` that must fail, and returns the error with its whole cause chain.
-pub fn failure(sandbox: &mut Sandbox, call: &str) -> String {
+pub fn failure<T: Send>(sandbox: &mut Sandbox<'_, T>, call: &str) -> String {
     match sandbox.call(call) {
         Ok(results) => panic!("`{call}` succeeded with {results:?}, but it must fail"),
         Err(err) => format!("{err:#}"),
