@@ -215,12 +215,25 @@ fn from_world(
             .with_context(|| format!("gofmt rejected the stub {} (a bug in the stub writer)", rel.display()))?;
         files.push((rel, String::from_utf8(formatted).context("gofmt wrote non-UTF-8")?));
     }
-    let checks = (!stubs.cases.is_empty()).then(|| {
+    let checks = (!stubs.cases.is_empty() || !stubs.answers.is_empty()).then(|| {
         let mut text = String::from(
             "# Declarative checks: each call (WAVE) must return `expect` exactly as `cargo run -p host -- call` prints\n\
              # it, or fail with an error containing `error`. Written by `cargo xtask new --world` for the stubs'\n\
              # default results: change them with the code.\n",
         );
+        if !stubs.answers.is_empty() {
+            text.push_str(
+                "#\n# The world's imports, answered by the checks' host: each `[[answer]]` gives the result `returns` (WAVE)\n\
+                 # for calls of `call` (an import alone: every call; with WAVE arguments: that call only; the first\n\
+                 # match wins), or fails them with `error`. These are the defaults: answer what your checks need.\n",
+            );
+        }
+        for (call, returns) in &stubs.answers {
+            text.push_str(&format!("\n[[answer]]\ncall = {}\n", toml_string(call)));
+            if let Some(returns) = returns {
+                text.push_str(&format!("returns = {}\n", toml_string(returns)));
+            }
+        }
         for (call, expect) in &stubs.cases {
             text.push_str(&format!("\n[[case]]\ncall = {}\nexpect = {}\n", toml_string(call), toml_string(expect)));
         }
@@ -350,6 +363,94 @@ mod tests {
         assert!(err.contains("the Go code does not match world `textkit` at export `measure`"), "{err}");
         assert!(err.contains("cannot use result1 (variable of type string) as uint32 value"), "{err}");
         std::fs::remove_dir_all(&tmp).unwrap();
+    }
+
+    /// A world that imports interfaces of its own, a world-level function and a WASI interface scaffolds with an
+    /// answer per non-WASI import (default results, every plain type among them) and ships unedited: it links in
+    /// the checks' host, which answers its imports from checks.toml. Without the answers, the check fails naming
+    /// every missing import at once.
+    #[test]
+    fn a_scaffold_of_a_world_with_imports_ships_answered_by_its_checks() {
+        let tmp = std::env::temp_dir().join(format!("xtask-new-imports-{}", std::process::id()));
+        pipeline::util::copy_dir(&root().join("go/witpkg"), &tmp.join("go/witpkg"));
+        std::fs::copy(root().join("go/toolchains.toml"), tmp.join("go/toolchains.toml")).unwrap();
+        std::fs::create_dir_all(tmp.join("wit")).unwrap();
+        let wit = "package t:imp@1.0.0;
+
+interface config {
+  record setting { name: string, value: option<list<u8>>, weight: f64 }
+  get: func(key: string) -> option<setting>;
+  all: func() -> list<tuple<string, char>>;
+  save: func(s: setting) -> result;
+}
+
+interface logger {
+  log: func(line: string);
+}
+
+world imp {
+  import config;
+  import logger;
+  import wasi:clocks/wall-clock@0.2.0;
+  import tick: func() -> u64;
+  export run: func(n: u32) -> u32;
+}
+
+package wasi:clocks@0.2.0 {
+  interface wall-clock {
+    record datetime { seconds: u64, nanoseconds: u32 }
+    now: func() -> datetime;
+  }
+}
+";
+        std::fs::write(tmp.join("wit/imp.wit"), wit).unwrap();
+        let sh = Shell::new().unwrap();
+        scaffold(&sh, &tmp, "imp", Some("imp")).unwrap();
+        let checks = std::fs::read_to_string(tmp.join("go/imp/checks.toml")).unwrap();
+        for answer in [
+            "call = 'tick'\nreturns = '0'",
+            "call = 't:imp/config@1.0.0#get'\nreturns = 'none'",
+            "call = 't:imp/config@1.0.0#all'\nreturns = '[]'",
+            "call = 't:imp/config@1.0.0#save'\nreturns = 'ok'",
+            "call = 't:imp/logger@1.0.0#log'\n",
+        ] {
+            assert!(checks.contains(answer), "no `{answer}` in:\n{checks}");
+        }
+        assert!(!checks.contains("wasi:"), "WASI is the host's, not an answer:\n{checks}");
+        let untouched = build_and_check(&sh, &tmp, "imp");
+        // The user's code calls the imports (Go keeps only the imports its code calls): the answers serve them.
+        let code = "package export_wit_world
+
+import (
+\t\"wit_component/t_imp_config\"
+\t\"wit_component/t_imp_logger\"
+\t\"wit_component/wit_world\"
+)
+
+// Run calls the imports.
+func Run(n uint32) uint32 {
+\tt_imp_logger.Log(\"run\")
+\tif t_imp_config.Get(\"k\").IsSome() {
+\t\treturn 1
+\t}
+\treturn n + uint32(wit_world.Tick()) + uint32(len(t_imp_config.All()))
+}
+";
+        std::fs::write(tmp.join("go/imp/export_wit_world/imp.go"), code).unwrap();
+        let shipped = build_and_check(&sh, &tmp, "imp");
+
+        let answers_only: String = checks.split("\n[[case]]").next().unwrap().to_string();
+        let cases = checks[answers_only.len()..].to_string();
+        std::fs::write(tmp.join("go/imp/checks.toml"), cases).unwrap();
+        let unanswered = build_and_check(&sh, &tmp, "imp");
+        std::fs::remove_dir_all(&tmp).unwrap();
+        untouched.unwrap();
+        shipped.unwrap();
+        let err = unanswered.unwrap_err();
+        assert!(
+            err.contains("it imports functions that this host does not provide: `t:imp/config@1.0.0 (all of it: get, all)`, `t:imp/logger@1.0.0 (all of it: log)`, `tick`"),
+            "{err}"
+        );
     }
 
     /// Stubs for every plain data type as results, parameters and nested values (world-level types, `use`d

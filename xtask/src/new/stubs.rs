@@ -1,7 +1,9 @@
 //! The stub writer of `cargo xtask new --world`: from a parsed WIT world, a Go implementation of every export
 //! that compiles against wit-bindgen-go's bindings and returns real default values (zero numbers, empty
 //! strings and lists, `none`, `ok` of a default, the first case of an enum or variant, records of defaults),
-//! plus declarative check cases that call a few exports with default arguments and expect those defaults.
+//! plus declarative check cases that call a few exports with default arguments and expect those defaults, and
+//! an answer for every function the world imports (outside WASI, which the host provides): its default result,
+//! so the scaffold links and its checks run before the user writes a host.
 //! Go names follow wit-bindgen-go 0.60's rules (package per interface, UpperCamel types and functions, tuple
 //! results as several Go results); `new`'s test builds a scaffold of the rich textkit world to hold them to it.
 //! Output is deterministic (world order); formatting is left to gofmt. Resources, futures, streams and maps
@@ -24,6 +26,8 @@ pub(crate) struct Stubs {
     /// Declarative cases: (WAVE call, expected WAVE result), for up to two exports whose values WAVE prints
     /// unambiguously.
     pub(crate) cases: Vec<(String, String)>,
+    /// Answers for the imports: (import name, default WAVE result or `None` for a function without one).
+    pub(crate) answers: Vec<(String, Option<String>)>,
 }
 
 /// The import path of the generated code's runtime types, as wit-bindgen-go writes it.
@@ -39,6 +43,23 @@ pub(crate) fn generate(resolve: &Resolve, world: WorldId, world_file: &str) -> R
         }
     }
     let writer = Writer { resolve, keys };
+    let mut answers = Vec::new();
+    for (key, item) in &w.imports {
+        match item {
+            WorldItem::Function(func) => answers.push(writer.answer(None, func)?),
+            WorldItem::Interface { id, .. } => {
+                let iface = &resolve.interfaces[*id];
+                let wasi = iface.package.is_some_and(|p| resolve.packages[p].name.namespace == "wasi");
+                if !wasi {
+                    let name = resolve.name_world_key(key);
+                    for func in iface.functions.values() {
+                        answers.push(writer.answer(Some(&name), func)?);
+                    }
+                }
+            }
+            WorldItem::Type { .. } => {}
+        }
+    }
     let mut world_funcs = Vec::new();
     let mut files = Vec::new();
     let mut cases = Vec::new();
@@ -65,7 +86,7 @@ pub(crate) fn generate(resolve: &Resolve, world: WorldId, world_file: &str) -> R
         cases.splice(0..0, world_cases);
     }
     cases.truncate(2);
-    Ok(Stubs { files, cases })
+    Ok(Stubs { files, cases, answers })
 }
 
 /// A file name for an interface's stubs: its own name.
@@ -335,18 +356,45 @@ impl Writer<'_> {
         Some((format!("{name}({})", args?.join(", ")), result))
     }
 
+    /// The answer the host gives to calls of the imported `func`: its default result, in WAVE.
+    fn answer(&self, iface: Option<&str>, func: &Function) -> Result<(String, Option<String>)> {
+        let name = match iface {
+            Some(iface) => format!("{iface}#{}", func.name),
+            None => func.name.clone(),
+        };
+        if !matches!(func.kind, FunctionKind::Freestanding) {
+            bail!("`{name}` is an imported resource or async function: `new --world` answers plain functions only");
+        }
+        let result = match func.result {
+            None => None,
+            Some(ty) => Some(self.wave_value(ty, true).ok_or_else(|| {
+                anyhow::anyhow!("cannot write a default answer for the import `{name}`: its result type has no default")
+            })?),
+        };
+        Ok((name, result))
+    }
+
     /// The default value in WAVE, as the host prints it; `None` where printing has more than one form.
     fn wave_default(&self, ty: Type) -> Option<String> {
+        self.wave_value(ty, false)
+    }
+
+    /// The default value in WAVE. `parse_only`: any text WAVE reads as that value will do (answers are parsed,
+    /// never compared as text), so floats, chars and results without an `ok` type have one too.
+    fn wave_value(&self, ty: Type, parse_only: bool) -> Option<String> {
+        let value = |ty| self.wave_value(ty, parse_only);
         Some(match ty {
             Type::Bool => "false".into(),
             Type::String => "\"\"".into(),
             Type::U8 | Type::U16 | Type::U32 | Type::U64 | Type::S8 | Type::S16 | Type::S32 | Type::S64 => "0".into(),
+            Type::F32 | Type::F64 if parse_only => "0.0".into(),
+            Type::Char if parse_only => "'a'".into(),
             Type::F32 | Type::F64 | Type::Char | Type::ErrorContext => return None,
             Type::Id(id) => match &self.resolve.types[id].kind {
                 TypeDefKind::Record(record) => {
                     let mut fields = Vec::new();
                     for field in &record.fields {
-                        let value = self.wave_default(field.ty)?;
+                        let value = value(field.ty)?;
                         // WAVE leaves record fields that are `none` out.
                         if value != "none" {
                             fields.push(format!("{}: {value}", field.name));
@@ -357,15 +405,19 @@ impl Writer<'_> {
                 TypeDefKind::Enum(e) => e.cases[0].name.clone(),
                 TypeDefKind::Flags(_) => "{}".into(),
                 TypeDefKind::Variant(v) => match v.cases[0].ty {
-                    Some(ty) => format!("{}({})", v.cases[0].name, self.wave_default(ty)?),
+                    Some(ty) => format!("{}({})", v.cases[0].name, value(ty)?),
                     None => v.cases[0].name.clone(),
                 },
-                TypeDefKind::Type(inner) => self.wave_default(*inner)?,
+                TypeDefKind::Type(inner) => value(*inner)?,
                 TypeDefKind::Option(_) => "none".into(),
                 TypeDefKind::List(_) => "[]".into(),
-                TypeDefKind::Result(result) => format!("ok({})", self.wave_default(result.ok?)?),
+                TypeDefKind::Result(result) => match result.ok {
+                    Some(ok) => format!("ok({})", value(ok)?),
+                    None if parse_only => "ok".into(),
+                    None => return None,
+                },
                 TypeDefKind::Tuple(tuple) => {
-                    let values: Option<Vec<_>> = tuple.types.iter().map(|t| self.wave_default(*t)).collect();
+                    let values: Option<Vec<_>> = tuple.types.iter().map(|t| value(*t)).collect();
                     format!("({})", values?.join(", "))
                 }
                 _ => return None,
