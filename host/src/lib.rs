@@ -42,6 +42,7 @@ mod store;
 pub mod asynchronous;
 pub mod dynamic;
 pub mod hasher;
+pub mod indexer;
 pub mod textkit;
 
 pub use cache::CacheOutcome;

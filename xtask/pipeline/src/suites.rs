@@ -7,6 +7,7 @@
 
 pub mod faulty;
 pub mod hasher;
+pub mod indexer;
 pub mod textkit;
 
 use std::path::Path;
@@ -48,7 +49,7 @@ pub struct Suite {
 }
 
 /// Every suite.
-pub const ALL: &[&Suite] = &[&faulty::SUITE, &hasher::SUITE, &textkit::SUITE];
+pub const ALL: &[&Suite] = &[&faulty::SUITE, &hasher::SUITE, &indexer::SUITE, &textkit::SUITE];
 
 /// The suite of `world`, if it has one.
 pub fn for_world(world: &str) -> Option<&'static Suite> {

@@ -1,0 +1,429 @@
+//! The `indexer` world's suite: a plugin that calls its host. The host side is a real key-value store and log
+//! ([`Kv`], implementing the typed import traits of host/src/indexer.rs) in a `Host<Kv>`; every export is called
+//! with documents of every kind (ASCII, Unicode, bytes that are not UTF-8, empty, absent) and compared with the
+//! Rust reference below, the store's refusals and the host's own failures included. Then a stress on one
+//! instance in both directions: large values and thousands of strings come *in* as import results, which the
+//! host places in Go's memory through `cabi_realloc` from inside the guest's import call (Trap 2 entered from
+//! an import: the window the hardening must also cover), and go *out* as export results and `put` arguments.
+//! The Go side is go/indexer.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail, ensure};
+use host::indexer::gowasm::indexer::{log, store};
+use host::indexer::{Indexer, IndexerPre, Summary};
+use host::wasmtime::Store;
+use host::wasmtime::component::HasSelf;
+use host::{Host, HostConfig, State};
+
+use super::{Subject, Suite, Verdict, pseudo_random};
+use crate::model::Stress;
+use crate::status;
+
+/// The indexer world's suite.
+pub const SUITE: Suite =
+    Suite { world: "indexer", sources: &["xtask/pipeline/src/suites/indexer.rs"], run: check, seed_table: false };
+
+/// The host's side of the plugin: the documents, the keys it refuses to write, the log, and what crossed.
+#[derive(Debug, Default)]
+pub struct Kv {
+    pub docs: BTreeMap<String, Vec<u8>>,
+    /// `put` on one of these returns the WIT error `read-only`.
+    pub read_only: Vec<String>,
+    /// `keys` and `entries` under this prefix fail as a host error (the call traps), like a store gone away.
+    pub offline_prefix: Option<String>,
+    pub log: Vec<(log::Level, String)>,
+    /// Import calls answered, and the bytes of strings and lists they returned into the guest.
+    pub import_calls: usize,
+    pub bytes_in: usize,
+}
+
+impl store::Host for Kv {
+    fn get(&mut self, key: String) -> host::wasmtime::Result<Option<Vec<u8>>> {
+        self.import_calls += 1;
+        let value = self.docs.get(&key).cloned();
+        self.bytes_in += value.as_ref().map_or(0, Vec::len);
+        Ok(value)
+    }
+
+    fn put(&mut self, key: String, value: Vec<u8>) -> host::wasmtime::Result<Result<(), String>> {
+        self.import_calls += 1;
+        if self.read_only.contains(&key) {
+            return Ok(Err("read-only".to_string()));
+        }
+        self.docs.insert(key, value);
+        Ok(Ok(()))
+    }
+
+    fn keys(&mut self, prefix: String) -> host::wasmtime::Result<Vec<String>> {
+        self.import_calls += 1;
+        self.online(&prefix)?;
+        let keys: Vec<String> = self.docs.keys().filter(|k| k.starts_with(&prefix)).cloned().collect();
+        self.bytes_in += keys.iter().map(String::len).sum::<usize>();
+        Ok(keys)
+    }
+
+    fn entries(&mut self, prefix: String) -> host::wasmtime::Result<Vec<store::Entry>> {
+        self.import_calls += 1;
+        self.online(&prefix)?;
+        let entries: Vec<store::Entry> = self
+            .docs
+            .iter()
+            .filter(|(k, _)| k.starts_with(&prefix))
+            .map(|(k, v)| store::Entry { key: k.clone(), value: v.clone() })
+            .collect();
+        self.bytes_in += entries.iter().map(|e| e.key.len() + e.value.len()).sum::<usize>();
+        Ok(entries)
+    }
+}
+
+impl log::Host for Kv {
+    fn write(&mut self, level: log::Level, message: String) -> host::wasmtime::Result<()> {
+        self.import_calls += 1;
+        self.log.push((level, message));
+        Ok(())
+    }
+}
+
+impl Kv {
+    fn online(&self, prefix: &str) -> host::wasmtime::Result<()> {
+        match &self.offline_prefix {
+            Some(offline) if prefix.starts_with(offline.as_str()) => {
+                Err(host::wasmtime::Error::msg(format!("the store is offline for `{prefix}`")))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// A host whose stores carry a [`Kv`] and whose linker provides the world's imports from it.
+pub fn kv_host(config: &HostConfig) -> Result<Host<Kv>> {
+    let mut host = Host::<Kv>::with_data(config)?;
+    Indexer::add_to_linker::<_, HasSelf<Kv>>(host.linker_mut(), State::data_mut)
+        .map_err(anyhow::Error::from)
+        .context("failed to link the indexer imports")?;
+    Ok(host)
+}
+
+fn check(subject: &Subject) -> Result<Verdict> {
+    let host = kv_host(subject.host.config())?;
+    let pre = IndexerPre::new(host.prepare(&host.load(subject.path)?)?).map_err(anyhow::Error::from)?;
+    vectors(&host, &pre, subject.label)?;
+    faults(&host, &pre).context("fault probes")?;
+    let (mut store, indexer) = instantiate(&host, &pre, Kv::default())?;
+    let peak = run_stress(&indexer, &mut store, subject.stress, subject.label)?;
+    Ok(Verdict { stress_peak: Some(peak) })
+}
+
+fn instantiate(host: &Host<Kv>, pre: &IndexerPre<State<Kv>>, kv: Kv) -> Result<(Store<State<Kv>>, Indexer)> {
+    let mut store = host.store_with(kv);
+    let indexer = pre.instantiate(&mut store).map_err(|e| host::explain(&store, "instantiation", e))?;
+    Ok((store, indexer))
+}
+
+/// Documents of every kind the words rule must handle.
+fn documents() -> Vec<(String, Vec<u8>)> {
+    let mut docs: Vec<(String, Vec<u8>)> = [
+        ("doc/ascii", "The quick brown Fox, the LAZY dog: 42 times!".as_bytes().to_vec()),
+        ("doc/empty", Vec::new()),
+        ("doc/space", " \t\r\n.,;".as_bytes().to_vec()),
+        ("doc/unicode", "Grüße\u{a0}мир\u{3000}東京 ÉCOLE école x_y \u{fffd}z\u{2028}Ω".as_bytes().to_vec()),
+        ("doc/invalid", b"ab\xffcd\xe2\x82Ef\xed\xa0\x80gh\xc3".to_vec()),
+        ("doc/repeated", "b a b c a b B A".as_bytes().to_vec()),
+        ("other/one", b"one".to_vec()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    for seed in 0..4 {
+        docs.push((format!("doc/random-{seed}"), random_text(4096 + seed as usize * 977, seed)));
+        docs.push((format!("doc/bytes-{seed}"), pseudo_random(1000 + seed as usize * 31, seed + 50)));
+    }
+    docs
+}
+
+/// Text of words, Unicode, punctuation and stray bytes, `len` bytes long.
+fn random_text(len: usize, seed: u64) -> Vec<u8> {
+    const PIECES: [&str; 12] =
+        ["alpha", "Beta", "GAMMA", "δέλτα", "東京", "x9", " ", "\n", ", ", "\u{3000}", "\u{fffd}", "Ünïcödé"];
+    let noise = pseudo_random(len, seed + 1000);
+    let mut out = Vec::with_capacity(len + 16);
+    let mut i = 0;
+    while out.len() < len {
+        let pick = noise[i % noise.len()] as usize;
+        if pick == 255 {
+            out.push(0xff);
+        } else {
+            out.extend_from_slice(PIECES[pick % PIECES.len()].as_bytes());
+        }
+        i += 1;
+    }
+    out
+}
+
+fn vectors(host: &Host<Kv>, pre: &IndexerPre<State<Kv>>, label: &str) -> Result<()> {
+    let start = Instant::now();
+    let docs = documents();
+    let kv = Kv { docs: docs.iter().cloned().collect(), read_only: vec!["ro".to_string()], ..Kv::default() };
+    let (mut store, indexer) = instantiate(host, pre, kv)?;
+    for (key, value) in &docs {
+        let got = indexer.call_digest(&mut store, key).map_err(|e| host::explain(&store, "digest", e))?;
+        ensure!(got == Some(reference::digest(value)), "digest({key:?}) returned {got:?}");
+        let target = format!("index/{key}");
+        let got = indexer.call_index_words(&mut store, key, &target).map_err(|e| host::explain(&store, "index", e))?;
+        let (text, count) = reference::index(value);
+        ensure!(got == Ok(count), "index-words({key:?}) returned {got:?}, expected ok({count})");
+        let stored = store.data().data().docs.get(&target).cloned();
+        ensure!(
+            stored.as_deref() == Some(text.as_bytes()),
+            "index-words({key:?}) stored {:?}, expected {text:?}",
+            stored.map(|s| String::from_utf8_lossy(&s).into_owned())
+        );
+    }
+    let got = indexer.call_digest(&mut store, "absent").map_err(|e| host::explain(&store, "digest", e))?;
+    ensure!(got.is_none(), "digest of an absent key returned {got:?}");
+    let got = indexer.call_index_words(&mut store, "absent", "t").map_err(|e| host::explain(&store, "index", e))?;
+    ensure!(got == Err("no document under \"absent\"".to_string()), "index-words of an absent key returned {got:?}");
+    let got = indexer.call_index_words(&mut store, "doc/ascii", "ro").map_err(|e| host::explain(&store, "index", e))?;
+    ensure!(got == Err("the store refused \"ro\": read-only".to_string()), "index-words into `ro` returned {got:?}");
+
+    for prefix in ["doc/", "doc/random", "other/", "", "nothing"] {
+        let logged = store.data().data().log.len();
+        let got = indexer.call_summarize(&mut store, prefix).map_err(|e| host::explain(&store, "summarize", e))?;
+        let want = reference::summarize(&store.data().data().docs, prefix);
+        ensure!(got == want, "summarize({prefix:?}) returned {got:?}, expected {want:?}");
+        let log = &store.data().data().log[logged..];
+        let line = format!("summarized {} documents under {prefix:?}", want.len());
+        ensure!(log == [(log::Level::Info, line.clone())], "summarize({prefix:?}) logged {log:?}, expected {line:?}");
+    }
+    let prefixes: Vec<String> = ["doc/", "index/doc/r", "", "zz", "doc/bytes-1"].map(String::from).to_vec();
+    let got = indexer.call_list_keys(&mut store, &prefixes).map_err(|e| host::explain(&store, "list-keys", e))?;
+    let want: Vec<Vec<String>> = prefixes
+        .iter()
+        .map(|p| store.data().data().docs.keys().filter(|k| k.starts_with(p.as_str())).cloned().collect())
+        .collect();
+    ensure!(got == want, "list-keys({prefixes:?}) returned {got:?}");
+    status::step(
+        "Vectors",
+        format!(
+            "{label}: {} documents × 4 exports against the reference in {}",
+            docs.len(),
+            status::elapsed(start.elapsed())
+        ),
+    );
+    Ok(())
+}
+
+/// A host error inside an import fails the guest's call, naming the cause, and a fresh instance serves again.
+fn faults(host: &Host<Kv>, pre: &IndexerPre<State<Kv>>) -> Result<()> {
+    let kv = Kv { offline_prefix: Some("down/".to_string()), ..Kv::default() };
+    let (mut store, indexer) = instantiate(host, pre, kv)?;
+    match indexer.call_list_keys(&mut store, &["down/x".to_string()]) {
+        Ok(got) => bail!("list-keys on an offline store returned {got:?} instead of failing"),
+        Err(err) => {
+            let text = format!("{:#}", host::explain(&store, "call to `list-keys`", err));
+            ensure!(text.contains("the store is offline for `down/x`"), "the failure does not carry its cause: {text}");
+        }
+    }
+    let (mut store, indexer) = instantiate(host, pre, Kv::default())?;
+    let got = indexer.call_list_keys(&mut store, &["up/".to_string()]).map_err(anyhow::Error::from)?;
+    ensure!(got == vec![Vec::<String>::new()], "a fresh instance after the failure returned {got:?}");
+    Ok(())
+}
+
+/// The stress, on one instance: `calls_64k / 5` digests of 64 KiB documents and `calls_1m / 2` of 1 MiB ones
+/// (the value comes in as `get`'s result), `calls_64k / 50` list-keys of 2,000 keys in two nested lists
+/// (thousands of strings in, each placed by its own `cabi_realloc`, and out again), and `calls_64k / 100`
+/// summaries of 64 documents of 16 KiB (a list of records with strings and lists, in). Every result is compared.
+fn run_stress(indexer: &Indexer, store: &mut Store<State<Kv>>, stress: Stress, label: &str) -> Result<usize> {
+    let start = Instant::now();
+    let big: Vec<(String, Vec<u8>)> = (0..4)
+        .map(|i| (format!("big/64k/{i}"), pseudo_random(64 << 10, 7000 + i)))
+        .chain((0..2).map(|i| (format!("big/1m/{i}"), pseudo_random(1 << 20, 8000 + i))))
+        .collect();
+    let summed: Vec<(String, Vec<u8>)> =
+        (0..64).map(|i| (format!("sum/{i:02}"), random_text(16 << 10, 9000 + i))).collect();
+    let keys: Vec<String> =
+        (0..2000).map(|i| format!("key/{}/{i:05}-{}", i % 2, "k".repeat(i % 40))).collect::<Vec<_>>();
+    {
+        let kv = store.data_mut().data_mut();
+        kv.docs.extend(big.iter().cloned());
+        kv.docs.extend(summed.iter().cloned());
+        kv.docs.extend(keys.iter().map(|k| (k.clone(), Vec::new())));
+    }
+    let digests: BTreeMap<&str, String> = big.iter().map(|(k, v)| (k.as_str(), reference::digest(v))).collect();
+    let summaries = reference::summarize(&store.data().data().docs, "sum/");
+    let prefixes = ["key/0/".to_string(), "key/1/".to_string()];
+    let nested: Vec<Vec<String>> =
+        prefixes.iter().map(|p| keys.iter().filter(|k| k.starts_with(p.as_str())).cloned().collect()).collect();
+    let calls = [stress.calls_64k / 5, stress.calls_1m / 2, stress.calls_64k / 50, stress.calls_64k / 100];
+    let before = store.data().data().bytes_in;
+    let fail = |store: &Store<State<Kv>>, what: &str, call: usize, err| {
+        host::explain(store, &format!("stress: {what} call #{}", call + 1), err)
+    };
+    for call in 0..calls[0] {
+        let (key, _) = &big[call % 4];
+        let got = indexer.call_digest(&mut *store, key).map_err(|e| fail(store, "digest (64 KiB)", call, e))?;
+        ensure!(
+            got.as_deref() == Some(digests[key.as_str()].as_str()),
+            "stress: digest({key}) #{} returned {got:?}",
+            call + 1
+        );
+    }
+    for call in 0..calls[1] {
+        let (key, _) = &big[4 + call % 2];
+        let got = indexer.call_digest(&mut *store, key).map_err(|e| fail(store, "digest (1 MiB)", call, e))?;
+        ensure!(
+            got.as_deref() == Some(digests[key.as_str()].as_str()),
+            "stress: digest({key}) #{} returned {got:?}",
+            call + 1
+        );
+    }
+    for call in 0..calls[2] {
+        let got = indexer.call_list_keys(&mut *store, &prefixes).map_err(|e| fail(store, "list-keys", call, e))?;
+        ensure!(got == nested, "stress: list-keys #{} returned other keys", call + 1);
+    }
+    for call in 0..calls[3] {
+        let got = indexer.call_summarize(&mut *store, "sum/").map_err(|e| fail(store, "summarize", call, e))?;
+        ensure!(got == summaries, "stress: summarize #{} returned other summaries", call + 1);
+    }
+    store.data_mut().data_mut().log.clear();
+    let bytes_in = store.data().data().bytes_in - before;
+    let peak = store.data().memory().peak();
+    status::step(
+        "Stress",
+        format!(
+            "{label}: {} × 64 KiB + {} × 1 MiB digest, {} list-keys (2,000 keys back), {} summarize (64 × 16 KiB back): {:.0} MiB returned into Go by imports in {}; linear memory peak {:.1} MiB",
+            calls[0],
+            calls[1],
+            calls[2],
+            calls[3],
+            bytes_in as f64 / (1024.0 * 1024.0),
+            status::elapsed(start.elapsed()),
+            peak as f64 / (1024.0 * 1024.0)
+        ),
+    );
+    Ok(peak)
+}
+
+/// The rules of wit/indexer.wit in Rust, written independently of the Go code.
+pub mod reference {
+    use std::collections::BTreeMap;
+
+    use sha2::{Digest, Sha256};
+
+    use super::Summary;
+
+    pub fn digest(value: &[u8]) -> String {
+        Sha256::digest(value).iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    fn is_word_char(c: char) -> bool {
+        if c.is_ascii() { c.is_ascii_alphanumeric() } else { c != char::REPLACEMENT_CHARACTER && !c.is_whitespace() }
+    }
+
+    /// The words of `value` read as UTF-8 (what is not UTF-8 separates words), ASCII letters lowercased.
+    pub fn words(value: &[u8]) -> Vec<String> {
+        String::from_utf8_lossy(value)
+            .split(|c: char| !is_word_char(c))
+            .filter(|w| !w.is_empty())
+            .map(str::to_ascii_lowercase)
+            .collect()
+    }
+
+    /// The distinct words, sorted by byte and joined by `\n`, and how many.
+    pub fn index(value: &[u8]) -> (String, u32) {
+        let mut words = words(value);
+        words.sort();
+        words.dedup();
+        (words.join("\n"), words.len() as u32)
+    }
+
+    pub fn summarize(docs: &BTreeMap<String, Vec<u8>>, prefix: &str) -> Vec<Summary> {
+        docs.iter()
+            .filter(|(k, _)| k.starts_with(prefix))
+            .map(|(k, v)| Summary {
+                key: k.clone(),
+                bytes: v.len() as u64,
+                sha256: digest(v),
+                words: words(v).len() as u32,
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::componentize;
+    use crate::model::{self, Component};
+    use crate::testing::{go126_core_module, root};
+
+    fn indexer() -> Component {
+        model::select_components(&root(), &["indexer".to_string()]).unwrap().remove(0)
+    }
+
+    #[test]
+    fn the_reference_splits_words_as_the_wit_says() {
+        assert_eq!(
+            reference::words(b"Hello, wORLD! x_y 42\xffz\xef\xbf\xbdq"),
+            ["hello", "world", "x", "y", "42", "z", "q"]
+        );
+        assert_eq!(reference::words("Grüße\u{a0}мир ÉCOLE".as_bytes()), ["grüße", "мир", "École"]);
+        assert_eq!(reference::index(b"b A a c B b"), ("a\nb\nc".to_string(), 3));
+        assert_eq!(reference::index(b""), (String::new(), 0));
+    }
+
+    /// Trap 2 entered from an import: the host places `get`'s 1 MiB result in Go's memory through
+    /// `cabi_realloc` while the guest is inside its import call. Unhardened, a GC started there reads the clock
+    /// and the instance traps; hardened, the stress passes with every result correct. The same holds for
+    /// the nested lists of strings of `keys`.
+    #[test]
+    fn unhardened_indexer_traps_on_import_results_and_hardened_survives() {
+        let root = root();
+        let component = indexer();
+        let core = go126_core_module(&component);
+        let host = kv_host(&HostConfig::default()).unwrap();
+        let value = pseudo_random(1 << 20, 3);
+        let want = reference::digest(&value);
+        let kv = || Kv { docs: [("big".to_string(), value.clone())].into_iter().collect(), ..Kv::default() };
+
+        let unhardened = componentize::encode_module(&root, &component, core.clone()).unwrap();
+        let pre = IndexerPre::new(host.prepare(&host.load_bytes(&unhardened).unwrap()).unwrap()).unwrap();
+        let (mut store, indexer) = instantiate(&host, &pre, kv()).unwrap();
+        let trap = (1..=2_000).find_map(|call| match indexer.call_digest(&mut store, "big") {
+            Ok(got) => {
+                assert_eq!(got.as_deref(), Some(want.as_str()), "call #{call}");
+                None
+            }
+            Err(e) => Some((call, format!("{e:?}"))),
+        });
+        let (call, message) =
+            trap.expect("the unhardened indexer survived 2,000 calls: is the stress still meaningful?");
+        assert!(message.contains("cannot leave component instance"), "call #{call} failed differently: {message}");
+        eprintln!("unhardened indexer trapped at call #{call} (1 MiB import results)");
+
+        // Thousands of small strings, each placed by its own `cabi_realloc` call, trap it too.
+        let keys: Vec<String> = (0..2000).map(|i| format!("key/{i:05}")).collect();
+        let kv = Kv { docs: keys.iter().map(|k| (k.clone(), Vec::new())).collect(), ..Kv::default() };
+        let (mut store, indexer) = instantiate(&host, &pre, kv).unwrap();
+        let prefixes = ["key/".to_string()];
+        let trap = (1..=2_000).find_map(|n| match indexer.call_list_keys(&mut store, &prefixes) {
+            Ok(got) => {
+                assert_eq!(got, std::slice::from_ref(&keys), "call #{n}");
+                None
+            }
+            Err(e) => Some((n, format!("{e:?}"))),
+        });
+        let (keys_call, message) = trap.expect("the unhardened indexer survived 2,000 list-keys calls");
+        assert!(message.contains("cannot leave component instance"), "call #{keys_call} failed differently: {message}");
+        eprintln!("unhardened indexer trapped at list-keys call #{keys_call} (2,000 strings returned by `keys`)");
+
+        let hardened = componentize::encode(&root, &component, &core).unwrap();
+        let pre = IndexerPre::new(host.prepare(&host.load_bytes(&hardened).unwrap()).unwrap()).unwrap();
+        let (mut store, indexer) = instantiate(&host, &pre, Kv::default()).unwrap();
+        let stress = Stress { calls_64k: 5 * (4 * call).max(500), calls_1m: 2 * (4 * call).max(100) };
+        run_stress(&indexer, &mut store, stress, "test").unwrap();
+    }
+}
