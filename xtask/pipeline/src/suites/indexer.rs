@@ -353,6 +353,12 @@ pub mod reference {
     }
 }
 
+// host/examples/plugin_host.rs, compiled into this crate's tests: the host crate cannot build Go, this one can.
+#[cfg(test)]
+#[allow(dead_code)]
+#[path = "../../../../host/examples/plugin_host.rs"]
+mod plugin_host;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -362,6 +368,35 @@ mod tests {
 
     fn indexer() -> Component {
         model::select_components(&root(), &["indexer".to_string()]).unwrap().remove(0)
+    }
+
+    /// The indexer's go1.26 core module, built once per test process (tests run in parallel).
+    fn core_module() -> Vec<u8> {
+        static CORE: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+        CORE.get_or_init(|| go126_core_module(&indexer())).clone()
+    }
+
+    /// The embedder example serves its three requests on the real Go plugin and prints what it promises.
+    #[test]
+    fn the_plugin_host_example_serves_the_go_plugin() {
+        let root = root();
+        let component = indexer();
+        let bytes = componentize::encode(&root, &component, &core_module()).unwrap();
+        let path = std::env::temp_dir().join(format!("indexer-example-{}.wasm", std::process::id()));
+        std::fs::write(&path, bytes).unwrap();
+        let mut out = Vec::new();
+        let served = super::plugin_host::run(path.to_str().unwrap(), &mut out);
+        std::fs::remove_file(&path).unwrap();
+        served.unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "summarize(\"notes/\") = notes/a (44 bytes, 8 words), notes/b (38 bytes, 7 words)\n  \
+             plugin log info: summarized 2 documents under \"notes/\"\n\
+             index-words(\"notes/b\", \"index/b\") = Ok(7)\n  \
+             plugin log debug: indexed 7 words of \"notes/b\" into \"index/b\"\n\
+             index-words(\"notes/a\", \"system/index\") = Err(\"the store refused \\\"system/index\\\": keys under system/ are read-only\")\n\
+             the service now stores index/b = \"answers\\ngo\\ngrüße\\nhost\\nthe\\nund\\nwit\"\n"
+        );
     }
 
     #[test]
@@ -383,7 +418,7 @@ mod tests {
     fn unhardened_indexer_traps_on_import_results_and_hardened_survives() {
         let root = root();
         let component = indexer();
-        let core = go126_core_module(&component);
+        let core = core_module();
         let host = kv_host(&HostConfig::default()).unwrap();
         let value = pseudo_random(1 << 20, 3);
         let want = reference::digest(&value);
