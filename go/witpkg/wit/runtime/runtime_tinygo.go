@@ -13,20 +13,41 @@ import (
 
 // Pinner keeps the objects it pinned reachable until Unpin. TinyGo's collectors do not move objects, so keeping
 // them reachable is all that pinning has to do.
+//
+// A Pinner that holds pins is itself kept reachable from a global (holding): an exported resource's glue pins the
+// resource object with a Pinner that is a field of that very object, and a reference from the object to itself
+// is no root, so without the global the collector would free a resource the host still holds a handle to.
 type Pinner struct {
 	refs []any
+	// slot is the Pinner's index in holding while it holds pins.
+	slot int
 }
+
+// holding is every Pinner with pins (a slice, not a map: TinyGo's build-time interpreter cannot hash pointers);
+// a pointer to a field keeps the whole object it is in alive.
+var holding []*Pinner
 
 // Pin keeps pointer's object alive until Unpin (pointer is an unsafe.Pointer or a pointer, as for
 // runtime.Pinner).
 func (p *Pinner) Pin(pointer any) {
 	if pointer != nil {
+		if len(p.refs) == 0 {
+			p.slot = len(holding)
+			holding = append(holding, p)
+		}
 		p.refs = append(p.refs, pointer)
 	}
 }
 
 // Unpin releases every pinned object.
 func (p *Pinner) Unpin() {
+	if len(p.refs) > 0 {
+		last := holding[len(holding)-1]
+		holding[p.slot] = last
+		last.slot = p.slot
+		holding[len(holding)-1] = nil
+		holding = holding[:len(holding)-1]
+	}
 	clear(p.refs)
 	p.refs = p.refs[:0]
 }
@@ -87,3 +108,4 @@ func afterUnpin() {
 		runtime.GC()
 	}
 }
+
