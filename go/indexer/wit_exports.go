@@ -10,6 +10,7 @@ import (
 	witRuntime "go.bytecodealliance.org/pkg/wit/runtime"
 	witTypes "go.bytecodealliance.org/pkg/wit/types"
 	"unsafe"
+	"wit_component/export_gowasm_indexer_search"
 	"wit_component/export_wit_world"
 )
 
@@ -165,6 +166,77 @@ func wasm_export_wit_world_list_keys(arg0 uintptr, arg1 uint32) uintptr {
 //go:wasmexport cabi_post_list-keys
 func wasm_export_post_return_wit_world_list_keys(result uintptr) {
 	syncExportPinner.Unpin()
+}
+
+//go:wasmexport gowasm:indexer/search@0.1.0#[constructor]word-index
+func wasm_export_gowasm_indexer_search_constructor_word_index() int32 {
+
+	result := export_gowasm_indexer_search.MakeWordIndex()
+	return (result).TakeHandle()
+
+}
+
+//go:wasmexport gowasm:indexer/search@0.1.0#[method]word-index.add-prefix
+func wasm_export_gowasm_indexer_search_method_word_index_add_prefix(arg0 uintptr, arg1 uintptr, arg2 uint32, arg3 int32) int32 {
+
+	value := unsafe.String((*uint8)(unsafe.Pointer(arg1)), arg2)
+	witRuntime.Unpin()
+	result := (export_gowasm_indexer_search.WordIndexFromBorrowHandle(int32(uintptr(arg0)))).AddPrefix(value, uint32(arg3))
+	return int32(result)
+
+}
+
+//go:wasmexport gowasm:indexer/search@0.1.0#[method]word-index.lookup
+func wasm_export_gowasm_indexer_search_method_word_index_lookup(arg0 uintptr, arg1 uintptr, arg2 uint32) uintptr {
+
+	pinner := &syncExportPinner
+	value := unsafe.String((*uint8)(unsafe.Pointer(arg1)), arg2)
+	witRuntime.Unpin()
+	result := (export_gowasm_indexer_search.WordIndexFromBorrowHandle(int32(uintptr(arg0)))).Lookup(value)
+	slice := result
+	length := uint32(len(slice))
+	result0 := witRuntime.Allocate(pinner, uintptr(length*(2*4)), 4)
+	for index, element := range slice {
+		base := unsafe.Add(result0, index*(2*4))
+		utf8 := unsafe.Pointer(unsafe.StringData(element))
+		pinner.Pin(utf8)
+		*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len(element)))
+		*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf8)))
+
+	}
+
+	*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), 4)) = uint32(length)
+	*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), 0)) = uint32(uintptr(uintptr(result0)))
+	return exportReturnArea
+
+}
+
+//go:wasmexport cabi_post_gowasm:indexer/search@0.1.0#[method]word-index.lookup
+func wasm_export_post_return_gowasm_indexer_search_method_word_index_lookup(result uintptr) {
+	syncExportPinner.Unpin()
+}
+
+//go:wasmexport gowasm:indexer/search@0.1.0#[method]word-index.size
+func wasm_export_gowasm_indexer_search_method_word_index_size(arg0 uintptr) int32 {
+
+	result := (export_gowasm_indexer_search.WordIndexFromBorrowHandle(int32(uintptr(arg0)))).Size()
+	return int32(result)
+
+}
+
+//go:wasmexport gowasm:indexer/search@0.1.0#[static]word-index.merge
+func wasm_export_gowasm_indexer_search_static_word_index_merge(arg0 int32, arg1 int32) int32 {
+
+	result := export_gowasm_indexer_search.WordIndexMerge(export_gowasm_indexer_search.WordIndexFromBorrowHandle(int32(uintptr(arg0))), export_gowasm_indexer_search.WordIndexFromBorrowHandle(int32(uintptr(arg1))))
+	return (result).TakeHandle()
+
+}
+
+//go:wasmexport gowasm:indexer/search@0.1.0#[method]word-index.absorb
+func wasm_export_gowasm_indexer_search_method_word_index_absorb(arg0 uintptr, arg1 int32) {
+
+	(export_gowasm_indexer_search.WordIndexFromBorrowHandle(int32(uintptr(arg0)))).Absorb(export_gowasm_indexer_search.WordIndexFromOwnHandle(int32(uintptr(arg1))))
+
 }
 
 // Unused, but present to make the compiler happy

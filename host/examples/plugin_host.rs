@@ -15,14 +15,16 @@ use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, Result};
 use host::indexer::gowasm::indexer::{log, store};
-use host::indexer::{Indexer, IndexerPre};
-use host::wasmtime::component::HasSelf;
+use host::indexer::{Cursor, Indexer, IndexerPre};
+use host::wasmtime::component::{HasSelf, Resource, ResourceTable};
 use host::{Host, HostConfig, State};
 
-/// What one instance of the plugin sees of the service: the shared documents and its own log.
+/// What one instance of the plugin sees of the service: the shared documents, its own log and the cursors it
+/// holds (host-side state behind `store.cursor` handles).
 struct Service {
     documents: Arc<Mutex<BTreeMap<String, Vec<u8>>>>,
     log: Vec<String>,
+    cursors: ResourceTable,
 }
 
 impl store::Host for Service {
@@ -47,6 +49,24 @@ impl store::Host for Service {
         let documents = self.documents.lock().expect("not poisoned");
         let matching = documents.iter().filter(|(k, _)| k.starts_with(&prefix));
         Ok(matching.map(|(k, v)| store::Entry { key: k.clone(), value: v.clone() }).collect())
+    }
+
+    fn scan(&mut self, prefix: String) -> host::wasmtime::Result<Resource<Cursor>> {
+        Ok(self.cursors.push(Cursor::new(prefix))?)
+    }
+}
+
+impl store::HostCursor for Service {
+    fn next(&mut self, cursor: Resource<Cursor>, max: u32) -> host::wasmtime::Result<Vec<store::Entry>> {
+        let documents = self.documents.lock().expect("not poisoned");
+        let cursor = self.cursors.get_mut(&cursor)?;
+        let taken = cursor.advance(documents.keys(), max);
+        Ok(taken.into_iter().map(|k| store::Entry { key: k.clone(), value: documents[k].clone() }).collect())
+    }
+
+    fn drop(&mut self, cursor: Resource<Cursor>) -> host::wasmtime::Result<()> {
+        self.cursors.delete(cursor)?;
+        Ok(())
     }
 }
 
@@ -83,7 +103,8 @@ pub fn run(path: &str, out: &mut impl Write) -> Result<()> {
         ("system/motd".to_string(), b"read only".to_vec()),
     ])));
     let request = |name: &str, out: &mut dyn Write, call: &dyn Fn(&Indexer, &mut _) -> Result<String>| -> Result<()> {
-        let mut store = host.store_with(Service { documents: documents.clone(), log: Vec::new() });
+        let mut store =
+            host.store_with(Service { documents: documents.clone(), log: Vec::new(), cursors: ResourceTable::new() });
         let plugin = pre.instantiate(&mut store).map_err(|e| host::explain(&store, "instantiation", e))?;
         writeln!(out, "{name} = {}", call(&plugin, &mut store)?)?;
         for line in &store.data().data().log {

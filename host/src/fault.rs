@@ -47,8 +47,15 @@ pub fn explain<T>(store: &Store<State<T>>, what: &str, err: wasmtime::Error) -> 
     } else if let Some(exit) = err.downcast_ref::<wasmtime_wasi::I32Exit>() {
         format!("the guest exited with status {}", exit.0)
     } else {
-        // Not a fault of the guest's code (an instance limit, a link error): the error says it all, once.
-        return anyhow::anyhow!("{}", with_guest_output(format!("{what} failed: {err:#}"), state));
+        // Not a fault of the guest's code (an instance limit, a link error, a stale handle): the error says it
+        // all, once. wasmtime's word for a handle that was dropped or moved away is "unknown handle index".
+        let text = format!("{err:#}");
+        let hint = if text.contains("unknown handle index") {
+            " (a resource handle used after it was dropped, or after its ownership moved into another call)"
+        } else {
+            ""
+        };
+        return anyhow::anyhow!("{}", with_guest_output(format!("{what} failed: {text}{hint}"), state));
     };
     anyhow::Error::from(err).context(with_guest_output(format!("{what} failed: {cause}"), state))
 }

@@ -18,6 +18,50 @@ type Entry struct {
 	Value []uint8
 }
 
+//go:wasmimport gowasm:indexer/store@0.1.0 [resource-drop]cursor
+func resourceDropCursor(handle int32)
+
+// A read position over the entries under a prefix, held by the host (host-side state behind a handle).
+type Cursor struct {
+	handle *witRuntime.Handle
+}
+
+func (self *Cursor) TakeHandle() int32 {
+	return self.handle.Take()
+}
+
+func (self *Cursor) SetHandle(handle int32) {
+	self.handle.Set(handle)
+}
+
+func (self *Cursor) Handle() int32 {
+	return self.handle.Use()
+}
+
+func (self *Cursor) Drop() {
+	handle := self.handle.TakeOrNil()
+	if handle != 0 {
+		resourceDropCursor(handle)
+	}
+}
+
+func CursorFromOwnHandle(handleValue int32) *Cursor {
+	handle := witRuntime.MakeHandle(handleValue)
+	value := &Cursor{handle}
+	witRuntime.AddCleanup(value, func(_ int) {
+		handleValue := handle.TakeOrNil()
+		if handleValue != 0 {
+			resourceDropCursor(handleValue)
+		}
+	}, 0)
+	return value
+}
+
+func CursorFromBorrowHandle(handleValue int32) *Cursor {
+	handle := witRuntime.MakeHandle(handleValue)
+	return &Cursor{handle}
+}
+
 //go:wasmimport gowasm:indexer/store@0.1.0 get
 func wasm_import_get(arg0 uintptr, arg1 uint32, arg2 uintptr)
 
@@ -122,5 +166,42 @@ func Entries(prefix string) []Entry {
 
 	result1 := result
 	return result1
+
+}
+
+//go:wasmimport gowasm:indexer/store@0.1.0 [method]cursor.next
+func wasm_import_method_cursor_next(arg0 int32, arg1 int32, arg2 uintptr)
+
+func (self *Cursor) Next(max uint32) []Entry {
+	pinner := &witRuntime.Pinner{}
+	defer pinner.Unpin()
+
+	returnArea := uintptr(witRuntime.Allocate(pinner, (2 * 4), 4))
+	wasm_import_method_cursor_next((self).Handle(), int32(max), returnArea)
+	result := make([]Entry, 0, *(*uint32)(unsafe.Add(unsafe.Pointer(returnArea), 4)))
+	for index := 0; index < int(*(*uint32)(unsafe.Add(unsafe.Pointer(returnArea), 4))); index++ {
+		base := unsafe.Add(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(returnArea), 0)))), index*(4*4))
+		value := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0))))), *(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)))
+		value0 := unsafe.Slice((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4)))))), *(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))))
+
+		result = append(result, Entry{value, value0})
+	}
+
+	result1 := result
+	return result1
+
+}
+
+//go:wasmimport gowasm:indexer/store@0.1.0 scan
+func wasm_import_scan(arg0 uintptr, arg1 uint32) int32
+
+func Scan(prefix string) *Cursor {
+	pinner := &witRuntime.Pinner{}
+	defer pinner.Unpin()
+
+	utf8 := unsafe.Pointer(unsafe.StringData(prefix))
+	pinner.Pin(utf8)
+	result := wasm_import_scan(uintptr(utf8), uint32(len(prefix)))
+	return CursorFromOwnHandle(int32(uintptr(result)))
 
 }

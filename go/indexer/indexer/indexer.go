@@ -26,33 +26,34 @@ func isWordRune(r rune) bool {
 	return r != utf8.RuneError && !unicode.IsSpace(r)
 }
 
-// Words splits text into its words, ASCII letters lowercased, in order.
+// Words splits text into its words, ASCII letters lowercased, in order. The words share one copy of the text
+// (one allocation per call, not one per word: TinyGo's heap fragments under millions of tiny strings).
 func Words(text []byte) []string {
+	lowered := make([]byte, len(text))
+	for i, b := range text {
+		if 'A' <= b && b <= 'Z' {
+			b += 'a' - 'A'
+		}
+		lowered[i] = b
+	}
+	all := string(lowered)
 	var words []string
-	var word strings.Builder
-	flush := func() {
-		if word.Len() > 0 {
-			words = append(words, word.String())
-			word.Reset()
-		}
-	}
-	for len(text) > 0 {
-		r, size := utf8.DecodeRune(text)
+	start := -1
+	for i := 0; i < len(text); {
+		r, size := utf8.DecodeRune(text[i:])
 		if isWordRune(r) {
-			if 'A' <= r && r <= 'Z' {
-				r += 'a' - 'A'
+			if start < 0 {
+				start = i
 			}
-			if size == 1 {
-				word.WriteByte(byte(r))
-			} else {
-				word.Write(text[:size])
-			}
-		} else {
-			flush()
+		} else if start >= 0 {
+			words = append(words, all[start:i])
+			start = -1
 		}
-		text = text[size:]
+		i += size
 	}
-	flush()
+	if start >= 0 {
+		words = append(words, all[start:])
+	}
 	return words
 }
 

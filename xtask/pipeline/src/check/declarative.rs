@@ -125,6 +125,63 @@ pub fn run(host: &Host, component_dir: &Path, component_path: &Path, label: &str
     Ok(checks.cases.len())
 }
 
+/// WAVE has no values for handles, so imports that involve a resource cannot be answered: with answers, each
+/// imported resource the host lacks gets a stand-in type and each unanswered function that takes or returns a
+/// handle (or is a resource's method) fails when called, naming it and saying that it needs a typed host. Plain
+/// functions without an answer are left to linking, which names them.
+fn stub_resource_imports(
+    host: &mut Host,
+    component: &Component,
+    answered: &[(ExportPath, ComponentFunc, Vec<Parsed>)],
+) -> Result<()> {
+    use host::wasmtime::component::types::ComponentItem;
+    use host::wasmtime::component::{ResourceType, Type};
+    struct Unanswerable;
+    let engine = host.engine().clone();
+    let handle = |t: &Type| matches!(t, Type::Own(_) | Type::Borrow(_));
+    for (name, item) in component.component_type().imports(&engine) {
+        let ComponentItem::ComponentInstance(instance) = item.ty else { continue };
+        let members: Vec<_> = instance.exports(&engine).collect();
+        if !members.iter().any(|(_, m)| matches!(m.ty, ComponentItem::Resource(_))) {
+            continue;
+        }
+        // An interface the host provides (WASI) is the host's; only interfaces it lacks get stand-ins.
+        if host.linker_mut().clone().root().func_new(name, |_, _, _, _| Ok(())).is_err() {
+            continue;
+        }
+        let mut linker = host.linker_mut().clone();
+        let mut scope = match linker.instance(name) {
+            Ok(scope) => scope,
+            Err(_) => continue,
+        };
+        for (member, item) in &members {
+            match &item.ty {
+                ComponentItem::Resource(_) => {
+                    // Refused when the host defines it already (a `use`d WASI type): nothing to stub then.
+                    let _ = scope.resource(member, ResourceType::host::<Unanswerable>(), |_, _| Ok(()));
+                }
+                ComponentItem::ComponentFunc(func) => {
+                    let path = ExportPath { interface: Some(name.to_string()), function: member.to_string() };
+                    let involves_handle = member.starts_with('[')
+                        || func.params().any(|(_, t)| handle(&t))
+                        || func.results().any(|t| handle(&t));
+                    if involves_handle && !answered.iter().any(|(p, _, _)| *p == path) {
+                        let message = format!(
+                            "the import `{path}` involves a resource handle, which {FILE} cannot answer: check \
+                             this call from a typed suite (a bindgen! host)"
+                        );
+                        let _ =
+                            scope.func_new(member, move |_, _, _, _| Err(host::wasmtime::Error::msg(message.clone())));
+                    }
+                }
+                _ => {}
+            }
+        }
+        *host.linker_mut() = linker;
+    }
+    Ok(())
+}
+
 /// One answer, parsed against its import's signature.
 struct Parsed {
     /// The arguments it answers (`None`: any).
@@ -148,6 +205,7 @@ fn define_answers(host: &mut Host, component: &Component, answers: &[Answer]) ->
             None => by_import.push((path, ty, vec![parsed])),
         }
     }
+    stub_resource_imports(host, component, &by_import)?;
     for (path, _ty, parsed) in by_import {
         let name = path.to_string();
         let answer = move |_: host::wasmtime::StoreContextMut<'_, host::State>,

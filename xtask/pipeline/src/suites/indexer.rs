@@ -12,9 +12,9 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail, ensure};
 use host::indexer::gowasm::indexer::{log, store};
-use host::indexer::{Indexer, IndexerPre, Summary};
+use host::indexer::{Cursor, Indexer, IndexerPre, Summary};
 use host::wasmtime::Store;
-use host::wasmtime::component::HasSelf;
+use host::wasmtime::component::{HasSelf, Resource, ResourceTable};
 use host::{Host, HostConfig, State};
 
 use super::{Subject, Suite, Verdict, pseudo_random};
@@ -34,6 +34,10 @@ pub struct Kv {
     /// `keys` and `entries` under this prefix fail as a host error (the call traps), like a store gone away.
     pub offline_prefix: Option<String>,
     pub log: Vec<(log::Level, String)>,
+    /// The cursors the plugin holds (`scan` made them, `drop` ends them), and how many it opened.
+    pub cursors: ResourceTable,
+    pub cursors_opened: usize,
+    pub cursors_live: usize,
     /// Import calls answered, and the bytes of strings and lists they returned into the guest.
     pub import_calls: usize,
     pub bytes_in: usize,
@@ -76,6 +80,33 @@ impl store::Host for Kv {
         self.bytes_in += entries.iter().map(|e| e.key.len() + e.value.len()).sum::<usize>();
         Ok(entries)
     }
+
+    fn scan(&mut self, prefix: String) -> host::wasmtime::Result<Resource<Cursor>> {
+        self.import_calls += 1;
+        self.online(&prefix)?;
+        self.cursors_opened += 1;
+        self.cursors_live += 1;
+        self.cursors.push(Cursor::new(prefix)).map_err(host::wasmtime::Error::from)
+    }
+}
+
+impl store::HostCursor for Kv {
+    fn next(&mut self, cursor: Resource<Cursor>, max: u32) -> host::wasmtime::Result<Vec<store::Entry>> {
+        self.import_calls += 1;
+        let docs = &self.docs;
+        let cursor = self.cursors.get_mut(&cursor).map_err(host::wasmtime::Error::from)?;
+        let taken = cursor.advance(docs.keys(), max);
+        let entries: Vec<store::Entry> =
+            taken.into_iter().map(|k| store::Entry { key: k.clone(), value: docs[k].clone() }).collect();
+        self.bytes_in += entries.iter().map(|e| e.key.len() + e.value.len()).sum::<usize>();
+        Ok(entries)
+    }
+
+    fn drop(&mut self, cursor: Resource<Cursor>) -> host::wasmtime::Result<()> {
+        self.cursors.delete(cursor).map_err(host::wasmtime::Error::from)?;
+        self.cursors_live -= 1;
+        Ok(())
+    }
 }
 
 impl log::Host for Kv {
@@ -110,6 +141,7 @@ fn check(subject: &Subject) -> Result<Verdict> {
     let host = kv_host(subject.host.config())?;
     let pre = IndexerPre::new(host.prepare(&host.load(subject.path)?)?).map_err(anyhow::Error::from)?;
     vectors(&host, &pre, subject.label)?;
+    resources(&host, &pre, subject.label).context("resources")?;
     faults(&host, &pre).context("fault probes")?;
     let (mut store, indexer) = instantiate(&host, &pre, Kv::default())?;
     let peak = run_stress(&indexer, &mut store, subject.stress, subject.label)?;
@@ -215,6 +247,81 @@ fn vectors(host: &Host<Kv>, pre: &IndexerPre<State<Kv>>, label: &str) -> Result<
     Ok(())
 }
 
+/// The exported `word-index` resource (constructor, methods, the static `merge` with two borrows, `absorb`
+/// taking an own handle, drop) against the reference, reading through the host's `cursor` resource; every cursor
+/// the plugin opened is dropped by the time the call returns; a handle used after it was dropped or moved is an
+/// error naming the resource, and the instance serves on.
+fn resources(host: &Host<Kv>, pre: &IndexerPre<State<Kv>>, label: &str) -> Result<()> {
+    let start = Instant::now();
+    let docs = documents();
+    let (mut store, indexer) = instantiate(host, pre, Kv { docs: docs.iter().cloned().collect(), ..Kv::default() })?;
+    let index = indexer.gowasm_indexer_search().word_index();
+    let explain = |store: &Store<State<Kv>>, what: &str, err| host::explain(store, what, err);
+    let a = index.call_constructor(&mut store).map_err(|e| explain(&store, "constructor", e))?;
+    let b = index.call_constructor(&mut store).map_err(|e| explain(&store, "constructor", e))?;
+    for (handle, prefix, batch) in [(a, "doc/", 3), (b, "other/", 0), (b, "doc/random", 1)] {
+        let got =
+            index.call_add_prefix(&mut store, handle, prefix, batch).map_err(|e| explain(&store, "add-prefix", e))?;
+        let want = docs.iter().filter(|(k, _)| k.starts_with(prefix)).count() as u32;
+        ensure!(got == want, "add-prefix({prefix:?}, {batch}) read {got} documents, expected {want}");
+    }
+    let kv = store.data().data();
+    ensure!(
+        kv.cursors_opened == 3 && kv.cursors_live == 0,
+        "{} cursors opened (expected 3), {} still open (expected 0)",
+        kv.cursors_opened,
+        kv.cursors_live
+    );
+    let of = |prefixes: &[&str]| -> Vec<(String, Vec<u8>)> {
+        docs.iter().filter(|(k, _)| prefixes.iter().any(|p| k.starts_with(p))).cloned().collect()
+    };
+    let merged = index.call_merge(&mut store, a, b).map_err(|e| explain(&store, "merge", e))?;
+    let probes = ["the", "FOX", "grüße", "мир", "alpha", "x9", "one", "absent", ""];
+    for (handle, holds, name) in [
+        (a, of(&["doc/"]), "a"),
+        (b, of(&["other/", "doc/random"]), "b"),
+        (merged, of(&["doc/", "other/"]), "merge(a, b)"),
+    ] {
+        let want = reference::WordIndex::of(&holds);
+        let size = index.call_size(&mut store, handle).map_err(|e| explain(&store, "size", e))?;
+        ensure!(size == want.size(), "{name}: size {size}, expected {}", want.size());
+        for word in probes {
+            let got = index.call_lookup(&mut store, handle, word).map_err(|e| explain(&store, "lookup", e))?;
+            ensure!(
+                got == want.lookup(word),
+                "{name}: lookup({word:?}) returned {got:?}, expected {:?}",
+                want.lookup(word)
+            );
+        }
+    }
+    index.call_absorb(&mut store, a, b).map_err(|e| explain(&store, "absorb", e))?;
+    let size = index.call_size(&mut store, a).map_err(|e| explain(&store, "size", e))?;
+    let want = reference::WordIndex::of(&of(&["doc/", "other/"])).size();
+    ensure!(size == want, "after absorb: size {size}, expected {want}");
+    let moved = index.call_size(&mut store, b);
+    ensure!(moved.is_err(), "size of a handle moved into absorb returned {moved:?}");
+    for handle in [a, merged] {
+        handle.resource_drop(&mut store).map_err(|e| explain(&store, "drop", e))?;
+    }
+    let dropped = match index.call_size(&mut store, a) {
+        Ok(size) => bail!("size of a dropped word-index returned {size}"),
+        Err(err) => format!("{:#}", explain(&store, "call to `size`", err)),
+    };
+    ensure!(dropped.contains("a resource handle used after it was dropped"), "use after drop: {dropped}");
+    // The instance serves on after the refused calls.
+    let c = index.call_constructor(&mut store).map_err(|e| explain(&store, "constructor", e))?;
+    let got = index.call_add_prefix(&mut store, c, "other/", 5).map_err(|e| explain(&store, "add-prefix", e))?;
+    ensure!(got == 1, "a new word-index after the refused calls read {got} documents");
+    status::step(
+        "Resources",
+        format!(
+            "{label}: word-index constructor, 4 methods, static merge, absorb, drop; store cursors; use after drop refused in {}",
+            status::elapsed(start.elapsed())
+        ),
+    );
+    Ok(())
+}
+
 /// A host error inside an import fails the guest's call, naming the cause, and a fresh instance serves again.
 fn faults(host: &Host<Kv>, pre: &IndexerPre<State<Kv>>) -> Result<()> {
     let kv = Kv { offline_prefix: Some("down/".to_string()), ..Kv::default() };
@@ -257,7 +364,13 @@ fn run_stress(indexer: &Indexer, store: &mut Store<State<Kv>>, stress: Stress, l
     let prefixes = ["key/0/".to_string(), "key/1/".to_string()];
     let nested: Vec<Vec<String>> =
         prefixes.iter().map(|p| keys.iter().filter(|k| k.starts_with(p.as_str())).cloned().collect()).collect();
-    let calls = [stress.calls_64k / 5, stress.calls_1m / 2, stress.calls_64k / 50, stress.calls_64k / 100];
+    let calls = [
+        stress.calls_64k / 5,
+        stress.calls_1m / 2,
+        stress.calls_64k / 50,
+        stress.calls_64k / 100,
+        stress.calls_64k / 200,
+    ];
     let before = store.data().data().bytes_in;
     let fail = |store: &Store<State<Kv>>, what: &str, call: usize, err| {
         host::explain(store, &format!("stress: {what} call #{}", call + 1), err)
@@ -288,17 +401,34 @@ fn run_stress(indexer: &Indexer, store: &mut Store<State<Kv>>, stress: Stress, l
         let got = indexer.call_summarize(&mut *store, "sum/").map_err(|e| fail(store, "summarize", call, e))?;
         ensure!(got == summaries, "stress: summarize #{} returned other summaries", call + 1);
     }
+    let index = indexer.gowasm_indexer_search().word_index();
+    let want = reference::WordIndex::of(&summed);
+    let words = ["alpha", "gamma", "東京", "ünïcödé", "absent"];
+    for call in 0..calls[4] {
+        let handle = index.call_constructor(&mut *store).map_err(|e| fail(store, "word-index", call, e))?;
+        let read =
+            index.call_add_prefix(&mut *store, handle, "sum/", 8).map_err(|e| fail(store, "add-prefix", call, e))?;
+        let size = index.call_size(&mut *store, handle).map_err(|e| fail(store, "size", call, e))?;
+        ensure!(read == 64 && size == want.size(), "stress: word-index #{}: read {read}, size {size}", call + 1);
+        for word in words {
+            let got = index.call_lookup(&mut *store, handle, word).map_err(|e| fail(store, "lookup", call, e))?;
+            ensure!(got == want.lookup(word), "stress: word-index #{}: lookup({word:?}) returned {got:?}", call + 1);
+        }
+        handle.resource_drop(&mut *store).map_err(|e| fail(store, "drop", call, e))?;
+    }
+    ensure!(store.data().data().cursors_live == 0, "stress: {} cursors left open", store.data().data().cursors_live);
     store.data_mut().data_mut().log.clear();
     let bytes_in = store.data().data().bytes_in - before;
     let peak = store.data().memory().peak();
     status::step(
         "Stress",
         format!(
-            "{label}: {} × 64 KiB + {} × 1 MiB digest, {} list-keys (2,000 keys back), {} summarize (64 × 16 KiB back): {:.0} MiB returned into Go by imports in {}; linear memory peak {:.1} MiB",
+            "{label}: {} × 64 KiB + {} × 1 MiB digest, {} list-keys (2,000 keys back), {} summarize (64 × 16 KiB back), {} word-indexes (64 × 16 KiB through cursors): {:.0} MiB returned into Go by imports in {}; linear memory peak {:.1} MiB",
             calls[0],
             calls[1],
             calls[2],
             calls[3],
+            calls[4],
             bytes_in as f64 / (1024.0 * 1024.0),
             status::elapsed(start.elapsed()),
             peak as f64 / (1024.0 * 1024.0)
@@ -338,6 +468,31 @@ pub mod reference {
         words.sort();
         words.dedup();
         (words.join("\n"), words.len() as u32)
+    }
+
+    /// The `word-index` resource's contents: word → keys.
+    pub struct WordIndex(BTreeMap<String, std::collections::BTreeSet<String>>);
+
+    impl WordIndex {
+        /// The index of `docs` (a later document under the same key replaces an earlier one).
+        pub fn of(docs: &[(String, Vec<u8>)]) -> Self {
+            let latest: BTreeMap<&String, &Vec<u8>> = docs.iter().map(|(k, v)| (k, v)).collect();
+            let mut map: BTreeMap<String, std::collections::BTreeSet<String>> = BTreeMap::new();
+            for (key, value) in latest {
+                for word in words(value) {
+                    map.entry(word).or_default().insert(key.clone());
+                }
+            }
+            Self(map)
+        }
+
+        pub fn size(&self) -> u32 {
+            self.0.len() as u32
+        }
+
+        pub fn lookup(&self, word: &str) -> Vec<String> {
+            self.0.get(&word.to_ascii_lowercase()).map(|keys| keys.iter().cloned().collect()).unwrap_or_default()
+        }
     }
 
     pub fn summarize(docs: &BTreeMap<String, Vec<u8>>, prefix: &str) -> Vec<Summary> {
