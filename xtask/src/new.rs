@@ -454,10 +454,10 @@ func Run(n uint32) uint32 {
     }
 
     /// Stubs for every plain data type as results, parameters and nested values (world-level types, `use`d
-    /// types, aliases, a keyword as a parameter name) compile and pass the generated cases; resources are
+    /// types, aliases, a keyword as a parameter name) compile and pass the generated cases; async functions are
     /// refused by name.
     #[test]
-    fn stubs_cover_every_plain_data_type_and_refuse_resources() {
+    fn stubs_cover_every_plain_data_type_and_refuse_async() {
         let tmp = std::env::temp_dir().join(format!("xtask-new-types-{}", std::process::id()));
         pipeline::util::copy_dir(&root().join("go/witpkg"), &tmp.join("go/witpkg"));
         std::fs::copy(root().join("go/toolchains.toml"), tmp.join("go/toolchains.toml")).unwrap();
@@ -497,15 +497,16 @@ world all {
 }
 ";
         std::fs::write(tmp.join("wit/all.wit"), wit).unwrap();
+        // A world-level async import is still refused (a resource was, until resources got stubs).
         std::fs::write(
-            tmp.join("wit/res.wit"),
-            "package t:res;\nworld res {\n  export api: interface {\n    resource r;\n    make: func() -> r;\n  }\n}\n",
+            tmp.join("wit/asy.wit"),
+            "package t:asy;\nworld asy {\n  export api: interface {\n    f: async func() -> u32;\n  }\n}\n",
         )
         .unwrap();
         let sh = Shell::new().unwrap();
-        let err = format!("{:#}", scaffold(&sh, &tmp, "res", Some("res")).unwrap_err());
-        assert!(err.contains("cannot write a stub for a resource type (`r`)"), "{err}");
-        assert!(!tmp.join("go/res").exists());
+        let err = format!("{:#}", scaffold(&sh, &tmp, "asy", Some("asy")).unwrap_err());
+        assert!(err.contains("`f` is an async function"), "{err}");
+        assert!(!tmp.join("go/asy").exists());
 
         scaffold(&sh, &tmp, "all", Some("all")).unwrap();
         let checks = std::fs::read_to_string(tmp.join("go/all/checks.toml")).unwrap();
@@ -515,6 +516,79 @@ world all {
         assert!(api.contains("func Nothing(type_ uint8, interface_ string) {"), "{api}");
         assert!(api.contains("return t_all_types.MakeShapeCircle(0)"), "{api}");
         let result = build_and_check(&sh, &tmp, "all");
+        std::fs::remove_dir_all(&tmp).unwrap();
+        result.unwrap();
+    }
+
+    /// A world exporting resources (constructor, methods, statics, own and borrow handles in parameters and
+    /// results, a resource of another exported interface) and importing an interface with a resource scaffolds
+    /// into stubs that build, componentize, link in the checks' host and pass the generated cases unedited.
+    #[test]
+    fn a_scaffold_of_a_world_with_resources_ships_unedited() {
+        let tmp = std::env::temp_dir().join(format!("xtask-new-resources-{}", std::process::id()));
+        pipeline::util::copy_dir(&root().join("go/witpkg"), &tmp.join("go/witpkg"));
+        std::fs::copy(root().join("go/toolchains.toml"), tmp.join("go/toolchains.toml")).unwrap();
+        std::fs::create_dir_all(tmp.join("wit")).unwrap();
+        let wit = "package t:res@1.0.0;
+
+interface files {
+  resource file {
+    read: func(max: u32) -> list<u8>;
+  }
+  open: func(path: string) -> file;
+  exists: func(path: string) -> bool;
+}
+
+interface shapes {
+  resource canvas {
+    constructor(width: u32, height: u32);
+    area: func() -> u64;
+    clone-me: func() -> canvas;
+    combine: static func(a: borrow<canvas>, b: borrow<canvas>) -> canvas;
+    absorb: func(other: canvas);
+    label: func(name: string) -> option<string>;
+  }
+  blank: func() -> canvas;
+}
+
+interface gallery {
+  use shapes.{canvas};
+  resource frame {
+    constructor(c: borrow<canvas>);
+    take: static func(c: canvas) -> frame;
+  }
+  count: func() -> u32;
+}
+
+world res {
+  import files;
+  export shapes;
+  export gallery;
+  export version: func() -> string;
+}
+";
+        std::fs::write(tmp.join("wit/res.wit"), wit).unwrap();
+        let sh = Shell::new().unwrap();
+        scaffold(&sh, &tmp, "res", Some("res")).unwrap();
+        let shapes = std::fs::read_to_string(tmp.join("go/res/export_t_res_shapes/shapes.go")).unwrap();
+        for stub in [
+            "type Canvas struct {",
+            "func MakeCanvas(width uint32, height uint32) *Canvas {",
+            "func (self *Canvas) Area() uint64 {",
+            "func (self *Canvas) CloneMe() *Canvas {",
+            "func CanvasCombine(a *Canvas, b *Canvas) *Canvas {",
+            "func (self *Canvas) Absorb(other *Canvas) {",
+            "func (self *Canvas) OnDrop() {}",
+            "func Blank() *Canvas {",
+        ] {
+            assert!(shapes.contains(stub), "no `{stub}` in:\n{shapes}");
+        }
+        let gallery = std::fs::read_to_string(tmp.join("go/res/export_t_res_gallery/gallery.go")).unwrap();
+        assert!(gallery.contains("func MakeFrame(c *export_t_res_shapes.Canvas) *Frame {"), "{gallery}");
+        let checks = std::fs::read_to_string(tmp.join("go/res/checks.toml")).unwrap();
+        assert!(checks.contains("call = 't:res/files@1.0.0#exists'\nreturns = 'false'"), "{checks}");
+        assert!(!checks.contains("#open"), "an import returning a handle cannot be answered:\n{checks}");
+        let result = build_and_check(&sh, &tmp, "res");
         std::fs::remove_dir_all(&tmp).unwrap();
         result.unwrap();
     }

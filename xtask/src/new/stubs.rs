@@ -6,8 +6,10 @@
 //! so the scaffold links and its checks run before the user writes a host.
 //! Go names follow wit-bindgen-go 0.60's rules (package per interface, UpperCamel types and functions, tuple
 //! results as several Go results); `new`'s test builds a scaffold of the rich textkit world to hold them to it.
-//! Output is deterministic (world order); formatting is left to gofmt. Resources, futures, streams and maps
-//! are refused with a clear error.
+//! Exported resources become Go types of the user's (with the fields the glue needs), a constructor, methods and
+//! statics returning defaults, and `OnDrop`; imported resources are the generated types. Output is deterministic
+//! (world order); formatting is left to gofmt. Futures, streams, maps and async functions are refused with a
+//! clear error.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
@@ -32,6 +34,8 @@ pub(crate) struct Stubs {
 
 /// The import path of the generated code's runtime types, as wit-bindgen-go writes it.
 const TYPES_IMPORT: &str = "witTypes \"go.bytecodealliance.org/pkg/wit/types\"";
+/// The import path of the generated code's runtime (its Pinner), as wit-bindgen-go writes it.
+const RUNTIME_IMPORT: &str = "witRuntime \"go.bytecodealliance.org/pkg/wit/runtime\"";
 
 pub(crate) fn generate(resolve: &Resolve, world: WorldId, world_file: &str) -> Result<Stubs> {
     let w = &resolve.worlds[world];
@@ -42,18 +46,26 @@ pub(crate) fn generate(resolve: &Resolve, world: WorldId, world_file: &str) -> R
             keys.insert(*id, key.clone());
         }
     }
-    let writer = Writer { resolve, keys };
+    let exported = w
+        .exports
+        .values()
+        .filter_map(|item| match item {
+            WorldItem::Interface { id, .. } => Some(*id),
+            _ => None,
+        })
+        .collect();
+    let writer = Writer { resolve, keys, exported, current: Default::default() };
     let mut answers = Vec::new();
     for (key, item) in &w.imports {
         match item {
-            WorldItem::Function(func) => answers.push(writer.answer(None, func)?),
+            WorldItem::Function(func) => answers.extend(writer.answer(None, func)?),
             WorldItem::Interface { id, .. } => {
                 let iface = &resolve.interfaces[*id];
                 let wasi = iface.package.is_some_and(|p| resolve.packages[p].name.namespace == "wasi");
                 if !wasi {
                     let name = resolve.name_world_key(key);
                     for func in iface.functions.values() {
-                        answers.push(writer.answer(Some(&name), func)?);
+                        answers.extend(writer.answer(Some(&name), func)?);
                     }
                 }
             }
@@ -100,6 +112,10 @@ fn key_file_name(resolve: &Resolve, key: &WorldKey) -> String {
 struct Writer<'a> {
     resolve: &'a Resolve,
     keys: BTreeMap<InterfaceId, WorldKey>,
+    /// The interfaces the world exports: their resources are Go types the user writes (in `export_<pkg>`).
+    exported: BTreeSet<InterfaceId>,
+    /// The Go package of the file being written (a handle to one of its own resources is unqualified).
+    current: std::cell::RefCell<String>,
 }
 
 impl Writer<'_> {
@@ -133,18 +149,46 @@ impl Writer<'_> {
 
     /// One Go file implementing `funcs` in package `package`.
     fn file(&self, package: &str, what: &str, world_file: &str, funcs: &[&Function]) -> Result<String> {
+        *self.current.borrow_mut() = package.to_string();
         let mut imports = BTreeSet::new();
         let mut body = String::new();
+        // The resources the functions belong to, in order: each is a Go type of this package.
+        let mut resources = Vec::new();
         for func in funcs {
-            if !matches!(func.kind, FunctionKind::Freestanding) {
-                bail!(
-                    "`{}` is a resource method or an async function: `new --world` writes stubs for plain functions only",
-                    func.name
-                );
+            if let FunctionKind::Method(r) | FunctionKind::Static(r) | FunctionKind::Constructor(r) = func.kind
+                && !resources.contains(&r)
+            {
+                resources.push(r);
             }
-            let name = func.item_name().to_upper_camel_case();
+        }
+        for r in &resources {
+            let ty = self.resource_name(*r);
+            let wit_name = self.resolve.types[*r].name.clone().unwrap_or_default();
+            imports.insert(RUNTIME_IMPORT.into());
+            writeln!(
+                body,
+                "\n// {ty} implements the resource `{wit_name}`. TODO: add its state. handle and pinner belong to the\n\
+                 // generated glue.\ntype {ty} struct {{\n\thandle int32\n\tpinner witRuntime.Pinner\n}}\n\n\
+                 // OnDrop runs when the host drops its last handle to the {ty}.\nfunc (self *{ty}) OnDrop() {{}}"
+            )?;
+        }
+        for func in funcs {
+            let (receiver, name, skip) = match func.kind {
+                FunctionKind::Freestanding => (String::new(), func.item_name().to_upper_camel_case(), 0),
+                FunctionKind::Method(r) => {
+                    (format!("(self *{}) ", self.resource_name(r)), func.item_name().to_upper_camel_case(), 1)
+                }
+                FunctionKind::Static(r) => {
+                    (String::new(), format!("{}{}", self.resource_name(r), func.item_name().to_upper_camel_case()), 0)
+                }
+                FunctionKind::Constructor(r) => (String::new(), format!("Make{}", self.resource_name(r)), 0),
+                _ => bail!(
+                    "`{}` is an async function: `new --world` writes stubs for synchronous functions only",
+                    func.name
+                ),
+            };
             let mut params = Vec::new();
-            for param in &func.params {
+            for param in &func.params[skip..] {
                 params.push(format!("{} {}", go_param_name(&param.name), self.go_type(param.ty, &mut imports)?));
             }
             let mut results = Vec::new();
@@ -168,7 +212,7 @@ impl Writer<'_> {
                 _ => format!("({})", results.join(", ")),
             };
             writeln!(body, "\n// {name} implements `{}`. TODO: replace the default result with real code.", func.name)?;
-            writeln!(body, "func {name}({}) {results} {{", params.join(", "))?;
+            writeln!(body, "func {receiver}{name}({}) {results} {{", params.join(", "))?;
             if !values.is_empty() {
                 writeln!(body, "\treturn {}", values.join(", "))?;
             }
@@ -253,6 +297,9 @@ impl Writer<'_> {
                         let types: Result<Vec<_>> = tuple.types.iter().map(|t| self.go_type(*t, imports)).collect();
                         format!("witTypes.Tuple{}[{}]", tuple.types.len(), types?.join(", "))
                     }
+                    TypeDefKind::Handle(Handle::Own(r) | Handle::Borrow(r)) => {
+                        format!("*{}", self.resource_type(*r, imports)?)
+                    }
                     other => {
                         // A handle is named after its resource.
                         let named = match other {
@@ -268,6 +315,47 @@ impl Writer<'_> {
                 }
             }
         })
+    }
+
+    /// The resource a (possibly `use`d, so aliased) resource type names.
+    fn defining(&self, mut r: wit_parser::TypeId) -> wit_parser::TypeId {
+        while let TypeDefKind::Type(Type::Id(inner)) = self.resolve.types[r].kind {
+            r = inner;
+        }
+        r
+    }
+
+    /// The Go name of a resource type.
+    fn resource_name(&self, r: wit_parser::TypeId) -> String {
+        self.resolve.types[self.defining(r)].name.as_deref().unwrap_or_default().to_upper_camel_case()
+    }
+
+    /// Whether the resource is defined by an interface the world exports (the user's Go type).
+    fn owned_by_export(&self, r: wit_parser::TypeId) -> bool {
+        matches!(self.resolve.types[self.defining(r)].owner, TypeOwner::Interface(id) if self.exported.contains(&id))
+    }
+
+    /// The Go type of a resource, qualified unless it is of the file being written: an exported resource is the
+    /// user's type in `export_<pkg>`, an imported one the generated type in `<pkg>`.
+    fn resource_type(&self, r: wit_parser::TypeId, imports: &mut BTreeSet<String>) -> Result<String> {
+        let def = &self.resolve.types[self.defining(r)];
+        let TypeOwner::Interface(id) = def.owner else {
+            bail!(
+                "`new --world` supports resources defined in interfaces only (`{}`)",
+                def.name.as_deref().unwrap_or_default()
+            )
+        };
+        let key = self.keys.get(&id).cloned().unwrap_or(WorldKey::Interface(id));
+        let mut package = self.package_name(Some(&key));
+        if self.exported.contains(&id) {
+            package = format!("export_{package}");
+        }
+        let name = self.resource_name(r);
+        if *self.current.borrow() == package {
+            return Ok(name);
+        }
+        imports.insert(format!("\"wit_component/{package}\""));
+        Ok(format!("{package}.{name}"))
     }
 
     fn go_type_or_unit(&self, ty: Option<Type>, imports: &mut BTreeSet<String>) -> Result<String> {
@@ -311,6 +399,14 @@ impl Writer<'_> {
                         format!("{package}.Make{ty_name}{}({payload})", case.name.to_upper_camel_case())
                     }
                     TypeDefKind::Type(inner) => self.go_default(*inner, imports)?,
+                    TypeDefKind::Handle(Handle::Own(r)) if self.owned_by_export(*r) => {
+                        format!("&{}{{}}", self.resource_type(*r, imports)?)
+                    }
+                    TypeDefKind::Handle(Handle::Own(r) | Handle::Borrow(r)) => bail!(
+                        "`new --world` cannot make up a handle to the imported resource `{}`: return one your code \
+                         got from the host",
+                        self.resolve.types[*r].name.as_deref().unwrap_or_default()
+                    ),
                     TypeDefKind::Option(inner) => format!("witTypes.None[{}]()", self.go_type(*inner, imports)?),
                     TypeDefKind::List(_) => "nil".into(),
                     TypeDefKind::Result(result) => {
@@ -356,14 +452,17 @@ impl Writer<'_> {
         Some((format!("{name}({})", args?.join(", ")), result))
     }
 
-    /// The answer the host gives to calls of the imported `func`: its default result, in WAVE.
-    fn answer(&self, iface: Option<&str>, func: &Function) -> Result<(String, Option<String>)> {
+    /// The answer the host gives to calls of the imported `func`: its default result, in WAVE. `None` for a
+    /// function that involves a resource (a method, or a handle among its types): WAVE has no handles, and the
+    /// checks' host makes such imports fail by name when called.
+    fn answer(&self, iface: Option<&str>, func: &Function) -> Result<Option<(String, Option<String>)>> {
         let name = match iface {
             Some(iface) => format!("{iface}#{}", func.name),
             None => func.name.clone(),
         };
-        if !matches!(func.kind, FunctionKind::Freestanding) {
-            bail!("`{name}` is an imported resource or async function: `new --world` answers plain functions only");
+        let types = func.params.iter().map(|p| p.ty).chain(func.result);
+        if !matches!(func.kind, FunctionKind::Freestanding) || types.into_iter().any(|t| self.involves_handle(t)) {
+            return Ok(None);
         }
         let result = match func.result {
             None => None,
@@ -371,7 +470,21 @@ impl Writer<'_> {
                 anyhow::anyhow!("cannot write a default answer for the import `{name}`: its result type has no default")
             })?),
         };
-        Ok((name, result))
+        Ok(Some((name, result)))
+    }
+
+    /// Whether a value of `ty` holds a resource handle anywhere.
+    fn involves_handle(&self, ty: Type) -> bool {
+        let Type::Id(id) = ty else { return false };
+        match &self.resolve.types[id].kind {
+            TypeDefKind::Handle(_) | TypeDefKind::Resource => true,
+            TypeDefKind::Record(r) => r.fields.iter().any(|f| self.involves_handle(f.ty)),
+            TypeDefKind::Variant(v) => v.cases.iter().filter_map(|c| c.ty).any(|t| self.involves_handle(t)),
+            TypeDefKind::Tuple(t) => t.types.iter().any(|t| self.involves_handle(*t)),
+            TypeDefKind::Option(t) | TypeDefKind::List(t) | TypeDefKind::Type(t) => self.involves_handle(*t),
+            TypeDefKind::Result(r) => r.ok.into_iter().chain(r.err).any(|t| self.involves_handle(t)),
+            _ => false,
+        }
     }
 
     /// The default value in WAVE, as the host prints it; `None` where printing has more than one form.
