@@ -181,8 +181,11 @@ fn every_invariant_names_a_test_that_exists() {
             found
         } else if let Some(test) = item.strip_prefix("tidy::") {
             ("tidy", test)
-        } else if *item == "tests/cli.rs" && items.get(i + 1).is_some_and(is_name) {
-            ("cli", items[i + 1])
+        } else if let Some(file) = item.strip_suffix(".rs").filter(|f| f.contains("tests/"))
+            && items.get(i + 1).is_some_and(is_name)
+        {
+            // An integration test: `tests/cli.rs` `name`, `host/tests/imports.rs` `name`.
+            (file.rsplit('/').next().unwrap_or(file), items[i + 1])
         } else {
             continue;
         };
