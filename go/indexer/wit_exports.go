@@ -168,6 +168,14 @@ func wasm_export_post_return_wit_world_list_keys(result uintptr) {
 	syncExportPinner.Unpin()
 }
 
+//go:wasmexport total-bytes
+func wasm_export_wit_world_total_bytes() int64 {
+
+	result := export_wit_world.TotalBytes()
+	return int64(result)
+
+}
+
 //go:wasmexport gowasm:indexer/search@0.1.0#[constructor]word-index
 func wasm_export_gowasm_indexer_search_constructor_word_index() int32 {
 

@@ -50,7 +50,9 @@ func (self *WordIndex) Drop() {
 }
 
 func WordIndexFromOwnHandle(handle int32) *WordIndex {
-	return (*WordIndex)(unsafe.Pointer(resourceRepWordIndex(handle)))
+	value := (*WordIndex)(unsafe.Pointer(resourceRepWordIndex(handle)))
+	value.handle = handle
+	return value
 }
 
 func WordIndexFromBorrowHandle(rep int32) *WordIndex {

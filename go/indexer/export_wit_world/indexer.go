@@ -60,3 +60,12 @@ func ListKeys(prefixes []string) [][]string {
 	}
 	return out
 }
+
+// TotalBytes implements `total-bytes`: the size of every document, from one `entries` call.
+func TotalBytes() uint64 {
+	var total uint64
+	for _, e := range gowasm_indexer_store.Entries("") {
+		total += uint64(len(e.Value))
+	}
+	return total
+}

@@ -25,7 +25,7 @@ func wasm_import_write(arg0 int32, arg1 uintptr, arg2 uint32)
 
 func Write(level Level, message string) {
 	pinner := &witRuntime.Pinner{}
-	defer pinner.Unpin()
+	defer witRuntime.ImportReturned(pinner)
 
 	utf8 := unsafe.Pointer(unsafe.StringData(message))
 	pinner.Pin(utf8)

@@ -67,7 +67,7 @@ func wasm_import_get(arg0 uintptr, arg1 uint32, arg2 uintptr)
 
 func Get(key string) witTypes.Option[[]uint8] {
 	pinner := &witRuntime.Pinner{}
-	defer pinner.Unpin()
+	defer witRuntime.ImportReturned(pinner)
 
 	returnArea := uintptr(witRuntime.Allocate(pinner, (3 * 4), 4))
 	utf8 := unsafe.Pointer(unsafe.StringData(key))
@@ -95,7 +95,7 @@ func wasm_import_put(arg0 uintptr, arg1 uint32, arg2 uintptr, arg3 uint32, arg4 
 
 func Put(key string, value []uint8) witTypes.Result[witTypes.Unit, string] {
 	pinner := &witRuntime.Pinner{}
-	defer pinner.Unpin()
+	defer witRuntime.ImportReturned(pinner)
 
 	returnArea := uintptr(witRuntime.Allocate(pinner, (3 * 4), 4))
 	utf8 := unsafe.Pointer(unsafe.StringData(key))
@@ -125,7 +125,7 @@ func wasm_import_keys(arg0 uintptr, arg1 uint32, arg2 uintptr)
 
 func Keys(prefix string) []string {
 	pinner := &witRuntime.Pinner{}
-	defer pinner.Unpin()
+	defer witRuntime.ImportReturned(pinner)
 
 	returnArea := uintptr(witRuntime.Allocate(pinner, (2 * 4), 4))
 	utf8 := unsafe.Pointer(unsafe.StringData(prefix))
@@ -149,7 +149,7 @@ func wasm_import_entries(arg0 uintptr, arg1 uint32, arg2 uintptr)
 
 func Entries(prefix string) []Entry {
 	pinner := &witRuntime.Pinner{}
-	defer pinner.Unpin()
+	defer witRuntime.ImportReturned(pinner)
 
 	returnArea := uintptr(witRuntime.Allocate(pinner, (2 * 4), 4))
 	utf8 := unsafe.Pointer(unsafe.StringData(prefix))
@@ -174,7 +174,7 @@ func wasm_import_method_cursor_next(arg0 int32, arg1 int32, arg2 uintptr)
 
 func (self *Cursor) Next(max uint32) []Entry {
 	pinner := &witRuntime.Pinner{}
-	defer pinner.Unpin()
+	defer witRuntime.ImportReturned(pinner)
 
 	returnArea := uintptr(witRuntime.Allocate(pinner, (2 * 4), 4))
 	wasm_import_method_cursor_next((self).Handle(), int32(max), returnArea)
@@ -197,7 +197,7 @@ func wasm_import_scan(arg0 uintptr, arg1 uint32) int32
 
 func Scan(prefix string) *Cursor {
 	pinner := &witRuntime.Pinner{}
-	defer pinner.Unpin()
+	defer witRuntime.ImportReturned(pinner)
 
 	utf8 := unsafe.Pointer(unsafe.StringData(prefix))
 	pinner.Pin(utf8)

@@ -90,6 +90,11 @@ pub fn generate(sh: &Shell, root: &Path, component: &Component, gofmt: &Path) ->
         }
         if name.ends_with(".go") {
             text = util::gofmt(sh, gofmt, &text).with_context(|| format!("gofmt failed on generated {name}"))?;
+            let fixed = glue_fixes(&String::from_utf8_lossy(&text));
+            if fixed.as_bytes() != text.as_slice() {
+                text = util::gofmt(sh, gofmt, fixed.as_bytes())
+                    .with_context(|| format!("gofmt failed on generated {name} after the glue fixes"))?;
+            }
         }
         out.push((PathBuf::from(name), text));
     }
@@ -130,6 +135,31 @@ fn portable_runtime(go: &str) -> String {
     }
     if out.contains("witRuntime.") && !out.contains(IMPORT) {
         out = out.replacen("import (\n", &format!("import (\n\t{IMPORT}\n"), 1);
+    }
+    out
+}
+
+/// Two fixes to wit-bindgen-go 0.60's glue (on gofmt'ed text):
+/// - An import wrapper releases, when it returns, what the host lowered into Go memory for its results
+///   (`cabi_realloc` pins those allocations on the runtime's pinner, and only an export with lowered arguments
+///   used to release it: an export without any that called imports kept every result pinned, and grew without
+///   bound). By then the results are Go values, which keep that memory alive as long as they are used.
+///   `defer pinner.Unpin()` in the wrappers becomes `defer witRuntime.ImportReturned(pinner)`.
+/// - `<R>FromOwnHandle` records the handle the guest received for an owned resource it defines: the object
+///   still held the number it had when it was created, and `Drop()` released that slot instead.
+fn glue_fixes(go: &str) -> String {
+    let mut out = go.replace("\tdefer pinner.Unpin()\n", "\tdefer witRuntime.ImportReturned(pinner)\n");
+    let mut search = 0;
+    while let Some(found) = out[search..].find("FromOwnHandle(handle int32) *") {
+        let at = search + found;
+        let body_start = out[at..].find("{\n").map(|i| at + i + 2).unwrap_or(out.len());
+        let body_end = out[body_start..].find("\n}\n").map(|i| body_start + i).unwrap_or(out.len());
+        let body = &out[body_start..body_end];
+        if let Some(expr) = body.trim().strip_prefix("return ") {
+            let fixed = format!("\tvalue := {expr}\n\tvalue.handle = handle\n\treturn value");
+            out.replace_range(body_start..body_end, &fixed);
+        }
+        search = body_start;
     }
     out
 }
@@ -179,6 +209,28 @@ mod tests {
     use super::*;
 
     /// The committed bindings are what `cargo xtask bindgen` generates now.
+    /// The glue fixes: import wrappers release their results' pins on return, and an owned handle of an exported
+    /// resource is recorded in the object; idempotent, and nothing else changes.
+    #[test]
+    fn glue_fixes_release_import_results_and_record_owned_handles() {
+        let glue = "func Get(key string) int32 {\n\tpinner := &witRuntime.Pinner{}\n\tdefer pinner.Unpin()\n\treturn 1\n}\n\n\
+                    func RFromOwnHandle(handle int32) *R {\n\treturn (*R)(unsafe.Pointer(resourceRepR(handle)))\n}\n\n\
+                    func RFromBorrowHandle(rep int32) *R {\n\treturn (*R)(unsafe.Pointer(uintptr(rep)))\n}\n";
+        let fixed = glue_fixes(glue);
+        assert!(fixed.contains("\tdefer witRuntime.ImportReturned(pinner)\n"), "{fixed}");
+        assert!(
+            fixed.contains(
+                "func RFromOwnHandle(handle int32) *R {\n\tvalue := (*R)(unsafe.Pointer(resourceRepR(handle)))\n\
+                 \tvalue.handle = handle\n\treturn value\n}\n"
+            ),
+            "{fixed}"
+        );
+        assert!(
+            fixed.contains("func RFromBorrowHandle(rep int32) *R {\n\treturn (*R)(unsafe.Pointer(uintptr(rep)))\n}")
+        );
+        assert_eq!(glue_fixes(&fixed), fixed);
+    }
+
     #[test]
     fn committed_bindings_are_fresh() {
         let sh = Shell::new().unwrap();

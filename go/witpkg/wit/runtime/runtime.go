@@ -102,6 +102,16 @@ func Unpin() {
 	afterUnpin()
 }
 
+// ImportReturned ends a call of an imported function (the generated wrappers defer it; cargo xtask bindgen
+// rewrites their `defer pinner.Unpin()`): it releases the call's own pins (arguments, return area) and what the
+// host lowered into Go memory for the results through cabi_realloc, which the wrapper has turned into Go values
+// by then (they keep that memory alive while they are used). Without it an export that takes no lowered
+// arguments kept every import result pinned until the next export that did.
+func ImportReturned(own *Pinner) {
+	own.Unpin()
+	Unpin()
+}
+
 //nolint:unused
 //go:wasmexport cabi_realloc
 func cabiRealloc(oldPointer unsafe.Pointer, oldSize, align, newSize uintptr) unsafe.Pointer {

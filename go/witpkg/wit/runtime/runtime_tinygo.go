@@ -42,6 +42,9 @@ func (p *Pinner) Pin(pointer any) {
 // Unpin releases every pinned object.
 func (p *Pinner) Unpin() {
 	if len(p.refs) > 0 {
+		if p.slot >= len(holding) || holding[p.slot] != p {
+			panic("witRuntime.Pinner: copied while it held pins")
+		}
 		last := holding[len(holding)-1]
 		holding[p.slot] = last
 		last.slot = p.slot
