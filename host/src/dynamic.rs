@@ -30,41 +30,32 @@ impl std::fmt::Display for ExportPath {
 
 /// Every function a component exports, world-level ones first, in the component's order.
 pub fn exported_functions<T: Send>(host: &Host<T>, component: &Component) -> Vec<ExportPath> {
-    let engine = host.engine();
     let ty = component.component_type();
-    let mut out = Vec::new();
-    let mut nested = Vec::new();
-    for (name, item) in ty.exports(engine) {
-        match item.ty {
-            ComponentItem::ComponentFunc(_) => out.push(ExportPath { interface: None, function: name.to_string() }),
-            ComponentItem::ComponentInstance(instance) => {
-                for (func, item) in instance.exports(engine) {
-                    if let ComponentItem::ComponentFunc(_) = item.ty {
-                        nested.push(ExportPath { interface: Some(name.to_string()), function: func.to_string() });
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-    out.extend(nested);
-    out
+    functions(host, ty.exports(host.engine())).into_iter().map(|(path, _)| path).collect()
 }
 
 /// Every function a component imports (world-level ones first, then those of each imported interface, in the
 /// component's order): what a host must provide, besides WASI, before it can instantiate it.
 pub fn imported_functions<T: Send>(host: &Host<T>, component: &Component) -> Vec<(ExportPath, ComponentFunc)> {
-    let engine = host.engine();
     let ty = component.component_type();
+    functions(host, ty.imports(host.engine()))
+}
+
+/// The functions among `items` (a component's imports or exports): world-level ones first, then those inside
+/// each interface.
+fn functions<'a, T: Send>(
+    host: &Host<T>,
+    items: impl Iterator<Item = (&'a str, wasmtime::component::types::ComponentExtern<'a>)>,
+) -> Vec<(ExportPath, ComponentFunc)> {
     let mut out = Vec::new();
     let mut nested = Vec::new();
-    for (name, item) in ty.imports(engine) {
+    for (name, item) in items {
         match item.ty {
             ComponentItem::ComponentFunc(func) => {
                 out.push((ExportPath { interface: None, function: name.to_string() }, func))
             }
             ComponentItem::ComponentInstance(instance) => {
-                for (func, item) in instance.exports(engine) {
+                for (func, item) in instance.exports(host.engine()) {
                     if let ComponentItem::ComponentFunc(ty) = item.ty {
                         let path = ExportPath { interface: Some(name.to_string()), function: func.to_string() };
                         nested.push((path, ty));

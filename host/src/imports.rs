@@ -22,7 +22,9 @@ pub(crate) fn missing<T: 'static>(linker: &Linker<T>, component: &Component) -> 
     let mut found: Vec<(usize, String)> = Vec::new();
     let mut stubbed = linker.clone();
     stubbed.allow_shadowing(true);
-    let mut absent: Vec<(usize, String, ComponentInstance)> = Vec::new();
+    // Interfaces the linker lacks by their exact name, with the members a stand-in must define: functions, and
+    // the resources they introduce (not those they `use`).
+    let mut absent: Vec<(usize, String, ComponentInstance, Vec<(String, bool)>)> = Vec::new();
     // A resource is defined once, where it is introduced; a later import of the same type (`use`d by another
     // interface, an `(eq …)` bound) needs no definition of its own.
     let mut resources: Vec<ResourceType> = Vec::new();
@@ -39,7 +41,14 @@ pub(crate) fn missing<T: 'static>(linker: &Linker<T>, component: &Component) -> 
         match item.ty {
             ComponentItem::ComponentInstance(instance) => {
                 if !defined(linker, None, name, false) {
-                    absent.push((at, name.to_string(), instance));
+                    let members = instance
+                        .exports(engine)
+                        .filter(|(_, inner_item)| fresh(&inner_item.ty))
+                        .map(|(inner, inner_item)| {
+                            (inner.to_string(), matches!(inner_item.ty, ComponentItem::Resource(_)))
+                        })
+                        .collect();
+                    absent.push((at, name.to_string(), instance, members));
                     continue;
                 }
                 for (inner, inner_item) in instance.exports(engine) {
@@ -60,11 +69,11 @@ pub(crate) fn missing<T: 'static>(linker: &Linker<T>, component: &Component) -> 
             _ => {}
         }
     }
-    for (at, name, _) in &absent {
+    for (at, name, _, _) in &absent {
         let mut probe = stubbed.clone();
-        for (_, other, instance) in absent.iter().filter(|(_, other, _)| other != name) {
-            for (inner, inner_item) in instance.exports(engine) {
-                stub(&mut probe, Some(other), inner, matches!(inner_item.ty, ComponentItem::Resource(_)));
+        for (_, other, _, members) in absent.iter().filter(|(_, other, _, _)| other != name) {
+            for (inner, resource) in members {
+                stub(&mut probe, Some(other), inner, *resource);
             }
         }
         // Every other imported function is stubbed over the linker's own definition too (`stubbed` allows
@@ -85,7 +94,7 @@ pub(crate) fn missing<T: 'static>(linker: &Linker<T>, component: &Component) -> 
             }
         }
         if probe.instantiate_pre(component).is_err() {
-            let instance = &absent.iter().find(|(_, other, _)| other == name).expect("listed").2;
+            let instance = &absent.iter().find(|(_, other, _, _)| other == name).expect("listed").2;
             let members: Vec<&str> = instance
                 .exports(engine)
                 .filter(|(_, item)| matches!(item.ty, ComponentItem::ComponentFunc(_) | ComponentItem::Resource(_)))

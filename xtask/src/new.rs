@@ -272,9 +272,7 @@ mod tests {
     /// A scaffolded component builds, componentizes and passes its declarative check with no edits.
     #[test]
     fn a_new_component_ships_without_edits_and_names_are_guarded() {
-        let tmp = std::env::temp_dir().join(format!("xtask-new-{}", std::process::id()));
-        pipeline::util::copy_dir(&root().join("go/witpkg"), &tmp.join("go/witpkg"));
-        std::fs::copy(root().join("go/toolchains.toml"), tmp.join("go/toolchains.toml")).unwrap();
+        let tmp = scratch_project("plain");
         let sh = Shell::new().unwrap();
         scaffold(&sh, &tmp, "demo-app", None).unwrap();
 
@@ -293,6 +291,16 @@ mod tests {
         let products = scheduler::run(&sh, &Workspace::new(&tmp), jobs, &Options::until(Until::Check));
         std::fs::remove_dir_all(&tmp).unwrap();
         assert_eq!(products.unwrap().len(), 1);
+    }
+
+    /// An empty project of its own for one test (`tag` names it): the bindings' runtime, the toolchain pins and
+    /// an empty `wit/`.
+    fn scratch_project(tag: &str) -> std::path::PathBuf {
+        let tmp = std::env::temp_dir().join(format!("xtask-new-{tag}-{}", std::process::id()));
+        pipeline::util::copy_dir(&root().join("go/witpkg"), &tmp.join("go/witpkg"));
+        std::fs::copy(root().join("go/toolchains.toml"), tmp.join("go/toolchains.toml")).unwrap();
+        std::fs::create_dir_all(tmp.join("wit")).unwrap();
+        tmp
     }
 
     /// Builds `name` in `root` for go1.26 (raw) through the check; returns the error text on failure.
@@ -314,10 +322,7 @@ mod tests {
     /// cases with no edits. Ambiguous or unknown worlds and broken stubs are clear errors.
     #[test]
     fn a_scaffold_of_a_rich_world_ships_without_edits_and_mismatches_name_the_export() {
-        let tmp = std::env::temp_dir().join(format!("xtask-new-world-{}", std::process::id()));
-        pipeline::util::copy_dir(&root().join("go/witpkg"), &tmp.join("go/witpkg"));
-        std::fs::copy(root().join("go/toolchains.toml"), tmp.join("go/toolchains.toml")).unwrap();
-        std::fs::create_dir_all(tmp.join("wit")).unwrap();
+        let tmp = scratch_project("world");
         std::fs::copy(root().join("wit/textkit.wit"), tmp.join("wit/textkit.wit")).unwrap();
         let sh = Shell::new().unwrap();
 
@@ -371,10 +376,7 @@ mod tests {
     /// every missing import at once.
     #[test]
     fn a_scaffold_of_a_world_with_imports_ships_answered_by_its_checks() {
-        let tmp = std::env::temp_dir().join(format!("xtask-new-imports-{}", std::process::id()));
-        pipeline::util::copy_dir(&root().join("go/witpkg"), &tmp.join("go/witpkg"));
-        std::fs::copy(root().join("go/toolchains.toml"), tmp.join("go/toolchains.toml")).unwrap();
-        std::fs::create_dir_all(tmp.join("wit")).unwrap();
+        let tmp = scratch_project("imports");
         let wit = "package t:imp@1.0.0;
 
 interface config {
@@ -458,10 +460,7 @@ func Run(n uint32) uint32 {
     /// refused by name.
     #[test]
     fn stubs_cover_every_plain_data_type_and_refuse_async() {
-        let tmp = std::env::temp_dir().join(format!("xtask-new-types-{}", std::process::id()));
-        pipeline::util::copy_dir(&root().join("go/witpkg"), &tmp.join("go/witpkg"));
-        std::fs::copy(root().join("go/toolchains.toml"), tmp.join("go/toolchains.toml")).unwrap();
-        std::fs::create_dir_all(tmp.join("wit")).unwrap();
+        let tmp = scratch_project("types");
         let wit = "package t:all@1.0.0;
 
 interface types {
@@ -525,10 +524,7 @@ world all {
     /// into stubs that build, componentize, link in the checks' host and pass the generated cases unedited.
     #[test]
     fn a_scaffold_of_a_world_with_resources_ships_unedited() {
-        let tmp = std::env::temp_dir().join(format!("xtask-new-resources-{}", std::process::id()));
-        pipeline::util::copy_dir(&root().join("go/witpkg"), &tmp.join("go/witpkg"));
-        std::fs::copy(root().join("go/toolchains.toml"), tmp.join("go/toolchains.toml")).unwrap();
-        std::fs::create_dir_all(tmp.join("wit")).unwrap();
+        let tmp = scratch_project("resources");
         let wit = "package t:res@1.0.0;
 
 interface files {

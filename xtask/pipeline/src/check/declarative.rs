@@ -134,19 +134,30 @@ fn stub_resource_imports(
     component: &Component,
     answered: &[(ExportPath, ComponentFunc, Vec<Parsed>)],
 ) -> Result<()> {
+    use host::wasmtime::component::ResourceType;
     use host::wasmtime::component::types::ComponentItem;
-    use host::wasmtime::component::{ResourceType, Type};
     struct Unanswerable;
     let engine = host.engine().clone();
-    let handle = |t: &Type| matches!(t, Type::Own(_) | Type::Borrow(_));
+    // Resource types in the order imports introduce them; a later import of the same type is a `use` of it.
+    let mut introduced: Vec<ResourceType> = Vec::new();
     for (name, item) in component.component_type().imports(&engine) {
         let ComponentItem::ComponentInstance(instance) = item.ty else { continue };
         let members: Vec<_> = instance.exports(&engine).collect();
         if !members.iter().any(|(_, m)| matches!(m.ty, ComponentItem::Resource(_))) {
             continue;
         }
-        // An interface the host provides (WASI) is the host's; only interfaces it lacks get stand-ins.
-        if host.linker_mut().clone().root().func_new(name, |_, _, _, _| Ok(())).is_err() {
+        if is_wasi(name) {
+            for (_, member) in &members {
+                if let ComponentItem::Resource(ty) = member.ty
+                    && !introduced.contains(&ty)
+                {
+                    introduced.push(ty);
+                }
+            }
+        }
+        // WASI is the host's (under this or a semver-compatible version), and so is any interface the linker
+        // holds; only interfaces it lacks get stand-ins.
+        if is_wasi(name) || host.linker_mut().clone().root().func_new(name, |_, _, _, _| Ok(())).is_err() {
             continue;
         }
         let mut linker = host.linker_mut().clone();
@@ -156,15 +167,18 @@ fn stub_resource_imports(
         };
         for (member, item) in &members {
             match &item.ty {
-                ComponentItem::Resource(_) => {
-                    // Refused when the host defines it already (a `use`d WASI type): nothing to stub then.
-                    let _ = scope.resource(member, ResourceType::host::<Unanswerable>(), |_, _| Ok(()));
+                ComponentItem::Resource(ty) => {
+                    // A resource this interface `use`s from another is defined there, not here.
+                    if !introduced.contains(ty) {
+                        introduced.push(*ty);
+                        let _ = scope.resource(member, ResourceType::host::<Unanswerable>(), |_, _| Ok(()));
+                    }
                 }
                 ComponentItem::ComponentFunc(func) => {
                     let path = ExportPath { interface: Some(name.to_string()), function: member.to_string() };
                     let involves_handle = member.starts_with('[')
-                        || func.params().any(|(_, t)| handle(&t))
-                        || func.results().any(|t| handle(&t));
+                        || func.params().any(|(_, t)| holds_handle(&t))
+                        || func.results().any(|t| holds_handle(&t));
                     if involves_handle && !answered.iter().any(|(p, _, _)| *p == path) {
                         let message = format!(
                             "the import `{path}` involves a resource handle, which {FILE} cannot answer: check \
@@ -180,6 +194,26 @@ fn stub_resource_imports(
         *host.linker_mut() = linker;
     }
     Ok(())
+}
+
+/// Whether an interface name is WASI's.
+fn is_wasi(interface: &str) -> bool {
+    interface.starts_with("wasi:")
+}
+
+/// Whether a value of `ty` holds a resource handle anywhere (a `list<own<r>>`, a `result<r, e>`…).
+fn holds_handle(ty: &host::wasmtime::component::Type) -> bool {
+    use host::wasmtime::component::Type;
+    match ty {
+        Type::Own(_) | Type::Borrow(_) => true,
+        Type::List(list) => holds_handle(&list.ty()),
+        Type::Option(option) => holds_handle(&option.ty()),
+        Type::Result(result) => result.ok().iter().chain(result.err().iter()).any(holds_handle),
+        Type::Record(record) => record.fields().any(|f| holds_handle(&f.ty)),
+        Type::Tuple(tuple) => tuple.types().any(|t| holds_handle(&t)),
+        Type::Variant(variant) => variant.cases().any(|c| c.ty.as_ref().is_some_and(holds_handle)),
+        _ => false,
+    }
 }
 
 /// One answer, parsed against its import's signature.
@@ -264,9 +298,23 @@ fn parse_answer(
                 }
         })
         .collect();
-    let (path, ty) = match matches.as_slice() {
+    // A bare name is the world-level import of that name if there is one, else the one non-WASI import of it
+    // (WASI is the host's: `now` must not clash with the clocks').
+    let preferred: Vec<_> = match qualifier {
+        Some(_) => matches.clone(),
+        None => {
+            let world: Vec<_> = matches.iter().copied().filter(|(p, _)| p.interface.is_none()).collect();
+            if world.is_empty() {
+                matches.iter().copied().filter(|(p, _)| !p.interface.as_deref().is_some_and(is_wasi)).collect()
+            } else {
+                world
+            }
+        }
+    };
+    let (path, ty) = match preferred.as_slice() {
         [one] => (*one).clone(),
-        [] => return Ok(None),
+        [] if matches.is_empty() => return Ok(None),
+        [] => bail!("`{name}` names only WASI imports, which the host provides: answer your world's own imports"),
         _ => {
             let all: Vec<String> = matches.iter().map(|(p, _)| p.to_string()).collect();
             bail!("`{name}` is ambiguous: name one of {}", all.join(", "))
