@@ -10,6 +10,11 @@
 use wasmtime::component::types::{ComponentInstance, ComponentItem};
 use wasmtime::component::{Component, Linker, LinkerInstance, ResourceType};
 
+/// An interface the linker lacks under its exact name: where it is among the imports, its name, its type, and
+/// the members a stand-in must define (name, is a resource): functions, and the resources it introduces (not
+/// those it `use`s).
+type Absent = (usize, String, ComponentInstance, Vec<(String, bool)>);
+
 /// A stand-in type for probing and stubbing resource names.
 struct Probe;
 
@@ -22,9 +27,7 @@ pub(crate) fn missing<T: 'static>(linker: &Linker<T>, component: &Component) -> 
     let mut found: Vec<(usize, String)> = Vec::new();
     let mut stubbed = linker.clone();
     stubbed.allow_shadowing(true);
-    // Interfaces the linker lacks by their exact name, with the members a stand-in must define: functions, and
-    // the resources they introduce (not those they `use`).
-    let mut absent: Vec<(usize, String, ComponentInstance, Vec<(String, bool)>)> = Vec::new();
+    let mut absent: Vec<Absent> = Vec::new();
     // A resource is defined once, where it is introduced; a later import of the same type (`use`d by another
     // interface, an `(eq …)` bound) needs no definition of its own.
     let mut resources: Vec<ResourceType> = Vec::new();
