@@ -167,12 +167,10 @@ fn stub_resource_imports(
         };
         for (member, item) in &members {
             match &item.ty {
-                ComponentItem::Resource(ty) => {
-                    // A resource this interface `use`s from another is defined there, not here.
-                    if !introduced.contains(ty) {
-                        introduced.push(*ty);
-                        let _ = scope.resource(member, ResourceType::host::<Unanswerable>(), |_, _| Ok(()));
-                    }
+                // A resource this interface `use`s from another is defined there, not here.
+                ComponentItem::Resource(ty) if !introduced.contains(ty) => {
+                    introduced.push(*ty);
+                    let _ = scope.resource(member, ResourceType::host::<Unanswerable>(), |_, _| Ok(()));
                 }
                 ComponentItem::ComponentFunc(func) => {
                     let path = ExportPath { interface: Some(name.to_string()), function: member.to_string() };
