@@ -36,6 +36,7 @@ impl flags::Test {
         }
         let witpkg = root.join("go/witpkg");
         status::step("Vetting", "go/witpkg");
+        gofmt_clean(sh, &witpkg)?;
         go_vet(sh, &go, &witpkg, &["./...".to_string()])?;
         // The TinyGo flavour (runtime_tinygo.go) uses only standard Go: vet it with the same toolchain.
         status::step("Vetting", "go/witpkg (-tags tinygo)");
@@ -55,9 +56,7 @@ fn go_checks(sh: &Shell, root: &Path, go: &Path, component: &Component) -> Resul
     let dir = root.join(&component.dir);
     let _cwd = sh.push_dir(&dir);
     status::step("Testing", format!("go/{}", component.name));
-    let gofmt = tools::GOFMT.locate()?;
-    let unformatted = cmd!(sh, "{gofmt} -l .").read()?;
-    anyhow::ensure!(unformatted.is_empty(), "gofmt would change files in {}: {unformatted}", component.dir.display());
+    gofmt_clean(sh, &dir)?;
     let format = "{{.ImportPath}}\t{{.Dir}}";
     let listed = cmd!(sh, "{go} list -f {format} ./...").env("GOOS", "wasip1").env("GOARCH", "wasm").read()?;
     let mut packages = Vec::new();
@@ -88,6 +87,15 @@ fn go_checks(sh: &Shell, root: &Path, go: &Path, component: &Component) -> Resul
             .run()
             .with_context(|| format!("go test failed in {}", component.dir.display()))?;
     }
+    Ok(())
+}
+
+/// `gofmt -l` on a directory: nothing it would change.
+fn gofmt_clean(sh: &Shell, dir: &Path) -> Result<()> {
+    let gofmt = tools::GOFMT.locate()?;
+    let _cwd = sh.push_dir(dir);
+    let unformatted = cmd!(sh, "{gofmt} -l .").read()?;
+    anyhow::ensure!(unformatted.is_empty(), "gofmt would change files in {}: {unformatted}", dir.display());
     Ok(())
 }
 

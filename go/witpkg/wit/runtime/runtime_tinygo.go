@@ -111,4 +111,3 @@ func afterUnpin() {
 		runtime.GC()
 	}
 }
-
