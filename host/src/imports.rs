@@ -7,13 +7,13 @@
 //! wasmtime accepts: such an interface counts as missing only if linking still fails when everything else
 //! missing is stubbed. The probes run only after linking failed.
 
-use wasmtime::component::types::{ComponentInstance, ComponentItem};
+use wasmtime::component::types::ComponentItem;
 use wasmtime::component::{Component, Linker, LinkerInstance, ResourceType};
 
-/// An interface the linker lacks under its exact name: where it is among the imports, its name, its type, and
-/// the members a stand-in must define (name, is a resource): functions, and the resources it introduces (not
-/// those it `use`s).
-type Absent = (usize, String, ComponentInstance, Vec<(String, bool)>);
+/// An interface the linker lacks under its exact name: where it is among the imports, its name, and the members
+/// a stand-in must define (name, is a resource): functions, and the resources it introduces (not those it
+/// `use`s).
+type Absent = (usize, String, Vec<(String, bool)>);
 
 /// A stand-in type for probing and stubbing resource names.
 struct Probe;
@@ -51,7 +51,7 @@ pub(crate) fn missing<T: 'static>(linker: &Linker<T>, component: &Component) -> 
                             (inner.to_string(), matches!(inner_item.ty, ComponentItem::Resource(_)))
                         })
                         .collect();
-                    absent.push((at, name.to_string(), instance, members));
+                    absent.push((at, name.to_string(), members));
                     continue;
                 }
                 for (inner, inner_item) in instance.exports(engine) {
@@ -72,9 +72,9 @@ pub(crate) fn missing<T: 'static>(linker: &Linker<T>, component: &Component) -> 
             _ => {}
         }
     }
-    for (at, name, _, _) in &absent {
+    for (at, name, own) in &absent {
         let mut probe = stubbed.clone();
-        for (_, other, _, members) in absent.iter().filter(|(_, other, _, _)| other != name) {
+        for (_, other, members) in absent.iter().filter(|(_, other, _)| other != name) {
             for (inner, resource) in members {
                 stub(&mut probe, Some(other), inner, *resource);
             }
@@ -97,12 +97,7 @@ pub(crate) fn missing<T: 'static>(linker: &Linker<T>, component: &Component) -> 
             }
         }
         if probe.instantiate_pre(component).is_err() {
-            let instance = &absent.iter().find(|(_, other, _, _)| other == name).expect("listed").2;
-            let members: Vec<&str> = instance
-                .exports(engine)
-                .filter(|(_, item)| matches!(item.ty, ComponentItem::ComponentFunc(_) | ComponentItem::Resource(_)))
-                .map(|(inner, _)| inner)
-                .collect();
+            let members: Vec<&str> = own.iter().map(|(member, _)| member.as_str()).collect();
             found.push((*at, format!("{name} (all of it: {})", members.join(", "))));
         }
     }

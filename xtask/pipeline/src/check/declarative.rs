@@ -86,17 +86,18 @@ pub fn probe_call(component_dir: &Path) -> Result<Option<String>> {
 /// no case, it only instantiates the component (in the host its answers make, if any).
 pub fn run(host: &Host, component_dir: &Path, component_path: &Path, label: &str, instantiate: bool) -> Result<usize> {
     let checks = load(component_dir)?.unwrap_or(Checks { cases: Vec::new(), answers: Vec::new() });
-    // With answers, the cases run in a host of their own whose linker gives them.
+    // With answers, the cases run in a host of their own whose linker gives them (the component is compiled
+    // once, for the host that runs it).
     let mut answering;
-    let host = if checks.answers.is_empty() {
-        host
+    let (host, component) = if checks.answers.is_empty() {
+        (host, host.load(component_path)?)
     } else {
         answering = Host::new(host.config())?;
         let component = answering.load(component_path)?;
         define_answers(&mut answering, &component, &checks.answers)?;
-        &answering
+        (&answering, component)
     };
-    let mut sandbox = Sandbox::new(host, host.load(component_path)?);
+    let mut sandbox = Sandbox::new(host, component);
     if checks.cases.is_empty() {
         if instantiate {
             sandbox.instance()?;
