@@ -38,6 +38,19 @@ func Words(text []byte) []string {
 	}
 	all := string(lowered)
 	var words []string
+	wordSpans(text, func(start, end int) { words = append(words, all[start:end]) })
+	return words
+}
+
+// CountWords is len(Words(text)) without building the words.
+func CountWords(text []byte) uint32 {
+	var count uint32
+	wordSpans(text, func(int, int) { count++ })
+	return count
+}
+
+// wordSpans calls found(start, end) for each word of text, in order: the one reading of the words rule.
+func wordSpans(text []byte, found func(start, end int)) {
 	start := -1
 	for i := 0; i < len(text); {
 		r, size := utf8.DecodeRune(text[i:])
@@ -46,34 +59,14 @@ func Words(text []byte) []string {
 				start = i
 			}
 		} else if start >= 0 {
-			words = append(words, all[start:i])
+			found(start, i)
 			start = -1
 		}
 		i += size
 	}
 	if start >= 0 {
-		words = append(words, all[start:])
+		found(start, len(text))
 	}
-	return words
-}
-
-// CountWords is len(Words(text)) without building the words.
-func CountWords(text []byte) uint32 {
-	var count uint32
-	inWord := false
-	for len(text) > 0 {
-		r, size := utf8.DecodeRune(text)
-		if isWordRune(r) {
-			if !inWord {
-				count++
-			}
-			inWord = true
-		} else {
-			inWord = false
-		}
-		text = text[size:]
-	}
-	return count
 }
 
 // Index is the distinct words of text, sorted by byte and joined by "\n", and how many there are.
