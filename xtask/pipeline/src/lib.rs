@@ -15,6 +15,7 @@ pub mod adapter;
 pub mod bindgen;
 pub mod check;
 pub mod componentize;
+pub mod compose;
 pub mod gobuild;
 pub mod harden;
 pub mod keys;
