@@ -287,7 +287,7 @@ mod tests {
 
         let component = model::discover(&tmp).unwrap().remove(0);
         let build = model::builds().into_iter().find(|b| b.name == "go1.26").unwrap();
-        let jobs = vec![Job { component, build, posts: vec![Post::Raw] }];
+        let jobs = vec![Job::new(component, build, vec![Post::Raw])];
         let products = scheduler::run(&sh, &Workspace::new(&tmp), jobs, &Options::until(Until::Check));
         std::fs::remove_dir_all(&tmp).unwrap();
         assert_eq!(products.unwrap().len(), 1);
@@ -307,7 +307,7 @@ mod tests {
     fn build_and_check(sh: &Shell, root: &Path, name: &str) -> Result<(), String> {
         let component = model::select_components(root, &[name.to_string()]).unwrap().remove(0);
         let build = model::builds().into_iter().find(|b| b.name == "go1.26").unwrap();
-        let jobs = vec![Job { component, build, posts: vec![Post::Raw] }];
+        let jobs = vec![Job::new(component, build, vec![Post::Raw])];
         match scheduler::run(sh, &Workspace::new(root), jobs, &Options::until(Until::Check)) {
             Ok(products) => {
                 assert_eq!(products.len(), 1);
@@ -493,6 +493,9 @@ world all {
   record point { x: s32, y: s32 }
   export origin: func() -> point;
   export flag: func() -> bool;
+  // The world-level stubs' only use of the types package is this option's default.
+  record maybe { o: option<string> }
+  export maybe: func() -> maybe;
 }
 ";
         std::fs::write(tmp.join("wit/all.wit"), wit).unwrap();
@@ -511,6 +514,7 @@ world all {
         let checks = std::fs::read_to_string(tmp.join("go/all/checks.toml")).unwrap();
         assert!(checks.contains("call = 'origin()'\nexpect = '{x: 0, y: 0}'"), "{checks}");
         assert!(checks.contains("call = 'flag()'\nexpect = 'false'"), "{checks}");
+        assert!(checks.contains("call = 'maybe()'\nexpect = '{}'"), "{checks}");
         let api = std::fs::read_to_string(tmp.join("go/all/export_t_all_api/api.go")).unwrap();
         assert!(api.contains("func Nothing(type_ uint8, interface_ string) {"), "{api}");
         assert!(api.contains("return t_all_types.MakeShapeCircle(0)"), "{api}");

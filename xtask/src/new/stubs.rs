@@ -361,7 +361,10 @@ impl Writer<'_> {
     fn go_type_or_unit(&self, ty: Option<Type>, imports: &mut BTreeSet<String>) -> Result<String> {
         match ty {
             Some(ty) => self.go_type(ty, imports),
-            None => Ok("witTypes.Unit".into()),
+            None => {
+                imports.insert(TYPES_IMPORT.into());
+                Ok("witTypes.Unit".into())
+            }
         }
     }
 
@@ -407,9 +410,13 @@ impl Writer<'_> {
                          got from the host",
                         self.resolve.types[*r].name.as_deref().unwrap_or_default()
                     ),
-                    TypeDefKind::Option(inner) => format!("witTypes.None[{}]()", self.go_type(*inner, imports)?),
+                    TypeDefKind::Option(inner) => {
+                        imports.insert(TYPES_IMPORT.into());
+                        format!("witTypes.None[{}]()", self.go_type(*inner, imports)?)
+                    }
                     TypeDefKind::List(_) => "nil".into(),
                     TypeDefKind::Result(result) => {
+                        imports.insert(TYPES_IMPORT.into());
                         let ok = self.go_type_or_unit(result.ok, imports)?;
                         let err = self.go_type_or_unit(result.err, imports)?;
                         let value = match result.ok {
