@@ -70,6 +70,17 @@ pub(crate) struct Artifact {
     pub(crate) tools: BTreeMap<String, String>,
     pub(crate) flags: Vec<String>,
     pub(crate) env: BTreeMap<String, String>,
+    /// For a composed component: what went into it, its own Go module's component first (`core_sha256` is that
+    /// component's core module), then each part, by name, with the SHA-256 of what that part ships.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) composed_of: Vec<ComposedPart>,
+}
+
+/// One component inside a composed artifact.
+#[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub(crate) struct ComposedPart {
+    pub(crate) name: String,
+    pub(crate) sha256: String,
 }
 
 impl flags::Dist {
@@ -417,6 +428,11 @@ pub(crate) fn manifest(products: &[Product]) -> Result<Manifest> {
                 .into_iter()
                 .map(|(k, v)| (k.to_string(), v))
                 .collect(),
+            composed_of: p
+                .composed_of
+                .iter()
+                .map(|(name, sha256)| ComposedPart { name: name.clone(), sha256: sha256.clone() })
+                .collect(),
         });
     }
     Ok(Manifest { artifacts, shard: None, failures: Vec::new() })
@@ -434,7 +450,7 @@ fn verify_reproducible(sh: &Shell, root: &Path, jobs: Vec<pipeline::model::Job>,
     let second = self::manifest(&products)?;
     let mut differences = Vec::new();
     for (a, b) in manifest.artifacts.iter().zip(&second.artifacts) {
-        if a.sha256 != b.sha256 || a.core_sha256 != b.core_sha256 {
+        if a.sha256 != b.sha256 || a.core_sha256 != b.core_sha256 || a.composed_of != b.composed_of {
             differences.push(format!("{} {}", a.component, a.variant));
         }
     }
@@ -553,7 +569,7 @@ mod tests {
         let jobs: Vec<Job> = model::discover(&tmp)
             .unwrap()
             .into_iter()
-            .map(|component| Job { component, build: build.clone(), posts: vec![Post::Raw] })
+            .map(|component| Job::new(component, build.clone(), vec![Post::Raw]))
             .collect();
         let options = scheduler::Options {
             stress: Stress { calls_64k: 20, calls_1m: 2 },
@@ -613,6 +629,7 @@ mod tests {
                     tools: BTreeMap::new(),
                     flags: Vec::new(),
                     env: BTreeMap::new(),
+                    composed_of: Vec::new(),
                 });
             }
             let manifest = Manifest { artifacts, shard, failures: Vec::new() };
@@ -689,6 +706,7 @@ mod tests {
             tools: BTreeMap::new(),
             flags: Vec::new(),
             env: BTreeMap::new(),
+            composed_of: Vec::new(),
         };
         let manifest = Manifest {
             artifacts: vec![artifact("a", "v1", b"one"), artifact("a", "v2", b"two")],

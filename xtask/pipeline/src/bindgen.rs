@@ -262,8 +262,13 @@ mod tests {
         std::fs::create_dir_all(root.join("wit")).unwrap();
         std::fs::write(root.join("wit/bad.wit"), "package a:b;\n\nworld bad {\n  export f: func(x: u8) -> strin;\n}\n")
             .unwrap();
-        let component =
-            Component { name: "bad".into(), dir: "go/bad".into(), wit: "wit/bad.wit".into(), world: "bad".into() };
+        let component = Component {
+            name: "bad".into(),
+            dir: "go/bad".into(),
+            wit: "wit/bad.wit".into(),
+            world: "bad".into(),
+            parts: Vec::new(),
+        };
         let err = format!("{:#}", wit::load_world(&root, &component).unwrap_err());
         std::fs::remove_dir_all(&root).unwrap();
         assert!(err.contains("failed to parse WIT wit/bad.wit"), "{err}");

@@ -103,6 +103,18 @@ pub fn componentize(src: &Sources, ws: &Workspace, component: &Component, module
     Ok(parts(&["componentize", module, &util::hex(&wit.finalize()), &component.world, &adapter::describe()?, &code]))
 }
 
+/// Composing a component (`root`: the SHA-256 of its own component) with its parts (`parts`: each one's name in
+/// the composition and SHA-256): compose.rs's own code and wasm-compose's version.
+pub fn compose(src: &Sources, root: &str, parts: &[(String, String)]) -> String {
+    let mut all = vec!["compose", root];
+    for (name, digest) in parts {
+        all.extend([name.as_str(), digest.as_str()]);
+    }
+    let code = stage(src, &["xtask/pipeline/src/compose.rs"]);
+    all.push(&code);
+    self::parts(&all)
+}
+
 /// Checking a component (`component_hash`: its SHA-256) under `stress`: the runner and its declarative cases,
 /// the code of the suite that checks it (`suite`: its source files, from the registry), the host library, and the
 /// component's own checks.toml. A changed suite re-runs its checks; an edit elsewhere does not.

@@ -86,6 +86,38 @@ struct ComponentConfig {
     world: Option<String>,
     /// The WIT file or directory holding that world, relative to the workspace root (default: `wit/<name>.wit`).
     wit: Option<PathBuf>,
+    /// What the Go module is composed with before it is checked and shipped: components of the workspace (by
+    /// name: the same variant of each) or component files (a path relative to the workspace root, ending in
+    /// `.wasm` or `.wat`), whose exports serve the module's imports.
+    #[serde(default)]
+    compose: Vec<String>,
+}
+
+/// Something a component is composed with (`compose` in its component.toml).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Part {
+    /// A component of the workspace, by name: its component of the same variant.
+    Component(String),
+    /// A component file, relative to the workspace root: the same bytes in every variant.
+    File(PathBuf),
+}
+
+impl Part {
+    fn parse(text: &str) -> Part {
+        if text.ends_with(".wasm") || text.ends_with(".wat") || text.contains('/') {
+            Part::File(PathBuf::from(text))
+        } else {
+            Part::Component(text.to_string())
+        }
+    }
+
+    /// Its name inside the composition: the component's name, or the file's stem.
+    pub fn name(&self) -> String {
+        match self {
+            Part::Component(name) => name.clone(),
+            Part::File(path) => path.file_stem().map_or_else(String::new, |s| s.to_string_lossy().into_owned()),
+        }
+    }
 }
 
 /// A component: one Go module under go/ implementing one WIT world.
@@ -97,6 +129,8 @@ pub struct Component {
     /// The WIT file or directory, relative to the workspace root.
     pub wit: PathBuf,
     pub world: String,
+    /// What it is composed with (none: its own component is what ships).
+    pub parts: Vec<Part>,
 }
 
 impl Component {
@@ -119,11 +153,62 @@ impl Component {
                 wit.display()
             );
         }
-        Ok(Self { name: name.to_string(), dir, wit, world: config.world.unwrap_or_else(|| name.to_string()) })
+        let parts: Vec<Part> = config.compose.iter().map(|p| Part::parse(p)).collect();
+        for part in &parts {
+            match part {
+                Part::Component(other) if other == name => {
+                    bail!("{} composes `{name}` with itself", config_path.display())
+                }
+                Part::File(path) if !root.join(path).is_file() => {
+                    bail!("{} composes with {}, which does not exist", config_path.display(), path.display())
+                }
+                _ => {}
+            }
+        }
+        let world = config.world.unwrap_or_else(|| name.to_string());
+        Ok(Self { name: name.to_string(), dir, wit, world, parts })
+    }
+
+    /// The workspace components it is composed with, by name.
+    pub fn component_parts(&self) -> impl Iterator<Item = &str> {
+        self.parts.iter().filter_map(|p| match p {
+            Part::Component(name) => Some(name.as_str()),
+            Part::File(_) => None,
+        })
     }
 }
 
-/// Every component under `go/` (directories holding a `component.toml`), sorted by name.
+/// Orders `components` so that every component comes after the components it is composed with (otherwise by
+/// name); fails on a part that is not a component, or on a cycle.
+fn order_by_parts(components: Vec<Component>) -> Result<Vec<Component>> {
+    for component in &components {
+        for part in component.component_parts() {
+            if !components.iter().any(|c| c.name == part) {
+                let known: Vec<_> = components.iter().map(|c| c.name.as_str()).collect();
+                bail!(
+                    "go/{}/{CONFIG_FILE} composes with `{part}`, which is not a component (known: {}; a file is \
+                     named by its path, ending in .wasm or .wat)",
+                    component.name,
+                    known.join(", ")
+                );
+            }
+        }
+    }
+    let mut ordered: Vec<Component> = Vec::new();
+    let mut left = components;
+    while !left.is_empty() {
+        let ready = |c: &Component| c.component_parts().all(|p| ordered.iter().any(|o| o.name == p));
+        let Some(next) = left.iter().position(ready) else {
+            let names: Vec<_> = left.iter().map(|c| c.name.as_str()).collect();
+            bail!("the compositions of {} form a cycle: each is composed with another of them", names.join(", "));
+        };
+        ordered.push(left.remove(next));
+    }
+    Ok(ordered)
+}
+
+/// Every component under `go/` (directories holding a `component.toml`), sorted by name, except that a component
+/// comes after those it is composed with.
 pub fn discover(root: &Path) -> Result<Vec<Component>> {
     let go_dir = root.join("go");
     let mut names = Vec::new();
@@ -136,7 +221,7 @@ pub fn discover(root: &Path) -> Result<Vec<Component>> {
         }
     }
     names.sort();
-    names.iter().map(|name| Component::load(root, name)).collect()
+    order_by_parts(names.iter().map(|name| Component::load(root, name)).collect::<Result<_>>()?)
 }
 
 /// The components a task should work on: all, or those named with `--component`, in discovery order.
@@ -298,9 +383,19 @@ pub struct Job {
     pub component: Component,
     pub build: Build,
     pub posts: Vec<Post>,
+    /// Run only because a selected composition needs its components: made as far as componentizing, never
+    /// checked, shipped or reported as a product.
+    pub dependency: bool,
 }
 
-/// The jobs a selection names, in matrix order.
+impl Job {
+    pub fn new(component: Component, build: Build, posts: Vec<Post>) -> Self {
+        Job { component, build, posts, dependency: false }
+    }
+}
+
+/// The jobs a selection names, in matrix order (a component after those it is composed with), preceded by the
+/// [`Job::dependency`] jobs of the composed components' parts that the selection (or its shard) leaves out.
 pub fn select(root: &Path, selection: &Selection) -> Result<Vec<Job>> {
     let components = select_components(root, &selection.components)?;
     let variants = select_variants(&selection.variants)?;
@@ -309,14 +404,51 @@ pub fn select(root: &Path, selection: &Selection) -> Result<Vec<Job>> {
         for build in builds() {
             let posts: Vec<Post> = variants.iter().filter(|v| v.build == build).map(|v| v.post).collect();
             if !posts.is_empty() {
-                jobs.push(Job { component: component.clone(), build, posts });
+                jobs.push(Job::new(component.clone(), build, posts));
             }
         }
     }
-    Ok(match selection.shard {
+    let jobs = match selection.shard {
         Some(shard) => shard.pick(jobs),
         None => jobs,
-    })
+    };
+    with_dependencies(root, jobs)
+}
+
+/// `jobs` preceded by a dependency job for every (part, build) a composed job needs that no job makes, in
+/// dependency order (a part's own parts first).
+fn with_dependencies(root: &Path, jobs: Vec<Job>) -> Result<Vec<Job>> {
+    if jobs.iter().all(|j| j.component.parts.is_empty()) {
+        return Ok(jobs);
+    }
+    let all = discover(root)?;
+    let mut needed: Vec<Job> = Vec::new();
+    let mut wanted: Vec<(String, Build, Vec<Post>)> = Vec::new();
+    for job in &jobs {
+        wanted.extend(job.component.component_parts().map(|p| (p.to_string(), job.build.clone(), job.posts.clone())));
+    }
+    while let Some((name, build, posts)) = wanted.pop() {
+        let made = |j: &Job| j.component.name == name && j.build == build;
+        // A selection's jobs all carry the same levels of a build (one variant list), so a selected job of the
+        // part's build makes every level its composition needs.
+        if jobs.iter().any(made) {
+            continue;
+        }
+        let component = all.iter().find(|c| c.name == name).expect("parts are components (discover checks)");
+        match needed.iter_mut().find(|j| made(j)) {
+            Some(job) => job.posts.extend(posts.iter().filter(|p| !job.posts.contains(p)).copied().collect::<Vec<_>>()),
+            None => needed.push(Job { dependency: true, ..Job::new(component.clone(), build.clone(), posts.clone()) }),
+        }
+        wanted.extend(component.component_parts().map(|p| (p.to_string(), build.clone(), posts.clone())));
+    }
+    // Discovery order puts every part before what it is composed into.
+    let rank = |j: &Job| all.iter().position(|c| c.name == j.component.name);
+    needed.sort_by_key(|j| (rank(j), builds().iter().position(|b| *b == j.build)));
+    for job in &mut needed {
+        job.posts.sort();
+    }
+    needed.extend(jobs);
+    Ok(needed)
 }
 
 /// Where everything produced lives.
@@ -351,6 +483,11 @@ pub mod paths {
     /// The component made from it.
     pub fn component(work: &Path, component: &Component, variant: &Variant) -> PathBuf {
         build_dir(work, component, &variant.build).join(variant.post.name()).join("component.wasm")
+    }
+
+    /// The composition of that component with the component's parts, which is what is checked and shipped.
+    pub fn composed(work: &Path, component: &Component, variant: &Variant) -> PathBuf {
+        build_dir(work, component, &variant.build).join(variant.post.name()).join("composed.wasm")
     }
 
     /// `target/dist/`.
@@ -416,7 +553,8 @@ mod tests {
         assert!(err.contains("unknown variant `go1.23`") && err.contains("go1.26-nogreentea"), "{err}");
     }
 
-    /// Shards partition the selection: every job in exactly one, in matrix order, sizes differing by one at most.
+    /// Shards partition the selection (dependency jobs aside): every job in exactly one, in matrix order, sizes
+    /// differing by one at most.
     #[test]
     fn shards_partition_the_jobs() {
         let all = select(&root(), &Selection::default()).unwrap();
@@ -424,7 +562,7 @@ mod tests {
         let mut seen = Vec::new();
         for index in 1..=5 {
             let shard = Selection { shard: Some(Shard { index, count: 5 }), ..Selection::default() };
-            let jobs = select(&root(), &shard).unwrap();
+            let jobs: Vec<Job> = select(&root(), &shard).unwrap().into_iter().filter(|j| !j.dependency).collect();
             assert!(jobs.len().abs_diff(all.len() / 5) <= 1, "shard {index} has {} of {} jobs", jobs.len(), all.len());
             seen.extend(jobs.iter().map(name));
         }
@@ -436,6 +574,110 @@ mod tests {
         for bad in ["0/3", "4/3", "1", "a/b", "1/0"] {
             assert!(Shard::parse(bad).unwrap_err().contains("is not a shard"), "{bad}");
         }
+    }
+
+    /// A workspace of config files only (nothing is built): `(name, component.toml)` under go/, one WIT file.
+    fn config_workspace(tag: &str, components: &[(&str, &str)]) -> PathBuf {
+        let tmp = std::env::temp_dir().join(format!("xtask-compose-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&tmp);
+        std::fs::create_dir_all(tmp.join("wit")).unwrap();
+        std::fs::write(tmp.join("wit/w.wit"), "package a:b;\nworld w {\n  export f: func() -> u8;\n}\n").unwrap();
+        for (name, config) in components {
+            std::fs::create_dir_all(tmp.join("go").join(name)).unwrap();
+            std::fs::write(tmp.join("go").join(name).join(CONFIG_FILE), config).unwrap();
+        }
+        tmp
+    }
+
+    /// Parts come before what they are composed into, whatever their names; a part that is no component, the
+    /// component itself, a missing file or a cycle is refused naming the file and the part.
+    #[test]
+    fn compositions_order_discovery_and_bad_parts_are_named() {
+        let wit = "world = \"w\"\nwit = \"wit/w.wit\"\n";
+        let with = |parts: &str| format!("{wit}compose = [{parts}]\n");
+        let tmp = config_workspace(
+            "order",
+            &[("a-root", &with("\"m-middle\", \"parts/x.wasm\"")), ("m-middle", &with("\"z-leaf\"")), ("z-leaf", wit)],
+        );
+        std::fs::create_dir_all(tmp.join("parts")).unwrap();
+        std::fs::write(tmp.join("parts/x.wasm"), b"").unwrap();
+        let names: Vec<String> = discover(&tmp).unwrap().into_iter().map(|c| c.name).collect();
+        assert_eq!(names, ["z-leaf", "m-middle", "a-root"]);
+        let root = discover(&tmp).unwrap().pop().unwrap();
+        assert_eq!(root.parts, [Part::Component("m-middle".into()), Part::File("parts/x.wasm".into())]);
+        assert_eq!(root.parts[1].name(), "x");
+        std::fs::remove_dir_all(&tmp).unwrap();
+
+        let error = |tag: &str, components: &[(&str, &str)]| {
+            let tmp = config_workspace(tag, components);
+            let err = format!("{:#}", discover(&tmp).unwrap_err());
+            std::fs::remove_dir_all(&tmp).unwrap();
+            err
+        };
+        let unknown = error("unknown", &[("a", &with("\"nope\""))]);
+        assert!(unknown.contains("go/a/component.toml composes with `nope`, which is not a component"), "{unknown}");
+        let itself = error("itself", &[("a", &with("\"a\""))]);
+        assert!(itself.contains("composes `a` with itself"), "{itself}");
+        let file = error("file", &[("a", &with("\"parts/gone.wasm\""))]);
+        assert!(file.contains("composes with parts/gone.wasm, which does not exist"), "{file}");
+        let cycle = error("cycle", &[("a", &with("\"b\"")), ("b", &with("\"a\"")), ("c", wit)]);
+        assert!(cycle.contains("the compositions of a, b form a cycle"), "{cycle}");
+    }
+
+    /// A selection (or a shard) that leaves out a composed component's parts gets dependency jobs for them, first,
+    /// with the levels the composition needs; a selection that has them gets none.
+    #[test]
+    fn a_composition_brings_the_jobs_of_its_parts() {
+        let wit = "world = \"w\"\nwit = \"wit/w.wit\"\n";
+        let composed = format!("{wit}compose = [\"part\"]\n");
+        let tmp = config_workspace("deps", &[("composed", &composed), ("part", wit), ("other", wit)]);
+        let describe = |jobs: &[Job]| -> Vec<String> {
+            jobs.iter()
+                .map(|j| {
+                    let posts: Vec<_> = j.posts.iter().map(|p| p.name()).collect();
+                    format!(
+                        "{}{} {} {}",
+                        if j.dependency { "dep " } else { "" },
+                        j.component.name,
+                        j.build.name,
+                        posts.join(",")
+                    )
+                })
+                .collect()
+        };
+        let select_named = |components: &[&str], variants: &[&str], shard| {
+            let selection = Selection {
+                components: components.iter().map(|c| c.to_string()).collect(),
+                variants: variants.iter().map(|v| v.to_string()).collect(),
+                shard,
+            };
+            describe(&select(&tmp, &selection).unwrap())
+        };
+        assert_eq!(
+            select_named(&["composed"], &["go1.26-opt", "tinygo-raw"], None),
+            ["dep part go1.26 opt", "dep part tinygo raw", "composed go1.26 opt", "composed tinygo raw"]
+        );
+        assert_eq!(
+            select_named(&["composed", "part"], &["go1.26-opt"], None),
+            ["part go1.26 opt", "composed go1.26 opt"]
+        );
+        assert_eq!(select_named(&["other"], &["go1.26-opt"], None), ["other go1.26 opt"]);
+        // Two builds dealt over three shards: wherever a composed job lands, its part's job of that build is in
+        // the same shard, as a dependency when the dealing put the part elsewhere.
+        let mut dependencies = 0;
+        for index in 1..=3 {
+            let jobs =
+                select_named(&["composed", "part"], &["go1.26-opt", "go1.27-opt"], Some(Shard { index, count: 3 }));
+            for job in jobs.iter().filter(|j| j.starts_with("composed")) {
+                let build = job.split(' ').nth(1).unwrap();
+                let part = jobs.iter().position(|j| j.contains(&format!("part {build} ")));
+                let here = jobs.iter().position(|j| j == job);
+                assert!(part < here && part.is_some(), "shard {index}: {jobs:?}");
+            }
+            dependencies += jobs.iter().filter(|j| j.starts_with("dep ")).count();
+        }
+        assert_eq!(dependencies, 2);
+        std::fs::remove_dir_all(&tmp).unwrap();
     }
 
     #[test]

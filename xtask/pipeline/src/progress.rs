@@ -60,7 +60,8 @@ impl Progress {
 
     /// The steps of `jobs` when each goes as far as componentizing (`componentize`) and checking (`check`): a
     /// build per job; each post-processing level a job needs, once (`opt` needs `strip`, `opt-wizer` needs `opt`);
-    /// and per variant its component and its check.
+    /// and per variant its component, its composition (for a composed component) and its check (not for a
+    /// dependency job).
     pub fn planned(jobs: &[Job], componentize: bool, check: bool) -> usize {
         jobs.iter()
             .map(|job| {
@@ -74,7 +75,10 @@ impl Progress {
                     };
                     levels.extend(needs.iter().copied());
                 }
-                1 + levels.len() + job.posts.len() * (usize::from(componentize) + usize::from(check))
+                let compose = componentize && !job.component.parts.is_empty();
+                let check = check && !job.dependency;
+                let per_variant = usize::from(componentize) + usize::from(compose) + usize::from(check);
+                1 + levels.len() + job.posts.len() * per_variant
             })
             .sum()
     }
@@ -136,7 +140,7 @@ mod tests {
     fn steps_are_planned_per_level_and_counted_when_their_guard_drops() {
         let component = model::discover(&root()).unwrap().remove(0);
         let build = model::builds().remove(0);
-        let job = |posts: Vec<Post>| Job { component: component.clone(), build: build.clone(), posts };
+        let job = |posts: Vec<Post>| Job::new(component.clone(), build.clone(), posts);
         // build + strip + opt + wizer + 4 × (component + check)
         assert_eq!(Progress::planned(&[job(Post::ALL.to_vec())], true, true), 12);
         // `opt` alone still needs `strip`: build + 2 levels + component + check.

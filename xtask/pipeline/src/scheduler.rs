@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, VecDeque};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Condvar, Mutex};
 use std::time::Instant;
 
 use anyhow::{Context, Result, anyhow, bail, ensure};
@@ -15,13 +15,13 @@ use xshell::Shell;
 
 use crate::check;
 use crate::keys;
-use crate::model::{Component, Job, Post, Stress, Variant, Workspace, paths};
+use crate::model::{Component, Job, Part, Post, Stress, Variant, Workspace, paths};
 use crate::progress::{self, Progress};
 use crate::records::{self, fresh_or};
 use crate::tinygo::TinyGo;
 use crate::toolchain::GoToolchain;
 use crate::versions::Sources;
-use crate::{componentize, gobuild, postprocess, status, suites, tools, util, wizer};
+use crate::{componentize, compose, gobuild, postprocess, status, suites, tools, util, wizer};
 
 /// How far each job goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -61,6 +61,9 @@ pub struct Product {
     pub component_path: Option<PathBuf>,
     /// The component's SHA-256 (as its record verified or wrote it), when the run went that far.
     pub component_sha256: Option<String>,
+    /// For a composed component (`component_path` is then the composition): what went into it, by name and
+    /// SHA-256, its own Go module's component first.
+    pub composed_of: Vec<(String, String)>,
     /// `wasm-opt --version`, for the opt level.
     pub wasm_opt: Option<String>,
 }
@@ -72,6 +75,64 @@ struct Shared {
     wasm_opt: Option<(PathBuf, String)>,
     host: Option<Host>,
     progress: Progress,
+    made: Made,
+}
+
+/// What one level of a job made (a path and its SHA-256), or why it failed.
+type LevelMade = std::result::Result<(PathBuf, String), String>;
+
+/// What each level of one finished job made.
+type Levels = BTreeMap<Post, LevelMade>;
+
+/// The component each finished job made per level, for the compositions that use it as a part: a composed job
+/// waits here for its parts' jobs of the same build. They are always ahead of it in the queue (discovery puts a
+/// part before what it is composed into, and dependency jobs first), so each is finished or running on another
+/// worker when a composed job asks, and the wait always ends.
+#[derive(Default)]
+struct Made {
+    /// (component, build) → level → (component path, SHA-256), or why it failed.
+    jobs: Mutex<BTreeMap<(String, &'static str), Levels>>,
+    finished: Condvar,
+    /// The (component, build) pairs some job of this run makes.
+    planned: Vec<(String, &'static str)>,
+}
+
+impl Made {
+    fn publish(&self, job: &Job, products: &[Product], failures: &[Failure]) {
+        let mut levels = BTreeMap::new();
+        for &post in &job.posts {
+            // What the part ships (its own composition, if it has parts), once it passed as far as the run goes.
+            let made = products
+                .iter()
+                .find(|p| p.variant.post == post)
+                .and_then(|p| Some((p.component_path.clone()?, p.component_sha256.clone()?)));
+            let variant = format!("{} {}-{}", job.component.name, job.build.name, post.name());
+            let failed = || {
+                let failure = failures.iter().find(|f| f.what == variant || f.artifacts == job.posts.len());
+                failure.map_or_else(|| "it was not componentized".to_string(), |f| format!("{:#}", f.error))
+            };
+            levels.insert(post, made.ok_or_else(failed));
+        }
+        self.jobs.lock().unwrap().insert((job.component.name.clone(), job.build.name), levels);
+        self.finished.notify_all();
+    }
+
+    /// The component `part` made for `variant`, once its job has finished.
+    fn wait(&self, part: &str, variant: &Variant) -> Result<(PathBuf, String)> {
+        let key = (part.to_string(), variant.build.name);
+        ensure!(self.planned.contains(&key), "no job of this run makes `{part}` {} (a bug)", variant.build.name);
+        let mut jobs = self.jobs.lock().unwrap();
+        loop {
+            if let Some(levels) = jobs.get(&key) {
+                return match levels.get(&variant.post) {
+                    Some(Ok(made)) => Ok(made.clone()),
+                    Some(Err(why)) => Err(anyhow!("its part `{part}` failed for {}: {why}", variant.name())),
+                    None => bail!("the job of `{part}` {} does not make {}", variant.build.name, variant.name()),
+                };
+            }
+            jobs = self.finished.wait(jobs).unwrap();
+        }
+    }
 }
 
 /// Runs `jobs` as far as `options.until`, in parallel; returns what passed and what failed, in job order. A failed
@@ -79,7 +140,7 @@ struct Shared {
 /// the end. An error here means the run could not start (a tool is missing).
 pub fn run_all(sh: &Shell, ws: &Workspace, jobs: Vec<Job>, options: &Options) -> Result<Outcome> {
     let start = Instant::now();
-    let selected = jobs.iter().map(|j| j.posts.len()).sum();
+    let selected = jobs.iter().filter(|j| !j.dependency).map(|j| j.posts.len()).sum();
     let orphans = records::remove_orphans(&ws.work)?;
     if orphans > 0 {
         status::step("Cleaned", format!("{orphans} temporary files an interrupted run left in {}", ws.work.display()));
@@ -118,7 +179,9 @@ pub fn run_all(sh: &Shell, ws: &Workspace, jobs: Vec<Job>, options: &Options) ->
         None
     };
     let planned = Progress::planned(&jobs, options.until >= Until::Componentize, options.until >= Until::Check);
-    let shared = Shared { toolchains, tinygo, wasm_opt, host, progress: Progress::new(planned) };
+    let planned_jobs = jobs.iter().map(|j| (j.component.name.clone(), j.build.name)).collect();
+    let made = Made { planned: planned_jobs, ..Made::default() };
+    let shared = Shared { toolchains, tinygo, wasm_opt, host, progress: Progress::new(planned), made };
 
     let queue = Mutex::new(jobs.iter().cloned().enumerate().collect::<VecDeque<_>>());
     let results = Mutex::new(Vec::new());
@@ -153,6 +216,10 @@ pub fn run_all(sh: &Shell, ws: &Workspace, jobs: Vec<Job>, options: &Options) ->
                         let what = format!("{} {}", job.component.name, job.build.name);
                         (Vec::new(), vec![Failure { what, artifacts: job.posts.len(), error }])
                     });
+                    shared.made.publish(&job, &outcome.0, &outcome.1);
+                    // A dependency's products are not the run's, and its failures reach the run through the
+                    // compositions that needed it.
+                    let outcome = if job.dependency { (Vec::new(), Vec::new()) } else { outcome };
                     results.lock().unwrap().push((index, outcome));
                 }
             }));
@@ -251,7 +318,7 @@ fn run_job_steps(
     options: &Options,
     state: &mut JobState,
 ) -> (Vec<Product>, Vec<Failure>) {
-    let Job { component, build, posts } = job;
+    let Job { component, build, posts, .. } = job;
     let label = format!("{} {}", component.name, build.name);
     let core_hash = match build_core(sh, ws, job, shared, state) {
         Ok(hash) => hash,
@@ -274,7 +341,7 @@ fn run_job_steps(
 /// above it; a level that failed is not retried by the levels above it), and how many steps it started.
 #[derive(Default)]
 struct JobState {
-    levels: BTreeMap<Post, std::result::Result<(PathBuf, String), String>>,
+    levels: Levels,
     started: usize,
 }
 
@@ -330,6 +397,7 @@ fn run_post(
         module_sha256: module_hash.clone(),
         component_path: None,
         component_sha256: None,
+        composed_of: Vec::new(),
         wasm_opt: post.is_optimized().then(|| shared.wasm_opt.as_ref().map(|(_, v)| v.clone())).flatten(),
     };
     let mut component_hash = String::new();
@@ -345,8 +413,16 @@ fn run_post(
         component_hash = digest;
         product.component_path = Some(out);
         product.component_sha256 = Some(component_hash.clone());
+        if !component.parts.is_empty() {
+            let composition = compose_parts(ws, component, variant, &component_hash, state, shared)?;
+            let own = (component.name.clone(), component_hash);
+            product.composed_of = std::iter::once(own).chain(composition.parts).collect();
+            product.component_path = Some(composition.path);
+            product.component_sha256 = Some(composition.sha256.clone());
+            component_hash = composition.sha256;
+        }
     }
-    if options.until >= Until::Check {
+    if options.until >= Until::Check && !job.dependency {
         let out = product.component_path.clone().expect("componentized above");
         let stamp = out.with_extension("wasm.checked");
         let _step = state.step(shared, format!("check {label}-{}", post.name()));
@@ -363,6 +439,70 @@ fn run_post(
         }
     }
     Ok(product)
+}
+
+/// A composition made or verified fresh, and the name and SHA-256 of each part that went into it.
+struct Composition {
+    path: PathBuf,
+    sha256: String,
+    parts: Vec<(String, String)>,
+}
+
+/// Composes a variant's component (`own_hash`: its SHA-256) with the component's parts of the same variant, once
+/// their jobs have made them; returns the composition's path and SHA-256, and each part's name and SHA-256.
+fn compose_parts(
+    ws: &Workspace,
+    component: &Component,
+    variant: &Variant,
+    own_hash: &str,
+    state: &mut JobState,
+    shared: &Shared,
+) -> Result<Composition> {
+    let label = format!("{} {}", component.name, variant.name());
+    let _step = state.step(shared, format!("compose {label}"));
+    let mut parts = Vec::new();
+    for part in &component.parts {
+        let (path, digest) = match part {
+            Part::Component(name) => shared.made.wait(name, variant)?,
+            Part::File(file) => {
+                let path = ws.root.join(file);
+                let bytes = util::read(&path).with_context(|| format!("failed to read the part {}", file.display()))?;
+                (path, util::sha256_hex(&bytes))
+            }
+        };
+        parts.push((part.name(), path, digest));
+    }
+    let named: Vec<(String, String)> = parts.iter().map(|(n, _, d)| (n.clone(), d.clone())).collect();
+    let key = keys::compose(Sources::embedded(), own_hash, &named);
+    let out = paths::composed(&ws.work, component, variant);
+    let start = Instant::now();
+    let (digest, was_fresh) = fresh_or(&out, &key, || {
+        let own = util::read(&paths::component(&ws.work, component, variant))?;
+        ensure!(util::sha256_hex(&own) == own_hash, "the component of {label} changed while this run was using it");
+        let mut inputs = Vec::new();
+        for (name, path, digest) in &parts {
+            let bytes = util::read(path)?;
+            ensure!(util::sha256_hex(&bytes) == *digest, "the part `{name}` changed while {label} was composed");
+            inputs.push((name.as_str(), bytes));
+        }
+        let inputs: Vec<compose::Input> =
+            inputs.iter().map(|(name, bytes)| compose::Input { name, bytes: bytes.as_slice() }).collect();
+        let root = compose::Input { name: &component.name, bytes: &own };
+        let (bytes, wiring) = compose::compose(root, &inputs)
+            .with_context(|| format!("failed to compose {} (variant {})", component.name, variant.name()))?;
+        util::write_atomic(&out, &bytes)?;
+        let wired: Vec<String> =
+            wiring.iter().map(|(_, import, exporter)| format!("{import} from {exporter}")).collect();
+        status::step(
+            "Composed",
+            format!("{label} ({} bytes; {}) in {}", bytes.len(), wired.join(", "), status::elapsed(start.elapsed())),
+        );
+        Ok(())
+    })?;
+    if was_fresh {
+        status::step("Fresh", format!("{label}: composition"));
+    }
+    Ok(Composition { path: out, sha256: digest, parts: named })
 }
 
 /// Produces the module of one post-processing level; returns its path and SHA-256.
@@ -484,7 +624,7 @@ mod tests {
         let ws = Workspace::new(&tmp);
         let component = model::discover(&tmp).unwrap().remove(0);
         let build = model::builds().into_iter().find(|b| b.name == "go1.26").unwrap();
-        let jobs = vec![Job { component, build, posts: vec![Post::Raw, Post::Strip] }];
+        let jobs = vec![Job::new(component, build, vec![Post::Raw, Post::Strip])];
         let options = Options::until(Until::Componentize);
 
         let first = run(&sh, &ws, jobs.clone(), &options).unwrap();
@@ -517,7 +657,7 @@ mod tests {
         let component = model::discover(&tmp).unwrap().remove(0);
         let build = model::builds().into_iter().find(|b| b.name == "go1.26").unwrap();
         let posts = vec![Post::Raw, Post::Strip, Post::Opt, Post::Wizer];
-        let jobs = vec![Job { component: component.clone(), build: build.clone(), posts }];
+        let jobs = vec![Job::new(component.clone(), build.clone(), posts)];
         let options = Options { stress: Stress { calls_64k: 20, calls_1m: 2 }, ..Options::until(Until::Check) };
         // What dist would ship: each variant's component and its SHA-256.
         let manifest = |products: &[Product]| -> Vec<(String, String)> {
