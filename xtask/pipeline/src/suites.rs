@@ -3,11 +3,13 @@
 //! the source files it is made of, which version its checks' cache key. Generic code — the check runner, the
 //! scheduler, bench — asks this registry; no component is named outside its own suite (the tidy test enforces it).
 //! A suite's module may use the model, the host and `status`; never the scheduler, the check runner or another
-//! suite.
+//! suite — except that the suite of a composed world may use the references of the suites of its parts (what it
+//! is built from).
 
 pub mod faulty;
 pub mod hasher;
 pub mod indexer;
+pub mod reporter;
 pub mod textkit;
 
 use std::path::Path;
@@ -49,7 +51,7 @@ pub struct Suite {
 }
 
 /// Every suite.
-pub const ALL: &[&Suite] = &[&faulty::SUITE, &hasher::SUITE, &indexer::SUITE, &textkit::SUITE];
+pub const ALL: &[&Suite] = &[&faulty::SUITE, &hasher::SUITE, &indexer::SUITE, &reporter::SUITE, &textkit::SUITE];
 
 /// The suite of `world`, if it has one.
 pub fn for_world(world: &str) -> Option<&'static Suite> {
