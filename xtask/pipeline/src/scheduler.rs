@@ -645,6 +645,73 @@ mod tests {
         std::fs::remove_dir_all(&tmp).unwrap();
     }
 
+    /// A composed component runs after its part and ships the composition: selecting only the reporter brings a
+    /// dependency job for textkit (not shipped), the reporter's job waits for it, and the composition passes the
+    /// reporter's suite. Composed with a component *file* instead (textkit's component copied into the project)
+    /// the bytes are the same; a file part that serves none of the imports fails the variant, naming it.
+    #[test]
+    fn a_composition_runs_after_its_parts_and_a_file_part_composes_the_same() {
+        let root = crate::testing::root();
+        let tmp = std::env::temp_dir().join(format!("xtask-composition-{}", std::process::id()));
+        for dir in ["go/reporter", "go/textkit", "go/witpkg", "wit"] {
+            util::copy_dir(&root.join(dir), &tmp.join(dir));
+        }
+        std::fs::copy(root.join("go/toolchains.toml"), tmp.join("go/toolchains.toml")).unwrap();
+        let sh = Shell::new().unwrap();
+        let ws = Workspace::new(&tmp);
+        let selection = |tmp: &Path| {
+            let selection = model::Selection {
+                components: vec!["reporter".into()],
+                variants: vec!["go1.26-raw".into()],
+                shard: None,
+            };
+            model::select(tmp, &selection).unwrap()
+        };
+        let jobs = selection(&tmp);
+        assert_eq!(
+            jobs.iter().map(|j| (j.component.name.as_str(), j.dependency)).collect::<Vec<_>>(),
+            [("textkit", true), ("reporter", false)]
+        );
+        let options = Options { stress: Stress { calls_64k: 300, calls_1m: 150 }, ..Options::until(Until::Check) };
+        let products = run(&sh, &ws, jobs, &options).unwrap();
+        assert_eq!(products.len(), 1, "the dependency is not a product");
+        let composed = &products[0];
+        let names: Vec<&str> = composed.composed_of.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["reporter", "textkit"]);
+        assert_eq!(
+            composed.component_path.as_deref(),
+            Some(paths::composed(&ws.work, &composed.component, &composed.variant).as_path())
+        );
+        let bytes = util::read(composed.component_path.as_ref().unwrap()).unwrap();
+
+        // The same part as a file: the same composition, and no dependency job.
+        let textkit = model::select_components(&tmp, &["textkit".into()]).unwrap().remove(0);
+        std::fs::create_dir_all(tmp.join("parts")).unwrap();
+        std::fs::copy(paths::component(&ws.work, &textkit, &composed.variant), tmp.join("parts/textkit.wasm")).unwrap();
+        let config = tmp.join("go/reporter").join(model::CONFIG_FILE);
+        let text = std::fs::read_to_string(&config).unwrap();
+        std::fs::write(&config, text.replace("compose = [\"textkit\"]", "compose = [\"parts/textkit.wasm\"]")).unwrap();
+        let jobs = selection(&tmp);
+        assert_eq!(jobs.len(), 1, "a file part needs no job");
+        let again = run(&sh, &ws, jobs, &Options::until(Until::Componentize)).unwrap();
+        assert_eq!(util::read(again[0].component_path.as_ref().unwrap()).unwrap(), bytes);
+
+        // A part that serves nothing: the reporter's own component, which only imports.
+        std::fs::copy(paths::component(&ws.work, &composed.component, &composed.variant), tmp.join("parts/spare.wasm"))
+            .unwrap();
+        std::fs::write(
+            &config,
+            text.replace("compose = [\"textkit\"]", "compose = [\"parts/textkit.wasm\", \"parts/spare.wasm\"]"),
+        )
+        .unwrap();
+        let err = run(&sh, &ws, selection(&tmp), &Options::until(Until::Componentize)).unwrap_err().to_string();
+        std::fs::remove_dir_all(&tmp).unwrap();
+        assert!(
+            err.contains("1 of 1 artifacts failed") && err.contains("`spare` satisfies none of the imports"),
+            "{err}"
+        );
+    }
+
     /// Every step's output is verified against its record, so nothing damaged after it was built is trusted:
     /// the outputs of every step kind (core module, stripped, optimized, snapshot, component, check stamp) are
     /// damaged three ways (truncated, one byte changed, deleted), and each next run re-makes them, bytes
