@@ -156,6 +156,23 @@ mod tests {
         assert_eq!(run(&bytes), 42);
     }
 
+    /// wasm-compose cannot re-import the named types of a root's world-level exports (the output does not
+    /// validate); the error says what to do, and the same functions and types in an exported interface compose.
+    /// Fixtures: testdata/compose.wit's worlds as dummy components.
+    #[test]
+    fn world_level_export_types_get_the_remedy_and_an_interface_composes() {
+        let fixture = |world: &str| {
+            wat::parse_file(format!("{}/testdata/compose-{world}.wat", env!("CARGO_MANIFEST_DIR"))).unwrap()
+        };
+        let (provider, root, interface) = (fixture("provider"), fixture("root"), fixture("root-interface"));
+        let part = [Input { name: "provider", bytes: &provider }];
+        let err = format!("{:#}", compose(Input { name: "root", bytes: &root }, &part).unwrap_err());
+        assert!(err.contains("move the root's exported functions and their types into an exported interface"), "{err}");
+        let (bytes, wiring) = compose(Input { name: "root", bytes: &interface }, &part).unwrap();
+        assert_eq!(wiring, [("root".into(), "t:c/num".into(), "provider".into())]);
+        crate::util::validate(&bytes).unwrap();
+    }
+
     /// Each way a composition can be wrong gives one error naming both sides.
     #[test]
     fn bad_compositions_name_what_is_wrong() {
