@@ -207,6 +207,18 @@ impl<T: Send + 'static> Host<T> {
         Component::new(&self.engine, bytes).map_err(anyhow::Error::from).context("failed to compile the component")
     }
 
+    /// A component another host compiled, moved to this host's engine without compiling it again (serialized,
+    /// then deserialized: milliseconds instead of seconds). The other engine must have this one's configuration;
+    /// wasmtime refuses the bytes otherwise, and the error says so.
+    pub fn adopt(&self, component: &Component) -> Result<Component> {
+        let bytes = component.serialize().map_err(anyhow::Error::from).context("failed to serialize the component")?;
+        // SAFETY: the bytes are what `Component::serialize` just wrote in this process; wasmtime checks that they
+        // were compiled for a compatible engine before using them.
+        unsafe { Component::deserialize(&self.engine, &bytes) }
+            .map_err(anyhow::Error::from)
+            .context("the component was compiled for an engine configured differently from this host's")
+    }
+
     /// Instantiates a component for dynamic calls (see [`crate::dynamic`]). The Go runtime's initialization runs
     /// here (the component's start shim calls `_initialize`).
     pub fn instantiate(&self, store: &mut Store<State<T>>, component: &Component) -> Result<Instance> {

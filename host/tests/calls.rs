@@ -171,3 +171,23 @@ fn the_async_host_calls_with_call_async_and_keeps_the_deadline() {
         assert!(explained.contains("call to `spin` failed: interrupted"), "{explained}");
     });
 }
+
+/// A component compiled by one host runs in another host of the same engine configuration without being
+/// compiled again (different store limits and deadlines are not engine settings); a host whose engine differs
+/// (fuel accounting) refuses it with an error that says why.
+#[test]
+fn a_compiled_component_moves_between_hosts_of_one_engine_configuration() {
+    let (host, component) = default_host();
+    let tight = Host::new(&HostConfig {
+        max_memory_bytes: 64 << 20,
+        call_timeout: Some(std::time::Duration::from_secs(1)),
+        ..HostConfig::default()
+    })
+    .unwrap();
+    let mut sandbox = Sandbox::new(&tight, tight.adopt(&component).unwrap());
+    assert_eq!(ok(&mut sandbox, "add(40, 2)"), "42");
+    let fuel = Host::new(&HostConfig { call_timeout: None, fuel_per_call: Some(1_000_000), ..HostConfig::default() });
+    let err = format!("{:#}", fuel.unwrap().adopt(&component).unwrap_err());
+    assert!(err.contains("compiled for an engine configured differently from this host's"), "{err}");
+    drop(host);
+}

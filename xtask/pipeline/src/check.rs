@@ -44,16 +44,14 @@ pub fn check_component(
     let label = format!("{} {}", component.name, variant.name());
     status::step("Checking", &label);
     let what = || format!("check failed for {label} ({})", path.display());
+    let subject = Subject { host, path, label: &label, variant, stress, compiled: Default::default() };
     let verdict = match suites::for_component(component) {
-        Some(suite) => {
-            let subject = Subject { host, path, label: &label, variant, stress };
-            (suite.run)(&subject).with_context(what)?
-        }
+        Some(suite) => (suite.run)(&subject).with_context(what)?,
         None => Verdict::default(),
     };
     let typed = suites::for_component(component).is_some();
     let dir = component_root.join(&component.dir);
-    let cases = declarative::run(host, &dir, path, &label, !typed).with_context(what)?;
+    let cases = declarative::run(host, &dir, &|| subject.component(), &label, !typed).with_context(what)?;
     if !typed && cases == 0 {
         status::warn(format!(
             "{}: no typed suite for world `{}` and no cases in {}: only instantiation was checked",

@@ -12,10 +12,12 @@ pub mod indexer;
 pub mod reporter;
 pub mod textkit;
 
+use std::cell::OnceCell;
 use std::path::Path;
 
 use anyhow::Result;
 use host::Host;
+use host::wasmtime::component::Component as Compiled;
 
 use crate::model::{Component, Stress, Variant};
 
@@ -29,6 +31,20 @@ pub struct Subject<'a> {
     pub label: &'a str,
     pub variant: &'a Variant,
     pub stress: Stress,
+    /// The file compiled for `host`, once: the typed suite and the declarative cases share it.
+    pub compiled: OnceCell<Compiled>,
+}
+
+impl Subject<'_> {
+    /// The component compiled for the checks' host (compiling a Go component takes seconds; the first caller
+    /// pays, later ones share it).
+    pub fn component(&self) -> Result<Compiled> {
+        if let Some(component) = self.compiled.get() {
+            return Ok(component.clone());
+        }
+        let component = self.host.load(self.path)?;
+        Ok(self.compiled.get_or_init(|| component).clone())
+    }
 }
 
 /// What a passing check measured.

@@ -82,18 +82,25 @@ pub fn probe_call(component_dir: &Path) -> Result<Option<String>> {
     Ok(load(component_dir)?.and_then(|c| c.cases.into_iter().find(|c| c.expect.is_some())).map(|c| c.call))
 }
 
-/// Runs the component's declarative cases on `component_path`; returns how many ran. With `instantiate` and
-/// no case, it only instantiates the component (in the host its answers make, if any).
-pub fn run(host: &Host, component_dir: &Path, component_path: &Path, label: &str, instantiate: bool) -> Result<usize> {
+/// Runs the component's declarative cases on the component `compiled` gives (compiled for `host`); returns how
+/// many ran. With `instantiate` and no case, it only instantiates the component (in the host its answers make,
+/// if any).
+pub fn run(
+    host: &Host,
+    component_dir: &Path,
+    compiled: &dyn Fn() -> Result<Component>,
+    label: &str,
+    instantiate: bool,
+) -> Result<usize> {
     let checks = load(component_dir)?.unwrap_or(Checks { cases: Vec::new(), answers: Vec::new() });
-    // With answers, the cases run in a host of their own whose linker gives them (the component is compiled
-    // once, for the host that runs it).
+    // With answers, the cases run in a host of their own whose linker gives them; its engine is the same
+    // configuration's, so the compiled component moves to it serialized instead of being compiled again.
     let mut answering;
     let (host, component) = if checks.answers.is_empty() {
-        (host, host.load(component_path)?)
+        (host, compiled()?)
     } else {
         answering = Host::new(host.config())?;
-        let component = answering.load(component_path)?;
+        let component = answering.adopt(&compiled()?)?;
         define_answers(&mut answering, &component, &checks.answers)?;
         (&answering, component)
     };

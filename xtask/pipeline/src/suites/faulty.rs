@@ -7,6 +7,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, ensure};
+use host::wasmtime::component::Component;
 use host::{Host, HostConfig, Sandbox};
 
 use super::{Subject, Suite, Verdict};
@@ -24,9 +25,11 @@ pub const SUITE: Suite = Suite {
 /// randomness, so they need the system's entropy, not the checks' seed.
 fn check(subject: &Subject) -> Result<Verdict> {
     let tinygo = subject.variant.build.tinygo.is_some();
-    run(subject.path, subject.label, tinygo)?;
+    // Compiled once for the checks' host; the hosts below with the same engine configuration adopt it.
+    let compiled = subject.component()?;
+    run(&compiled, subject.path, subject.label, tinygo)?;
     let entropy = Host::new(&HostConfig::default())?;
-    runtime_state::run(&entropy, subject.path, subject.label, subject.variant.post, tinygo)?;
+    runtime_state::run(&entropy, &entropy.adopt(&compiled)?, subject.label, subject.variant.post, tinygo)?;
     Ok(Verdict::default())
 }
 
@@ -42,7 +45,7 @@ const FUEL: u64 = 500_000_000;
 /// `tinygo`: the component was compiled by TinyGo, which reports some faults differently (documented in
 /// ARCHITECTURE.md): an exhausted heap is a runtime-error panic (`panic: runtime error: out of memory`, on
 /// stdout, which the host reads too), a panic prints no goroutine trace, and LLVM turns `Recurse` into a loop.
-fn run(path: &Path, label: &str, tinygo: bool) -> Result<()> {
+fn run(compiled: &Component, path: &Path, label: &str, tinygo: bool) -> Result<()> {
     // The endless loop gets the tight deadline; every other fault must be stopped by its own limit, so it runs
     // under a deadline it never reaches even on a loaded machine.
     let tight =
@@ -53,8 +56,8 @@ fn run(path: &Path, label: &str, tinygo: bool) -> Result<()> {
         ..HostConfig::default()
     })?;
     let deadline = ["call to `spin` failed: interrupted: it ran past the 1s call deadline"];
-    let mut spin_sandbox = Sandbox::new(&tight, tight.load(path)?);
-    let mut sandbox = Sandbox::new(&roomy, roomy.load(path)?);
+    let mut spin_sandbox = Sandbox::new(&tight, tight.adopt(compiled)?);
+    let mut sandbox = Sandbox::new(&roomy, roomy.adopt(compiled)?);
     expect_value(&mut spin_sandbox, "echo(7)", "7")?;
     expect_value(&mut sandbox, "echo(7)", "7")?;
 

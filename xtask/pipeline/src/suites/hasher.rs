@@ -20,7 +20,7 @@ pub const SUITE: Suite =
     Suite { world: "hasher", sources: &["xtask/pipeline/src/suites/hasher.rs"], run: check, seed_table: true };
 
 fn check(subject: &Subject) -> Result<Verdict> {
-    let component = subject.host.load(subject.path)?;
+    let component = subject.component()?;
     let peak = run(subject.host, &component, subject.stress, subject.label)?;
     Ok(Verdict { stress_peak: Some(peak) })
 }

@@ -35,7 +35,7 @@ pub const SUITE: Suite =
 const ENDINGS: [LineEnding; 3] = [LineEnding::Lf, LineEnding::Crlf, LineEnding::Cr];
 
 fn check(subject: &Subject) -> Result<Verdict> {
-    let component = subject.host.load(subject.path)?;
+    let component = subject.component()?;
     let mut store = subject.host.store();
     let start = Instant::now();
     let reporter = Reporter::instantiate(&mut store, &component, subject.host.linker())

@@ -25,7 +25,7 @@ pub const SUITE: Suite =
     Suite { world: "textkit", sources: &["xtask/pipeline/src/suites/textkit.rs"], run: check, seed_table: false };
 
 fn check(subject: &Subject) -> Result<Verdict> {
-    let component = subject.host.load(subject.path)?;
+    let component = subject.component()?;
     let peak = run(subject.host, &component, subject.stress, subject.label)?;
     Ok(Verdict { stress_peak: Some(peak) })
 }

@@ -3,9 +3,8 @@
 //! "Pre-initialized variants"). The same expectations hold for every level except where the snapshot changes them
 //! by design; those lines say so.
 
-use std::path::Path;
-
 use anyhow::{Context, Result, ensure};
+use host::wasmtime::component::Component;
 use host::{Host, Sandbox};
 
 use crate::model::Post;
@@ -15,11 +14,11 @@ use crate::status;
 const SLEEPERS: u32 = 20;
 
 /// `tinygo`: TinyGo builds have no scheduler (`-scheduler=none`), so the goroutine probes must fail saying so.
-pub(super) fn run(host: &Host, path: &Path, label: &str, post: Post, tinygo: bool) -> Result<()> {
+pub(super) fn run(host: &Host, component: &Component, label: &str, post: Post, tinygo: bool) -> Result<()> {
     let snapshotted = post == Post::Wizer;
     // Two instances of the same component, side by side.
-    let mut first = Sandbox::new(host, host.load(path)?);
-    let mut second = Sandbox::new(host, host.load(path)?);
+    let mut first = Sandbox::new(host, component.clone());
+    let mut second = Sandbox::new(host, component.clone());
 
     // Monotonic time since package init is never negative: a snapshot's readings lie before any new instance's.
     for sandbox in [&mut first, &mut second] {
