@@ -323,7 +323,10 @@ mod tests {
     #[test]
     fn a_scaffold_of_a_rich_world_ships_without_edits_and_mismatches_name_the_export() {
         let tmp = scratch_project("world");
-        std::fs::copy(root().join("wit/textkit.wit"), tmp.join("wit/textkit.wit")).unwrap();
+        // textkit's own world only (the file also holds the reporter's, which imports textkit's interfaces).
+        let textkit = std::fs::read_to_string(root().join("wit/textkit.wit")).unwrap();
+        let own = textkit.split("/// What the reporter plugin exports").next().unwrap();
+        std::fs::write(tmp.join("wit/textkit.wit"), own).unwrap();
         let sh = Shell::new().unwrap();
 
         // A file: copied to wit/rich.wit, its only world used.
@@ -514,7 +517,6 @@ world all {
         let checks = std::fs::read_to_string(tmp.join("go/all/checks.toml")).unwrap();
         assert!(checks.contains("call = 'origin()'\nexpect = '{x: 0, y: 0}'"), "{checks}");
         assert!(checks.contains("call = 'flag()'\nexpect = 'false'"), "{checks}");
-        assert!(checks.contains("call = 'maybe()'\nexpect = '{}'"), "{checks}");
         let api = std::fs::read_to_string(tmp.join("go/all/export_t_all_api/api.go")).unwrap();
         assert!(api.contains("func Nothing(type_ uint8, interface_ string) {"), "{api}");
         assert!(api.contains("return t_all_types.MakeShapeCircle(0)"), "{api}");

@@ -51,7 +51,8 @@ impl flags::Test {
 /// `gofmt -l`, `go vet` (for wasip1) on the user's packages and `go test` natively on them. The generated
 /// `package main` (wit_exports.go) is left out of vet: its unsafe.Pointer conversions of host addresses are what
 /// vet's unsafeptr check flags, by design of the canonical ABI; packages holding generated glue beside the user's
-/// code are vetted without that one check.
+/// code are vetted without that check and without composites (the glue of an imported function returning a tuple
+/// builds `witTypes.Tuple3[…]{…}` with unkeyed fields).
 fn go_checks(sh: &Shell, root: &Path, go: &Path, component: &Component) -> Result<()> {
     let dir = root.join(&component.dir);
     let _cwd = sh.push_dir(&dir);
@@ -68,7 +69,8 @@ fn go_checks(sh: &Shell, root: &Path, go: &Path, component: &Component) -> Resul
         }
         packages.push(package.to_string());
         // A package the user shares with generated glue (an exported resource's wit_bindings.go converts handles
-        // to pointers) is vetted without the unsafeptr check; every other check still runs on the user's code.
+        // to pointers) is vetted without the unsafeptr and composites checks; every other check still runs on the
+        // user's code.
         if Path::new(package_dir).join("wit_bindings.go").exists() {
             with_glue.push(package.to_string());
         } else {
@@ -79,7 +81,8 @@ fn go_checks(sh: &Shell, root: &Path, go: &Path, component: &Component) -> Resul
         go_vet(sh, go, &dir, &plain)?;
     }
     if !with_glue.is_empty() {
-        go_vet(sh, go, &dir, &[&["-unsafeptr=false".to_string()], with_glue.as_slice()].concat())?;
+        let flags = ["-unsafeptr=false".to_string(), "-composites=false".to_string()];
+        go_vet(sh, go, &dir, &[flags.as_slice(), with_glue.as_slice()].concat())?;
     }
     if !packages.is_empty() {
         cmd!(sh, "{go} test {packages...}")
