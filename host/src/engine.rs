@@ -141,16 +141,20 @@ impl<T: Send + 'static> Host<T> {
         });
         if let Some(instances) = config.pool {
             // A Go component is about five core instances (module, adapter, wit-component shims), two memories
-            // and a few tables; Go's function table has tens of thousands of entries.
+            // and a few tables; Go's function table has tens of thousands of entries. A composition of two Go
+            // components (`compose` in component.toml) needs twice that: each slot has room for one. Its core
+            // instances' runtime space also passes wasmtime's 1 MiB default per component instance (1.15 MB for
+            // the composed reporter, pre-initialized), a limit that reserves nothing.
             let mut pool = PoolingAllocationConfig::default();
             pool.total_component_instances(instances)
-                .total_core_instances(instances * 8)
-                .total_memories(instances * 2)
-                .total_tables(instances * 4)
+                .total_core_instances(instances * 16)
+                .total_memories(instances * 4)
+                .total_tables(instances * 8)
                 .total_stacks(instances)
                 .max_memory_size(config.max_memory_bytes)
                 .table_elements(1 << 17)
-                .max_core_instance_size(1 << 22);
+                .max_core_instance_size(1 << 22)
+                .max_component_instance_size(1 << 24);
             wasm_config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         }
         let engine =

@@ -222,8 +222,10 @@ struct Artifact {
 /// checked (fresh steps are skipped) and measured from target/wasm, and target/dist is left as it is.
 fn artifacts(sh: &Shell, root: &Path, selection: model::Selection) -> Result<Vec<Artifact>> {
     let jobs = model::select(root, &selection)?;
+    // A composed component's parts come with it as dependency jobs: they are not what was asked for.
     let wanted: Vec<(model::Component, model::Variant)> = jobs
         .iter()
+        .filter(|j| !j.dependency)
         .flat_map(|j| {
             j.posts.iter().map(|&post| (j.component.clone(), model::Variant { build: j.build.clone(), post }))
         })

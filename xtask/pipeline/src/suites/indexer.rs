@@ -139,7 +139,7 @@ pub fn kv_host(config: &HostConfig) -> Result<Host<Kv>> {
 
 fn check(subject: &Subject) -> Result<Verdict> {
     let host = kv_host(subject.host.config())?;
-    let pre = IndexerPre::new(host.prepare(&host.load(subject.path)?)?).map_err(anyhow::Error::from)?;
+    let pre = IndexerPre::new(host.prepare(&host.adopt(&subject.component()?)?)?).map_err(anyhow::Error::from)?;
     vectors(&host, &pre, subject.label)?;
     resources(&host, &pre, subject.label).context("resources")?;
     faults(&host, &pre).context("fault probes")?;
