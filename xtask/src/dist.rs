@@ -120,7 +120,8 @@ impl flags::Dist {
             variants: self.selection.variants.clone(),
         });
         let dist = paths::dist_dir(root);
-        if already_published(&dist, &manifest)? {
+        let verified: Vec<PathBuf> = products.iter().filter_map(|p| p.component_path.clone()).collect();
+        if already_published(&dist, &manifest, &verified)? {
             status::step("Unchanged", "target/dist already holds exactly these artifacts (each one verified)");
         } else {
             let staging = stage(&dist, &products, &manifest)?;
@@ -145,8 +146,10 @@ impl flags::Dist {
 }
 
 /// Whether `dist` already holds exactly `manifest`: the same manifest text and every artifact with its recorded
-/// size and sha256 (read back, so a damaged file there is replaced, not trusted), and nothing else.
-fn already_published(dist: &Path, manifest: &Manifest) -> Result<bool> {
+/// size and sha256 (read back, so a damaged file there is replaced, not trusted), and nothing else. An artifact
+/// that is the very file (a hard link: same device and inode) of the product this run verified, `verified[i]`, is
+/// known without reading it again.
+fn already_published(dist: &Path, manifest: &Manifest, verified: &[PathBuf]) -> Result<bool> {
     let json = manifest.to_json()?;
     if std::fs::read(dist.join("manifest.json")).ok().as_deref() != Some(json.as_bytes()) {
         return Ok(false);
@@ -159,13 +162,26 @@ fn already_published(dist: &Path, manifest: &Manifest) -> Result<bool> {
     if present != expected {
         return Ok(false);
     }
-    for artifact in &manifest.artifacts {
-        let bytes = util::read(&dist.join(&artifact.path))?;
+    for (i, artifact) in manifest.artifacts.iter().enumerate() {
+        let path = dist.join(&artifact.path);
+        if verified.get(i).is_some_and(|v| same_file(v, &path)) {
+            continue;
+        }
+        let bytes = util::read(&path)?;
         if bytes.len() as u64 != artifact.bytes || util::sha256_hex(&bytes) != artifact.sha256 {
             return Ok(false);
         }
     }
     Ok(true)
+}
+
+/// Whether `a` and `b` are one file (hard links of one inode).
+fn same_file(a: &Path, b: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
 }
 
 /// Removes the staging and moved-aside directories (`target/.dist-staging-<pid>`, `target/dist.old-<pid>`) of a
@@ -188,19 +204,30 @@ fn remove_orphaned_staging(root: &Path) -> Result<()> {
 /// Writes the products and their manifest into a fresh staging directory beside `out`; returns its path.
 /// Nothing is left behind if writing fails.
 fn stage(out: &Path, products: &[Product], manifest: &Manifest) -> Result<PathBuf> {
-    stage_with(out, manifest, |i| {
-        util::read(products[i].component_path.as_deref().expect("checked products have a component"))
+    stage_with(out, manifest, |i, dest| {
+        let src = products[i].component_path.as_deref().expect("checked products have a component");
+        // A hard link to the file this run just verified against its record, not a copy: every write under
+        // target/wasm replaces a file by renaming a new one into place, so the link keeps these bytes, and the
+        // next no-op dist knows them verified without hashing them again (`already_published`). A copy where
+        // linking fails (another file system).
+        if std::fs::hard_link(src, dest).is_ok() {
+            return Ok(());
+        }
+        util::write_atomic(dest, &util::read(src)?)
     })
 }
 
 /// Writes `bytes(i)` as the manifest's `artifacts[i]`, and the manifest, into a fresh staging directory beside
 /// `out` (`.dist-staging-<pid>`, renamed onto `out` by `publish`); nothing is left behind if writing fails.
-fn stage_with(out: &Path, manifest: &Manifest, mut bytes: impl FnMut(usize) -> Result<Vec<u8>>) -> Result<PathBuf> {
+fn stage_with(out: &Path, manifest: &Manifest, mut place: impl FnMut(usize, &Path) -> Result<()>) -> Result<PathBuf> {
     let staging = out.with_file_name(format!(".dist-staging-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&staging);
     let staged = (|| -> Result<()> {
         for (i, artifact) in manifest.artifacts.iter().enumerate() {
-            util::write_atomic(&staging.join(&artifact.path), &bytes(i)?)?;
+            let dest = staging.join(&artifact.path);
+            let dir = dest.parent().expect("an artifact's path has a directory");
+            std::fs::create_dir_all(dir).with_context(|| format!("failed to create {}", dir.display()))?;
+            place(i, &dest)?;
         }
         util::write_atomic(&staging.join("manifest.json"), manifest.to_json()?.as_bytes())
     })();
@@ -300,7 +327,7 @@ fn merge(root: &Path, dirs: &[PathBuf], out: &Path) -> Result<usize> {
     let (artifacts, mut contents): (Vec<Artifact>, Vec<Vec<u8>>) = merged.into_values().map(|(a, _, b)| (a, b)).unzip();
     let manifest = Manifest { artifacts, shard: None, failures: Vec::new() };
     // The bytes that were verified are the ones written.
-    let staging = stage_with(out, &manifest, |i| Ok(std::mem::take(&mut contents[i])))?;
+    let staging = stage_with(out, &manifest, |i, dest| util::write_atomic(dest, &std::mem::take(&mut contents[i])))?;
     publish(&staging, out)?;
     Ok(count)
 }
@@ -720,15 +747,34 @@ mod tests {
         write("a/v1.wasm", b"one");
         write("a/v2.wasm", b"two");
         write("manifest.json", manifest.to_json().unwrap().as_bytes());
-        assert!(already_published(&dir, &manifest).unwrap());
+        assert!(already_published(&dir, &manifest, &[]).unwrap());
         write("a/v2.wasm", b"twO");
-        assert!(!already_published(&dir, &manifest).unwrap(), "a tampered artifact was trusted");
+        assert!(!already_published(&dir, &manifest, &[]).unwrap(), "a tampered artifact was trusted");
         write("a/v2.wasm", b"two");
         write("a/stray.wasm", b"x");
-        assert!(!already_published(&dir, &manifest).unwrap(), "an extra file was kept");
+        assert!(!already_published(&dir, &manifest, &[]).unwrap(), "an extra file was kept");
         std::fs::remove_file(dir.join("a/stray.wasm")).unwrap();
         std::fs::remove_file(dir.join("a/v1.wasm")).unwrap();
-        assert!(!already_published(&dir, &manifest).unwrap(), "a missing artifact was not noticed");
+        assert!(!already_published(&dir, &manifest, &[]).unwrap(), "a missing artifact was not noticed");
+
+        // Artifacts that are hard links of the files the run verified are known without reading them: here the
+        // verified files differ from what the manifest says (something a run would never do), so a `true` shows
+        // they were not read; a copy instead of a link is read and compared.
+        let links = std::env::temp_dir().join(format!("xtask-published-links-{}", std::process::id()));
+        std::fs::create_dir_all(&links).unwrap();
+        let verified = [links.join("v1"), links.join("v2")];
+        std::fs::write(&verified[0], b"ONE").unwrap();
+        std::fs::write(&verified[1], b"TWO").unwrap();
+        write("a/v1.wasm", b"one");
+        for (rel, source) in [("a/v1.wasm", &verified[0]), ("a/v2.wasm", &verified[1])] {
+            std::fs::remove_file(dir.join(rel)).unwrap();
+            std::fs::hard_link(source, dir.join(rel)).unwrap();
+        }
+        assert!(already_published(&dir, &manifest, &verified).unwrap(), "linked artifacts were read again");
+        std::fs::remove_file(dir.join("a/v2.wasm")).unwrap();
+        std::fs::copy(&verified[1], dir.join("a/v2.wasm")).unwrap();
+        assert!(!already_published(&dir, &manifest, &verified).unwrap(), "a copy was trusted as if it were a link");
         std::fs::remove_dir_all(&dir).unwrap();
+        std::fs::remove_dir_all(&links).unwrap();
     }
 }
