@@ -6,13 +6,12 @@
 //! host → reporter (reporter's `cabi_realloc`), reporter → textkit (textkit's), and each result back the same
 //! way, nested lists of strings included, so the GC runs in both heaps while the other side is placing values.
 
-use std::fmt::Debug;
 use std::time::Instant;
 
-use anyhow::{Context, Result, ensure};
+use anyhow::{Context, Result};
 use host::wasmtime::Store;
 
-use super::textkit::{random_text, reference};
+use super::textkit::{expect_eq, random_text, reference};
 use super::{Subject, Suite, Verdict};
 use crate::status;
 
@@ -129,20 +128,6 @@ fn vectors() -> Vec<String> {
         out.push(random_text(500 + seed as usize * 211, 700 + seed));
     }
     out
-}
-
-fn expect_eq<T: PartialEq + Debug>(function: &str, got: host::wasmtime::Result<T>, want: T) -> Result<()> {
-    let got = got.map_err(anyhow::Error::from).with_context(|| format!("{function} failed"))?;
-    ensure!(got == want, "{function}: got {}, want {}", preview(&got), preview(&want));
-    Ok(())
-}
-
-fn preview(value: &impl Debug) -> String {
-    let text = format!("{value:?}");
-    match text.char_indices().nth(300) {
-        Some((cut, _)) => format!("{}… ({} bytes of Debug output)", &text[..cut], text.len()),
-        None => text,
-    }
 }
 
 /// Stress on one instance: `calls_64k / 100` calls with 64 KiB of text, then `calls_1m / 50` (at least 3) with

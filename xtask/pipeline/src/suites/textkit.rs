@@ -113,7 +113,9 @@ pub fn compare_all(textkit: &Textkit, store: &mut Store<host::State>, text: &str
     Ok(())
 }
 
-fn expect_eq<T: PartialEq + Debug>(function: &str, got: host::wasmtime::Result<T>, want: T) -> Result<()> {
+/// `got` (a call's result) equals `want`, or an error naming `function` with both, shortened (the reporter's
+/// suite uses it too).
+pub fn expect_eq<T: PartialEq + Debug>(function: &str, got: host::wasmtime::Result<T>, want: T) -> Result<()> {
     let got = got.map_err(anyhow::Error::from).with_context(|| format!("{function} failed"))?;
     ensure!(got == want, "{function}: got {}, want {}", preview(&got), preview(&want));
     Ok(())
