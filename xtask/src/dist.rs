@@ -120,7 +120,8 @@ impl flags::Dist {
             variants: self.selection.variants.clone(),
         });
         let dist = paths::dist_dir(root);
-        let verified: Vec<PathBuf> = products.iter().filter_map(|p| p.component_path.clone()).collect();
+        let verified: Vec<PathBuf> =
+            products.iter().map(|p| p.component_path.clone().expect("checked products have a component")).collect();
         if already_published(&dist, &manifest, &verified)? {
             status::step("Unchanged", "target/dist already holds exactly these artifacts (each one verified)");
         } else {

@@ -427,26 +427,20 @@ fn with_dependencies(root: &Path, jobs: Vec<Job>) -> Result<Vec<Job>> {
     for job in &jobs {
         wanted.extend(job.component.component_parts().map(|p| (p.to_string(), job.build.clone(), job.posts.clone())));
     }
+    // A selection's jobs all carry the same levels of a build (one variant list), so a job of the part's build,
+    // selected or added here, makes every level a composition of that build needs.
     while let Some((name, build, posts)) = wanted.pop() {
         let made = |j: &Job| j.component.name == name && j.build == build;
-        // A selection's jobs all carry the same levels of a build (one variant list), so a selected job of the
-        // part's build makes every level its composition needs.
-        if jobs.iter().any(made) {
+        if jobs.iter().chain(&needed).any(made) {
             continue;
         }
         let component = all.iter().find(|c| c.name == name).expect("parts are components (discover checks)");
-        match needed.iter_mut().find(|j| made(j)) {
-            Some(job) => job.posts.extend(posts.iter().filter(|p| !job.posts.contains(p)).copied().collect::<Vec<_>>()),
-            None => needed.push(Job { dependency: true, ..Job::new(component.clone(), build.clone(), posts.clone()) }),
-        }
         wanted.extend(component.component_parts().map(|p| (p.to_string(), build.clone(), posts.clone())));
+        needed.push(Job { dependency: true, ..Job::new(component.clone(), build, posts) });
     }
     // Discovery order puts every part before what it is composed into.
     let rank = |j: &Job| all.iter().position(|c| c.name == j.component.name);
     needed.sort_by_key(|j| (rank(j), builds().iter().position(|b| *b == j.build)));
-    for job in &mut needed {
-        job.posts.sort();
-    }
     needed.extend(jobs);
     Ok(needed)
 }

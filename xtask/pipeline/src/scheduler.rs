@@ -106,9 +106,11 @@ impl Made {
                 .iter()
                 .find(|p| p.variant.post == post)
                 .and_then(|p| Some((p.component_path.clone()?, p.component_sha256.clone()?)));
-            let variant = format!("{} {}-{}", job.component.name, job.build.name, post.name());
+            // A failure names the variant, or the build when its compile (or a panic) took every level down.
+            let build = format!("{} {}", job.component.name, job.build.name);
+            let variant = format!("{build}-{}", post.name());
             let failed = || {
-                let failure = failures.iter().find(|f| f.what == variant || f.artifacts == job.posts.len());
+                let failure = failures.iter().find(|f| f.what == variant || f.what == build);
                 failure.map_or_else(|| "it was not componentized".to_string(), |f| format!("{:#}", f.error))
             };
             levels.insert(post, made.ok_or_else(failed));
