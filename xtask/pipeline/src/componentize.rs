@@ -37,17 +37,20 @@ pub fn componentize(ws: &Workspace, component: &Component, variant: &Variant) ->
     Ok(out)
 }
 
-/// Core module bytes → validated component bytes that export exactly the component's world: the module is
-/// hardened, then encoded.
+/// Core module bytes → validated component bytes that export exactly the component's world (and, when the pass
+/// guarded anything, `gowasm:harden/window`): the module is hardened, then encoded.
 pub fn encode(root: &Path, component: &Component, core: &[u8]) -> Result<Vec<u8>> {
-    let hardened = harden::harden(core).context("failed to harden the core module")?.0;
-    encode_module(root, component, hardened)
+    let (hardened, report) = harden::harden(core).context("failed to harden the core module")?;
+    encode_module(root, component, hardened, report.counts_window())
 }
 
-/// Encodes `module` as it is (the second half of [`encode`]): embed the world's metadata, add the adapter,
-/// validate, verify the exports.
-pub fn encode_module(root: &Path, component: &Component, mut module: Vec<u8>) -> Result<Vec<u8>> {
-    let (resolve, world) = wit::load_world(root, component)?;
+/// Encodes `module` as it is (the second half of [`encode`]): embed the world's metadata (with the window
+/// interface added to its exports when `window`), add the adapter, validate, verify the exports.
+pub fn encode_module(root: &Path, component: &Component, mut module: Vec<u8>, window: bool) -> Result<Vec<u8>> {
+    let (mut resolve, world) = wit::load_world(root, component)?;
+    if window {
+        export_window(&mut resolve, world)?;
+    }
     wit_component::embed_component_metadata(&mut module, &resolve, world, StringEncoding::UTF8)
         .context("failed to embed the WIT metadata")?;
     let bytes = ComponentEncoder::default()
@@ -61,6 +64,23 @@ pub fn encode_module(root: &Path, component: &Component, mut module: Vec<u8>) ->
     util::validate(&bytes).context("the encoded component does not validate")?;
     verify_exports(&bytes, &resolve, world, &component.world)?;
     Ok(bytes)
+}
+
+/// Adds `export gowasm:harden/window` to `world` (see `harden`).
+fn export_window(resolve: &mut Resolve, world: WorldId) -> Result<()> {
+    let package = resolve
+        .push_str("gowasm-harden.wit", harden::WINDOW_WIT)
+        .context("failed to add the gowasm:harden package to the world's WIT (does it define one already?)")?;
+    let id = resolve.packages[package].interfaces["window"];
+    let item = WorldItem::Interface {
+        id,
+        stability: Default::default(),
+        external_id: None,
+        docs: Default::default(),
+        span: Default::default(),
+    };
+    resolve.worlds[world].exports.insert(WorldKey::Interface(id), item);
+    Ok(())
 }
 
 /// Every function a world exports, as `name` or `interface#name`.

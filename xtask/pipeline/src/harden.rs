@@ -17,7 +17,11 @@
 //!   poll when nothing is ready; I/O readiness is picked up by the next poll outside the window), `sched_yield`
 //!   succeeds;
 //! - each exported `cabi_*realloc*` and `cabi_post_*` is replaced by a wrapper that opens the window (a global flag,
-//!   saved and restored so nesting is safe), calls the original, and closes it.
+//!   saved and restored so nesting is safe), calls the original, and closes it;
+//! - every answer a shim gives inside the window adds one to a counter (a new `i64` global), and a new export,
+//!   [`WINDOW_EXPORT`], returns it: componentize exports it as `gowasm:harden/window.guarded-calls`
+//!   ([`WINDOW_WIT`]), so a host — the check's stress first — can see how often Go's runtime reached the host
+//!   from inside the window on that instance, each time a trap the pass prevented.
 //!
 //! The Go heap, the pinning of arguments and the automatic GC are untouched: memory is reclaimed as usual (the
 //! runtime in go/witpkg lets a pending mark phase finish inside exports; see ARCHITECTURE.md).
@@ -38,6 +42,19 @@ use wasmparser::{ExternalKind, Parser, Payload, TypeRef};
 const WASI_MODULE: &str = "wasi_snapshot_preview1";
 /// The imports answered locally inside the window, in the order their shims are appended.
 const GUARDED_IMPORTS: [&str; 3] = ["clock_time_get", "poll_oneoff", "sched_yield"];
+/// The interface every hardened component exports beside its world.
+pub const WINDOW_WIT: &str = "package gowasm:harden@0.1.0;
+
+/// What the hardening pass did on this instance.
+interface window {
+    /// How many calls of Go's runtime to a WASI import (the clocks, poll_oneoff, sched_yield) were answered inside
+    /// the instance because they came while the host was in `cabi_realloc` or `cabi_post_*`, where the component
+    /// model forbids leaving it: each one a trap without the pass. Counts from the instance's start.
+    guarded-calls: func() -> u64;
+}
+";
+/// The core export of `guarded-calls`, named as wit-component expects it.
+pub const WINDOW_EXPORT: &str = "gowasm:harden/window@0.1.0#guarded-calls";
 const CLOCK_REALTIME: i32 = 0;
 const CLOCK_MONOTONIC: i32 = 1;
 
@@ -48,6 +65,13 @@ pub struct Report {
     pub guarded_imports: Vec<(&'static str, u32)>,
     /// Exports now running inside the guarded window.
     pub guarded_exports: Vec<String>,
+}
+
+impl Report {
+    /// Whether the module now exports [`WINDOW_EXPORT`] (it does whenever it had a guarded import).
+    pub fn counts_window(&self) -> bool {
+        !self.guarded_imports.is_empty()
+    }
 }
 
 /// Exports during which the component model forbids calls to imports.
@@ -62,6 +86,7 @@ struct Shape {
     has_global_section: bool,
     guarded_imports: Vec<(&'static str, u32)>,
     guarded: Vec<(String, u32)>,
+    exports: Vec<String>,
 }
 
 fn read_shape(module: &[u8]) -> Result<Shape> {
@@ -72,6 +97,7 @@ fn read_shape(module: &[u8]) -> Result<Shape> {
         has_global_section: false,
         guarded_imports: Vec::new(),
         guarded: Vec::new(),
+        exports: Vec::new(),
     };
     for payload in Parser::new(0).parse_all(module) {
         match payload? {
@@ -105,6 +131,7 @@ fn read_shape(module: &[u8]) -> Result<Shape> {
             Payload::ExportSection(reader) => {
                 for export in reader {
                     let export = export?;
+                    shape.exports.push(export.name.to_string());
                     if matches!(export.kind, ExternalKind::Func | ExternalKind::FuncExact)
                         && is_guarded_export(export.name)
                     {
@@ -155,7 +182,11 @@ pub fn harden(module: &[u8]) -> Result<(Vec<u8>, Report)> {
     let first_shim = shape.func_types.len() as u32;
     let first_wrapper = first_shim + shape.guarded_imports.len() as u32;
     let frozen = shape.globals;
-    let (wall, mono) = (frozen + 1, frozen + 2);
+    let (wall, mono, count) = (frozen + 1, frozen + 2, frozen + 3);
+    let counter = first_wrapper + shape.guarded.len() as u32;
+    if shape.exports.iter().any(|name| name == WINDOW_EXPORT) {
+        bail!("the module already exports `{WINDOW_EXPORT}`: was it hardened twice?");
+    }
 
     let mut re = Redirect {
         map: shape
@@ -185,6 +216,8 @@ pub fn harden(module: &[u8]) -> Result<(Vec<u8>, Report)> {
                 }
                 let mut section = wasm_encoder::TypeSection::new();
                 re.parse_type_section(&mut section, reader)?;
+                // The counter's type, `() -> i64`, appended.
+                section.ty().function([], [ValType::I64]);
                 out.section(&section);
             }
             Payload::ImportSection(reader) => {
@@ -201,6 +234,7 @@ pub fn harden(module: &[u8]) -> Result<(Vec<u8>, Report)> {
                 for (_, index) in &shape.guarded {
                     section.function(shape.func_types[*index as usize]);
                 }
+                section.function(type_params.len() as u32);
                 out.section(&section);
             }
             Payload::GlobalSection(reader) => {
@@ -208,6 +242,7 @@ pub fn harden(module: &[u8]) -> Result<(Vec<u8>, Report)> {
                 re.parse_global_section(&mut section, reader)?;
                 let mutable = |val_type| GlobalType { val_type, mutable: true, shared: false };
                 section.global(mutable(ValType::I32), &ConstExpr::i32_const(0));
+                section.global(mutable(ValType::I64), &ConstExpr::i64_const(0));
                 section.global(mutable(ValType::I64), &ConstExpr::i64_const(0));
                 section.global(mutable(ValType::I64), &ConstExpr::i64_const(0));
                 out.section(&section);
@@ -225,6 +260,7 @@ pub fn harden(module: &[u8]) -> Result<(Vec<u8>, Report)> {
                         }
                     }
                 }
+                section.export(WINDOW_EXPORT, ExportKind::Func, counter);
                 out.section(&section);
             }
             Payload::CodeSectionStart { count, .. } => code = Some((CodeSection::new(), count)),
@@ -236,9 +272,9 @@ pub fn harden(module: &[u8]) -> Result<(Vec<u8>, Report)> {
                     let (mut section, _) = code.take().expect("checked above");
                     for (name, import) in &shape.guarded_imports {
                         let shim = match *name {
-                            "clock_time_get" => clock_shim(*import, frozen, wall, mono),
-                            "poll_oneoff" => poll_shim(*import, frozen),
-                            _ => yield_shim(*import, frozen),
+                            "clock_time_get" => clock_shim(*import, frozen, wall, mono, count),
+                            "poll_oneoff" => poll_shim(*import, frozen, count),
+                            _ => yield_shim(*import, frozen, count),
                         };
                         section.function(&shim);
                     }
@@ -246,6 +282,9 @@ pub fn harden(module: &[u8]) -> Result<(Vec<u8>, Report)> {
                         let params = type_params[shape.func_types[*index as usize] as usize] as u32;
                         section.function(&guarded_wrapper(*index, params, frozen));
                     }
+                    let mut read = Function::new([]);
+                    read.instruction(&Instruction::GlobalGet(count)).instruction(&Instruction::End);
+                    section.function(&read);
                     out.section(&section);
                 }
             }
@@ -294,7 +333,7 @@ pub fn harden(module: &[u8]) -> Result<(Vec<u8>, Report)> {
 }
 
 /// `clock_time_get(id, precision, out) -> errno` with the freeze described in the module docs.
-fn clock_shim(import: u32, frozen: u32, wall: u32, mono: u32) -> Function {
+fn clock_shim(import: u32, frozen: u32, wall: u32, mono: u32, count: u32) -> Function {
     use Instruction as I;
     let (id, precision, out, errno) = (0, 1, 2, 3);
     let store = MemArg { offset: 0, align: 3, memory_index: 0 };
@@ -305,8 +344,9 @@ fn clock_shim(import: u32, frozen: u32, wall: u32, mono: u32) -> Function {
         f.instruction(&I::LocalGet(id))
             .instruction(&I::I32Const(clock))
             .instruction(&I::I32Eq)
-            .instruction(&I::If(BlockType::Empty))
-            .instruction(&I::LocalGet(out))
+            .instruction(&I::If(BlockType::Empty));
+        count_one(&mut f, count);
+        f.instruction(&I::LocalGet(out))
             .instruction(&I::GlobalGet(cache))
             .instruction(&I::I64Store(store))
             .instruction(&I::I32Const(0))
@@ -337,13 +377,13 @@ fn clock_shim(import: u32, frozen: u32, wall: u32, mono: u32) -> Function {
 }
 
 /// `poll_oneoff(in, out, nsubscriptions, nevents_out) -> errno`: inside the window, no events.
-fn poll_shim(import: u32, frozen: u32) -> Function {
+fn poll_shim(import: u32, frozen: u32, count: u32) -> Function {
     use Instruction as I;
     let nevents_out = 3;
     let mut f = Function::new([]);
-    f.instruction(&I::GlobalGet(frozen))
-        .instruction(&I::If(BlockType::Empty))
-        .instruction(&I::LocalGet(nevents_out))
+    f.instruction(&I::GlobalGet(frozen)).instruction(&I::If(BlockType::Empty));
+    count_one(&mut f, count);
+    f.instruction(&I::LocalGet(nevents_out))
         .instruction(&I::I32Const(0))
         .instruction(&I::I32Store(MemArg { offset: 0, align: 2, memory_index: 0 }))
         .instruction(&I::I32Const(0))
@@ -357,17 +397,24 @@ fn poll_shim(import: u32, frozen: u32) -> Function {
 }
 
 /// `sched_yield() -> errno`: inside the window, success without yielding to the host.
-fn yield_shim(import: u32, frozen: u32) -> Function {
+fn yield_shim(import: u32, frozen: u32, count: u32) -> Function {
     use Instruction as I;
     let mut f = Function::new([]);
-    f.instruction(&I::GlobalGet(frozen))
-        .instruction(&I::If(BlockType::Empty))
-        .instruction(&I::I32Const(0))
+    f.instruction(&I::GlobalGet(frozen)).instruction(&I::If(BlockType::Empty));
+    count_one(&mut f, count);
+    f.instruction(&I::I32Const(0))
         .instruction(&I::Return)
         .instruction(&I::End)
         .instruction(&I::Call(import))
         .instruction(&I::End);
     f
+}
+
+/// `count += 1`.
+fn count_one(f: &mut Function, count: u32) {
+    use Instruction as I;
+    f.instruction(&I::GlobalGet(count)).instruction(&I::I64Const(1)).instruction(&I::I64Add);
+    f.instruction(&I::GlobalSet(count));
 }
 
 /// Same signature as `target`: set the window flag (saving the old value), call `target`, restore the flag.
@@ -482,6 +529,12 @@ mod tests {
         // Outside it again, time moves on.
         assert_eq!(now.call(&mut store, ()).unwrap(), 2000);
         assert_eq!(*store.data(), 2);
+        // The two answers given inside the window were counted; the two calls outside it were not.
+        let counted = instance.get_typed_func::<(), i64>(&mut store, WINDOW_EXPORT).unwrap();
+        assert_eq!(counted.call(&mut store, ()).unwrap(), 2);
+        assert!(report.counts_window());
+        let err = harden(&bytes).unwrap_err();
+        assert!(format!("{err:#}").contains("hardened twice"), "{err:#}");
     }
 
     #[test]
@@ -502,6 +555,7 @@ mod tests {
         let (out, report) = harden(&bytes).unwrap();
         assert_eq!(out, bytes);
         assert_eq!(report, Report::default());
+        assert!(!report.counts_window());
     }
 
     #[test]
