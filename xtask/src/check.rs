@@ -16,7 +16,14 @@ impl flags::Check {
     pub(crate) fn run(self, sh: &Shell, root: &Path) -> Result<()> {
         // One writer per checkout: a second run waits here, saying for whom (lock.rs).
         let _lock = crate::lock::acquire(root)?;
-        let stress = Stress { calls_64k: self.stress_64k, calls_1m: self.stress_1m };
+        let stress = Stress {
+            sizing: match self.stress_floor {
+                0 => pipeline::model::Sizing::Fixed,
+                floor => pipeline::model::Sizing::Window { floor },
+            },
+            calls_64k: self.stress_64k,
+            calls_1m: self.stress_1m,
+        };
         let jobs = model::select(root, &self.selection.into())?;
         ensure!(self.repeat >= 1, "--repeat takes a count of at least 1");
         let repeat = (self.repeat > 1 || self.entropy).then_some(Repeat { runs: self.repeat, entropy: self.entropy });

@@ -74,6 +74,18 @@ pub(crate) struct Artifact {
     /// component's core module), then each part, by name, with the SHA-256 of what that part ships.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) composed_of: Vec<ComposedPart>,
+    /// What the check's stress saw of the guarded window (`gowasm:harden/window`), for a component whose suite
+    /// has a stress: the calls of Go's runtime answered inside `cabi_realloc`/`cabi_post_*` — each a trap
+    /// without the hardening pass — and the floor each sized phase of the stress had to reach (0: none, TinyGo).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) guarded_window: Option<GuardedWindow>,
+}
+
+/// An artifact's guarded-window evidence, as the manifest records it.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+pub(crate) struct GuardedWindow {
+    pub(crate) answered: u64,
+    pub(crate) floor: u64,
 }
 
 /// One component inside a composed artifact.
@@ -461,6 +473,7 @@ pub(crate) fn manifest(products: &[Product]) -> Result<Manifest> {
                 .iter()
                 .map(|(name, sha256)| ComposedPart { name: name.clone(), sha256: sha256.clone() })
                 .collect(),
+            guarded_window: p.window.map(|w| GuardedWindow { answered: w.answered, floor: w.floor }),
         });
     }
     Ok(Manifest { artifacts, shard: None, failures: Vec::new() })
@@ -599,10 +612,7 @@ mod tests {
             .into_iter()
             .map(|component| Job::new(component, build.clone(), vec![Post::Raw]))
             .collect();
-        let options = scheduler::Options {
-            stress: Stress { calls_64k: 20, calls_1m: 2 },
-            ..scheduler::Options::until(Until::Check)
-        };
+        let options = scheduler::Options { stress: Stress::fixed(20, 2), ..scheduler::Options::until(Until::Check) };
         let outcome = scheduler::run_all(&sh, &Workspace::new(&tmp), jobs, &options).unwrap();
         assert_eq!(outcome.products.len(), 1);
         assert_eq!(outcome.failures.len(), 1);
@@ -658,6 +668,7 @@ mod tests {
                     flags: Vec::new(),
                     env: BTreeMap::new(),
                     composed_of: Vec::new(),
+                    guarded_window: Some(GuardedWindow { answered: 300, floor: 100 }),
                 });
             }
             let manifest = Manifest { artifacts, shard, failures: Vec::new() };
@@ -735,6 +746,7 @@ mod tests {
             flags: Vec::new(),
             env: BTreeMap::new(),
             composed_of: Vec::new(),
+            guarded_window: None,
         };
         let manifest = Manifest {
             artifacts: vec![artifact("a", "v1", b"one"), artifact("a", "v2", b"two")],

@@ -89,10 +89,16 @@ pub(crate) struct Componentize {
 pub(crate) struct Check {
     #[command(flatten)]
     pub(crate) selection: Selection,
-    /// Calls with 64 KiB inputs in the stress phase (on one instance)
+    /// Window answers each sized stress phase must see on the instance: it goes on until Go's runtime reached the
+    /// host from inside `cabi_realloc`/`cabi_post_*` this often (each time answered by the hardened component's
+    /// shims) and fails if its most calls did not get there; 0 makes every phase its most calls. TinyGo builds'
+    /// phases go on until they moved 4× the instance's linear memory instead (their collector never calls out)
+    #[arg(long, value_name = "N", default_value_t = pipeline::model::Stress::FULL.sizing.floor())]
+    pub(crate) stress_floor: u64,
+    /// The most calls with 64 KiB inputs the stress may make (on one instance)
     #[arg(long, value_name = "N", default_value_t = pipeline::model::Stress::FULL.calls_64k)]
     pub(crate) stress_64k: usize,
-    /// Calls with 1 MiB inputs in the stress phase (on one instance)
+    /// The most calls with 1 MiB inputs the stress may make (on one instance)
     #[arg(long, value_name = "N", default_value_t = pipeline::model::Stress::FULL.calls_1m)]
     pub(crate) stress_1m: usize,
     /// Run each check N times (a fresh host and instance each, the guest's randomness seeded 1..N), even if it

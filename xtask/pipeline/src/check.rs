@@ -44,6 +44,7 @@ pub fn check_component(
     let label = format!("{} {}", component.name, variant.name());
     status::step("Checking", &label);
     let what = || format!("check failed for {label} ({})", path.display());
+    let stress = stress.for_variant(variant);
     let subject = Subject { host, path, label: &label, variant, stress, compiled: Default::default() };
     let verdict = match suites::for_component(component) {
         Some(suite) => (suite.run)(&subject).with_context(what)?,
@@ -158,7 +159,8 @@ mod tests {
             vec![r#"err("unexpected end of JSON input")"#.to_string()]
         );
         let err = format!("{:#}", call(&mut store, "compute-hsh([1])").unwrap_err());
-        assert!(err.contains("no function `compute-hsh` (it exports: compute-hash, process-json)"), "{err}");
+        let exports = "it exports: compute-hash, process-json, gowasm:harden/window@0.1.0#guarded-calls";
+        assert!(err.contains(&format!("no function `compute-hsh` ({exports})")), "{err}");
         let err = format!("{:#}", call(&mut store, "compute-hash(\"text\")").unwrap_err());
         assert!(err.contains("arguments of `compute-hash` do not match its signature"), "{err}");
         // The instance still serves after bad calls.
@@ -340,7 +342,7 @@ mod tests {
         let core = hasher_core_module();
         let host = Host::new(&HostConfig::default()).unwrap();
 
-        let unhardened = componentize::encode_module(&root, &component, core.clone()).unwrap();
+        let unhardened = componentize::encode_module(&root, &component, core.clone(), false).unwrap();
         let loaded = host.load_bytes(&unhardened).unwrap();
         let mut store = host.store();
         let hasher = Hasher::instantiate(&mut store, &loaded, host.linker()).unwrap();
@@ -355,7 +357,41 @@ mod tests {
         let hardened = componentize::encode(&root, &component, &core).unwrap();
         let loaded = host.load_bytes(&hardened).unwrap();
         let mut store = host.store();
-        let hasher = Hasher::instantiate(&mut store, &loaded, host.linker()).unwrap();
-        hasher::run_stress(&hasher, &mut store, Stress { calls_64k: 4 * call.max(500), calls_1m: 20 }, "test").unwrap();
+        let instance = host.linker().instantiate(&mut store, &loaded).unwrap();
+        let hasher = Hasher::new(&mut store, &instance).unwrap();
+        let window = crate::suites::Window::of(&mut store, &instance).unwrap();
+        let stress = Stress::fixed(4 * call.max(500), 20);
+        let verdict = hasher::run_stress(&hasher, &window, &mut store, stress, "test").unwrap();
+        // Where the unhardened component trapped, the hardened one's window answered instead, many times over.
+        assert!(verdict.window.unwrap().total() > 0);
+    }
+
+    /// A stress sized by the window ends a phase once the window answered its floor, and fails a phase whose most
+    /// calls did not get there ("not stressed"): the count is the evidence, not the number of calls.
+    #[test]
+    fn a_stress_phase_is_sized_by_the_window_and_fails_under_its_floor() {
+        let (root, component, _) = hasher_go126();
+        let hardened = componentize::encode(&root, &component, &hasher_core_module()).unwrap();
+        let host = Host::new(&HostConfig::default()).unwrap();
+        let loaded = host.load_bytes(&hardened).unwrap();
+        let stress =
+            |floor, calls_64k| Stress { sizing: crate::model::Sizing::Window { floor }, calls_64k, calls_1m: 200 };
+        let run = |stress| {
+            let mut store = host.store();
+            let instance = host.linker().instantiate(&mut store, &loaded).unwrap();
+            let hasher = Hasher::new(&mut store, &instance).unwrap();
+            let window = crate::suites::Window::of(&mut store, &instance).unwrap();
+            hasher::run_stress(&hasher, &window, &mut store, stress, "test")
+        };
+        let tally = run(stress(20, 10_000)).unwrap().window.unwrap();
+        let (small, large) = (&tally.phases[0], &tally.phases[1]);
+        assert!(small.answered >= 20 && small.calls >= 100 && small.calls < 10_000, "{tally:?}");
+        assert!(large.answered >= 20 && large.calls >= 10 && large.calls < 200, "{tally:?}");
+        // 100 calls of 64 KiB (the phase's least) answer far fewer than a million.
+        let err = format!("{:#}", run(stress(1_000_000, 100)).unwrap_err());
+        assert!(
+            err.contains("not stressed: compute-hash 64 KiB") && err.contains("under the floor of 1000000"),
+            "{err}"
+        );
     }
 }

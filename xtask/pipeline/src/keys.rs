@@ -131,7 +131,7 @@ pub fn check(
     let mut code =
         vec!["xtask/pipeline/src/check.rs", "xtask/pipeline/src/check", "xtask/pipeline/src/suites.rs", "host/src"];
     code.extend_from_slice(suite);
-    let stress = format!("{}x64k {}x1m", stress.calls_64k, stress.calls_1m);
+    let stress = format!("{:?} {}x64k {}x1m", stress.sizing, stress.calls_64k, stress.calls_1m);
     let host = src.manifest("host/Cargo.toml");
     Ok(parts(&["check", component_hash, &stress, &checks, &stage(src, &code), &host]))
 }
@@ -287,7 +287,7 @@ mod tests {
         assert_ne!(defaults, root, "the workspace's wasmtime line moved: update this test");
         assert_eq!(changed_to("Cargo.toml", defaults.as_bytes()), linked_keys);
         // The stress is an input of the check.
-        let check = check(embedded, &ws, &hasher, "component", Stress { calls_64k: 1, calls_1m: 1 }, &[]).unwrap();
+        let check = check(embedded, &ws, &hasher, "component", Stress::fixed(1, 1), &[]).unwrap();
         assert_ne!(check, before[4].1);
     }
 

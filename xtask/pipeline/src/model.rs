@@ -43,16 +43,60 @@ impl Shard {
     }
 }
 
-/// How hard a check's stress phase pushes one instance.
+/// How hard a check's stress pushes one instance. A stress is sized by evidence, not by a call count (`sizing`);
+/// the call counts are the most its phases may make trying to get the evidence (a suite's phases take their
+/// shares of them), and a phase that did not get it within them fails: the artifact was not stressed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Stress {
+    pub sizing: Sizing,
+    /// The most calls with 64 KiB inputs.
     pub calls_64k: usize,
+    /// The most calls with 1 MiB inputs.
     pub calls_1m: usize,
 }
 
+/// What ends a sized phase of a stress (`suites::Stressor`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sizing {
+    /// Once the hardened component's guarded window (`gowasm:harden/window`) has answered `floor` calls of Go's
+    /// runtime during the phase: each one a time Go's collector reached the host from inside
+    /// `cabi_realloc`/`cabi_post_*`, a trap without the hardening pass.
+    Window { floor: u64 },
+    /// Every phase makes its most calls: TinyGo builds (their collector never calls out of the instance, so
+    /// the window answers nothing and there is no count to floor), tests, `check --stress-floor 0`.
+    Fixed,
+}
+
+impl Sizing {
+    /// The window floor (0 when the stress is not sized by the window).
+    pub fn floor(self) -> u64 {
+        match self {
+            Sizing::Window { floor } => floor,
+            Sizing::Fixed => 0,
+        }
+    }
+}
+
 impl Stress {
-    /// What `dist` and a plain `check` run: 10,000 calls with 64 KiB and 200 with 1 MiB on one instance.
-    pub const FULL: Stress = Stress { calls_64k: 10_000, calls_1m: 200 };
+    /// What `dist` and a plain `check` run: each sized phase until the window answered 100 calls, within at most
+    /// 10,000 calls with 64 KiB and 200 with 1 MiB on one instance.
+    pub const FULL: Stress = Stress { sizing: Sizing::Window { floor: 100 }, calls_64k: 10_000, calls_1m: 200 };
+
+    /// A fixed number of calls per phase (tests).
+    pub const fn fixed(calls_64k: usize, calls_1m: usize) -> Stress {
+        Stress { sizing: Sizing::Fixed, calls_64k, calls_1m }
+    }
+
+    /// The stress for `variant`: TinyGo's collector makes no WASI call (its window counts stay 0: nothing for a
+    /// floor to measure), so its phases make their most calls, as before the window was counted. (Sizing them by
+    /// memory reuse instead — each phase until it moved 4× the instance's linear memory — was tried: TinyGo's
+    /// heap reaches 136–272 MiB under 1 MiB arguments even on a fresh instance, so a phase would need over 1 GiB.)
+    pub fn for_variant(self, variant: &Variant) -> Stress {
+        match self.sizing {
+            Sizing::Window { .. } if variant.build.tinygo.is_some() => Stress { sizing: Sizing::Fixed, ..self },
+            _ => self,
+        }
+    }
 }
 
 /// Where a run reads sources and writes intermediate products.

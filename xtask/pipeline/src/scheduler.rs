@@ -66,6 +66,16 @@ pub struct Product {
     pub composed_of: Vec<(String, String)>,
     /// `wasm-opt --version`, for the opt level.
     pub wasm_opt: Option<String>,
+    /// What the check's stress saw of the guarded window (when the run checked and the suite has a stress).
+    pub window: Option<WindowCount>,
+}
+
+/// How many calls the guarded window answered during an artifact's stress, and the floor each sized phase had to
+/// reach (0: none, see `Stress::for_variant`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WindowCount {
+    pub answered: u64,
+    pub floor: u64,
 }
 
 /// Tools shared by every job of a run.
@@ -241,6 +251,9 @@ pub fn run_all(sh: &Shell, ws: &Workspace, jobs: Vec<Job>, options: &Options) ->
         outcome.failures.append(&mut failures);
     }
     status::step("Progress", shared.progress.line());
+    for line in shared.progress.breakdown() {
+        status::step("Spent", line);
+    }
     if outcome.failures.is_empty() {
         status::step(
             "Finished",
@@ -401,6 +414,7 @@ fn run_post(
         component_sha256: None,
         composed_of: Vec::new(),
         wasm_opt: post.is_optimized().then(|| shared.wasm_opt.as_ref().map(|(_, v)| v.clone())).flatten(),
+        window: None,
     };
     let mut component_hash = String::new();
     if options.until >= Until::Componentize {
@@ -432,15 +446,48 @@ fn run_post(
         let key = keys::check(src, ws, component, &component_hash, options.stress, suite)?;
         if let Some(repeat) = options.repeat {
             check::check_repeatedly(&ws.root, &out, component, variant, options.stress, repeat)?;
-        } else if util::read(&stamp).is_ok_and(|k| k == key.as_bytes()) {
+        } else if let Some(window) = read_stamp(&stamp, &key) {
             status::step("Fresh", format!("{label}-{}: checked", post.name()));
+            product.window = window;
         } else {
             let host = shared.host.as_ref().expect("a host exists for checking runs");
-            check::check_component(host, &ws.root, &out, component, variant, options.stress)?;
-            util::write_atomic(&stamp, key.as_bytes())?;
+            let verdict = check::check_component(host, &ws.root, &out, component, variant, options.stress)?;
+            if let Some(took) = verdict.stress_time {
+                shared.progress.account("stress", &component.name, took);
+            }
+            product.window = verdict.window.map(|t| WindowCount { answered: t.total(), floor: t.sizing.floor() });
+            util::write_atomic(&stamp, stamp_text(&key, product.window).as_bytes())?;
         }
     }
     Ok(product)
+}
+
+/// A check's stamp: the key it passed with, then what its stress saw of the guarded window (`window N floor F`).
+fn stamp_text(key: &str, window: Option<WindowCount>) -> String {
+    match window {
+        Some(w) => format!("{key}\nwindow {} floor {}\n", w.answered, w.floor),
+        None => format!("{key}\n"),
+    }
+}
+
+/// `Some(window)` when `stamp` records a pass with `key`; `None` (check again) otherwise, also for a stamp that is
+/// not exactly what [`stamp_text`] writes (truncated, altered).
+fn read_stamp(stamp: &Path, key: &str) -> Option<Option<WindowCount>> {
+    let text = String::from_utf8(util::read(stamp).ok()?).ok()?;
+    let mut lines = text.lines();
+    if lines.next()? != key {
+        return None;
+    }
+    let window = match lines.next() {
+        None => None,
+        Some(line) => match line.split(' ').collect::<Vec<_>>().as_slice() {
+            ["window", answered, "floor", floor] => {
+                Some(WindowCount { answered: answered.parse().ok()?, floor: floor.parse().ok()? })
+            }
+            _ => return None,
+        },
+    };
+    (stamp_text(key, window) == text).then_some(window)
 }
 
 /// A composition made or verified fresh, and the name and SHA-256 of each part that went into it.
@@ -674,7 +721,7 @@ mod tests {
             jobs.iter().map(|j| (j.component.name.as_str(), j.dependency)).collect::<Vec<_>>(),
             [("textkit", true), ("reporter", false)]
         );
-        let options = Options { stress: Stress { calls_64k: 300, calls_1m: 150 }, ..Options::until(Until::Check) };
+        let options = Options { stress: Stress::fixed(300, 150), ..Options::until(Until::Check) };
         let products = run(&sh, &ws, jobs, &options).unwrap();
         assert_eq!(products.len(), 1, "the dependency is not a product");
         let composed = &products[0];
@@ -727,7 +774,7 @@ mod tests {
         let build = model::builds().into_iter().find(|b| b.name == "go1.26").unwrap();
         let posts = vec![Post::Raw, Post::Strip, Post::Opt, Post::Wizer];
         let jobs = vec![Job::new(component.clone(), build.clone(), posts)];
-        let options = Options { stress: Stress { calls_64k: 20, calls_1m: 2 }, ..Options::until(Until::Check) };
+        let options = Options { stress: Stress::fixed(20, 2), ..Options::until(Until::Check) };
         // What dist would ship: each variant's component and its SHA-256.
         let manifest = |products: &[Product]| -> Vec<(String, String)> {
             let digest = |p: &Product| util::sha256_hex(&util::read(p.component_path.as_ref().unwrap()).unwrap());

@@ -15,11 +15,12 @@ pub mod textkit;
 use std::cell::OnceCell;
 use std::path::Path;
 
-use anyhow::Result;
+use anyhow::{Context, Result, anyhow, bail};
 use host::Host;
-use host::wasmtime::component::Component as Compiled;
+use host::wasmtime::component::{Component as Compiled, Instance, TypedFunc};
 
-use crate::model::{Component, Stress, Variant};
+use crate::harden;
+use crate::model::{Component, Sizing, Stress, Variant};
 
 /// One artifact a suite checks.
 pub struct Subject<'a> {
@@ -48,10 +49,14 @@ impl Subject<'_> {
 }
 
 /// What a passing check measured.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Verdict {
     /// The linear-memory peak of the suite's stress, for suites that have one.
     pub stress_peak: Option<usize>,
+    /// What the stress saw of the guarded window, for suites that have one.
+    pub window: Option<Tally>,
+    /// How long the stress took.
+    pub stress_time: Option<std::time::Duration>,
 }
 
 /// A world's typed suite.
@@ -83,6 +88,143 @@ pub fn seed_world() -> Option<&'static str> {
 /// the same world (a `new --world` scaffold, whose stubs return defaults) has only its declarative cases.
 pub fn for_component(component: &Component) -> Option<&'static Suite> {
     if component.name == component.world { for_world(&component.world) } else { None }
+}
+
+/// The guarded-window counter of one instance: `gowasm:harden/window.guarded-calls`, which every hardened
+/// component exports (see `harden`). A stress reads it to prove that Go's runtime reached the host from inside
+/// `cabi_realloc`/`cabi_post_*` — each time a trap without the pass — often enough on the artifact it stresses.
+pub struct Window {
+    func: TypedFunc<(), (u64,)>,
+}
+
+impl Window {
+    /// The counter of `instance`, or an error saying that the component does not export it (it was not hardened,
+    /// or its Go runtime imports none of the guarded functions).
+    pub fn of<T: 'static>(store: &mut host::wasmtime::Store<T>, instance: &Instance) -> Result<Self> {
+        let interface = harden::WINDOW_EXPORT.split_once('#').expect("`interface#function`");
+        let missing = || {
+            anyhow!(
+                "the component does not export `{}`: nothing shows that its guarded window was exercised",
+                harden::WINDOW_EXPORT
+            )
+        };
+        let index = instance.get_export_index(&mut *store, None, interface.0).ok_or_else(missing)?;
+        let index = instance.get_export_index(&mut *store, Some(&index), interface.1).ok_or_else(missing)?;
+        let func = instance
+            .get_typed_func::<(), (u64,)>(&mut *store, &index)
+            .map_err(anyhow::Error::from)
+            .context("guarded-calls")?;
+        Ok(Self { func })
+    }
+
+    /// How many calls were answered inside the window since the instance started.
+    pub fn count<T: 'static>(&self, store: &mut host::wasmtime::Store<T>) -> Result<u64> {
+        let (count,) =
+            self.func.call(&mut *store, ()).map_err(anyhow::Error::from).context("failed to read guarded-calls")?;
+        Ok(count)
+    }
+}
+
+/// What a stress saw, phase by phase.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tally {
+    pub sizing: Sizing,
+    pub phases: Vec<PhaseTally>,
+}
+
+/// One phase of a stress.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PhaseTally {
+    pub what: String,
+    pub calls: usize,
+    /// Calls the guarded window answered during the phase.
+    pub answered: u64,
+    /// Bytes the phase's calls moved into the instance.
+    pub moved: usize,
+    /// The instance's linear memory when the phase ended.
+    pub memory: usize,
+}
+
+impl Tally {
+    /// Calls the window answered over the whole stress.
+    pub fn total(&self) -> u64 {
+        self.phases.iter().map(|p| p.answered).sum()
+    }
+
+    /// `guarded window answered 312 calls (compute-hash 64 KiB: 104 in 690 calls; …); floor 100 per sized phase`.
+    pub fn summary(&self) -> String {
+        let phases: Vec<String> =
+            self.phases.iter().map(|p| format!("{}: {} in {} calls", p.what, p.answered, p.calls)).collect();
+        let sizing = match self.sizing {
+            Sizing::Window { floor } => format!("floor {floor} per sized phase"),
+            Sizing::Fixed => "fixed call counts, no floor (a TinyGo build: its collector never calls out of the \
+                              instance)"
+                .to_string(),
+        };
+        format!("guarded window answered {} calls ({}); {sizing}", self.total(), phases.join("; "))
+    }
+}
+
+/// Runs the phases of a stress on one instance, sizing each by evidence instead of by a call count (see
+/// [`Sizing`]): a sized phase goes on until it has the evidence (and made at least its `min` calls), and fails —
+/// the artifact was not stressed — if its `max` calls did not get it. An unsized phase (a shape that rarely
+/// reaches the window, kept for what else it proves) makes its `min` calls. With [`Sizing::Fixed`] every phase
+/// makes its `max` calls.
+pub struct Stressor<'w> {
+    window: &'w Window,
+    tally: Tally,
+}
+
+impl<'w> Stressor<'w> {
+    pub fn new(window: &'w Window, sizing: Sizing) -> Self {
+        Self { window, tally: Tally { sizing, phases: Vec::new() } }
+    }
+
+    /// Runs `call(store, n)` for n = 0, 1, … as described on [`Stressor`]; `call` returns the bytes it moved into
+    /// the instance. Returns how many calls it made.
+    pub fn phase<D: 'static>(
+        &mut self,
+        store: &mut host::wasmtime::Store<host::State<D>>,
+        what: &str,
+        (min, max, sized): (usize, usize, bool),
+        mut call: impl FnMut(&mut host::wasmtime::Store<host::State<D>>, usize) -> Result<usize>,
+    ) -> Result<usize> {
+        let sizing = self.tally.sizing;
+        let start = self.window.count(store)?;
+        let most = if sizing == Sizing::Fixed || sized { max } else { min.min(max) };
+        let (mut calls, mut moved) = (0, 0);
+        let enough = |window: &Window, store: &mut host::wasmtime::Store<host::State<D>>| {
+            Ok::<_, anyhow::Error>(match sizing {
+                Sizing::Window { floor } => window.count(store)? - start >= floor,
+                Sizing::Fixed => false,
+            })
+        };
+        while calls < most {
+            moved += call(store, calls)?;
+            calls += 1;
+            if sized && calls >= min && enough(self.window, store)? {
+                break;
+            }
+        }
+        let answered = self.window.count(store)? - start;
+        let memory = store.data().memory().current();
+        if let Sizing::Window { floor } = sizing
+            && sized
+            && answered < floor
+        {
+            bail!(
+                "not stressed: {what}: the guarded window answered {answered} calls in {calls} calls, under the \
+                 floor of {floor} — Go's collector did not run inside `cabi_realloc`/`cabi_post_*` often enough on \
+                 this artifact to prove it survives there"
+            );
+        }
+        self.tally.phases.push(PhaseTally { what: what.to_string(), calls, answered, moved, memory });
+        Ok(calls)
+    }
+
+    pub fn finish(self) -> Tally {
+        self.tally
+    }
 }
 
 /// Deterministic pseudo-random bytes (xorshift64*), so every run checks the same inputs.

@@ -240,7 +240,7 @@ mod tests {
         let component = model::select_components(&root, &["hasher".to_string()]).unwrap().remove(0);
         let build = model::builds().into_iter().find(|b| b.name == "tinygo").unwrap();
         let jobs = vec![Job::new(component, build, vec![Post::Strip])];
-        let options = Options { stress: Stress { calls_64k: 2000, calls_1m: 100 }, ..Options::until(Until::Check) };
+        let options = Options { stress: Stress::fixed(2000, 100), ..Options::until(Until::Check) };
         let products = scheduler::run(&sh, &ws, jobs, &options);
         let _ = std::fs::remove_dir_all(&ws.work);
         let products = products.unwrap();

@@ -139,7 +139,8 @@ fn installed_apt(sh: &Shell) -> Result<BTreeMap<String, String>> {
     }
     for (package, want) in APT {
         let format = "-f=${Status}|${Version}";
-        let version = cmd!(sh, "dpkg-query -W {format} {package}").quiet().ignore_status().read()?;
+        // A package not installed is an answer here, not an error: dpkg-query's "no packages found" stays quiet.
+        let version = cmd!(sh, "dpkg-query -W {format} {package}").quiet().ignore_status().ignore_stderr().read()?;
         if let Some((status, version)) = version.split_once('|')
             && status.ends_with(" installed")
             && version == *want

@@ -11,7 +11,7 @@ use host::wasmtime::component::Component;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use super::{Subject, Suite, Verdict, pseudo_random};
+use super::{Stressor, Subject, Suite, Verdict, Window, pseudo_random};
 use crate::model::Stress;
 use crate::status;
 
@@ -21,20 +21,16 @@ pub const SUITE: Suite =
 
 fn check(subject: &Subject) -> Result<Verdict> {
     let component = subject.component()?;
-    let peak = run(subject.host, &component, subject.stress, subject.label)?;
-    Ok(Verdict { stress_peak: Some(peak) })
+    run(subject.host, &component, subject.stress, subject.label)
 }
 
 /// canonjson.MaxDepth: deeper documents are rejected (go/hasher/canonjson); the reference does the same.
 const MAX_DEPTH: usize = 1_000;
 
-/// Returns the linear-memory peak of the stress.
-fn run(host: &Host, component: &Component, stress: Stress, label: &str) -> Result<usize> {
-    let mut store = host.store();
+/// Returns the stress's linear-memory peak and what it saw of the window.
+fn run(host: &Host, component: &Component, stress: Stress, label: &str) -> Result<Verdict> {
     let start = Instant::now();
-    let hasher = Hasher::instantiate(&mut store, component, host.linker())
-        .map_err(anyhow::Error::from)
-        .context("failed to instantiate")?;
+    let (mut store, hasher, window) = instantiate(host, component)?;
     status::step("Instantiated", format!("{label} in {}", status::elapsed(start.elapsed())));
 
     let start = Instant::now();
@@ -55,32 +51,53 @@ fn run(host: &Host, component: &Component, stress: Stress, label: &str) -> Resul
         ),
     );
 
-    run_stress(&hasher, &mut store, stress, label)
+    run_stress(&hasher, &window, &mut store, stress, label)
 }
 
-/// Stress on one instance: many large arguments lowered through `cabi_realloc`, each result compared. Returns the
-/// instance's linear-memory peak.
-pub fn run_stress(hasher: &Hasher, store: &mut Store<host::State>, stress: Stress, label: &str) -> Result<usize> {
+fn instantiate(host: &Host, component: &Component) -> Result<(Store<host::State>, Hasher, Window)> {
+    let mut store = host.store();
+    let failed = "failed to instantiate";
+    let instance = host.linker().instantiate(&mut store, component).map_err(anyhow::Error::from).context(failed)?;
+    let hasher = Hasher::new(&mut store, &instance).map_err(anyhow::Error::from).context(failed)?;
+    let window = Window::of(&mut store, &instance)?;
+    Ok((store, hasher, window))
+}
+
+/// Stress on one instance: large arguments lowered through `cabi_realloc`, each result compared — 64 KiB then
+/// 1 MiB `compute-hash` calls, each phase until the window answered the floor (at most `calls_64k` and
+/// `calls_1m` calls), then `process-json` of a 64 KiB document (`calls_64k / 100` calls; with floor 0,
+/// `calls_64k / 10`), which must not grow memory further.
+pub fn run_stress(
+    hasher: &Hasher,
+    window: &Window,
+    store: &mut Store<host::State>,
+    stress: Stress,
+    label: &str,
+) -> Result<Verdict> {
     let start = Instant::now();
     // What the instance already holds (the vectors' 4 MiB documents leave the largest heap behind).
     let before = store.data().memory().peak();
+    let mut stressor = Stressor::new(window, stress.sizing);
     let mut data = pseudo_random(64 * 1024, 64);
     let len = data.len();
-    for call in 0..stress.calls_64k {
+    let small = stressor.phase(store, "compute-hash 64 KiB", (100, stress.calls_64k, true), |store, call| {
         data[call % len] ^= (call as u8).wrapping_add(1);
         expect_hash(hasher, store, &data).with_context(|| format!("stress: call #{} with 64 KiB", call + 1))?;
-    }
+        Ok(len)
+    })?;
     let mut data = pseudo_random(1024 * 1024, 1024);
     let len = data.len();
-    for call in 0..stress.calls_1m {
+    let large = stressor.phase(store, "compute-hash 1 MiB", (10, stress.calls_1m, true), |store, call| {
         data[(call * 7919) % len] ^= 0x5a;
         expect_hash(hasher, store, &data).with_context(|| format!("stress: call #{} with 1 MiB", call + 1))?;
-    }
+        Ok(len)
+    })?;
     // Memory after the hash phases (most of what is lowered): the JSON phase must not grow it much further.
     let after_hashes = store.data().memory().peak();
     let json = large_json(64 * 1024, 7);
     let want = reference(&json).expect("the generated document is valid");
-    for call in 0..stress.calls_64k / 10 {
+    let json_calls = (stress.calls_64k / 100, stress.calls_64k / 10, false);
+    let documents = stressor.phase(store, "process-json 64 KiB", json_calls, |store, call| {
         let got = hasher.call_process_json(&mut *store, &json).map_err(anyhow::Error::from);
         let got = got.with_context(|| format!("stress: process-json call #{} with 64 KiB", call + 1))?;
         ensure!(
@@ -88,32 +105,33 @@ pub fn run_stress(hasher: &Hasher, store: &mut Store<host::State>, stress: Stres
             "stress: process-json call #{} returned a different document",
             call + 1
         );
-    }
+        Ok(json.len())
+    })?;
+    let tally = stressor.finish();
     let peak = store.data().memory().peak();
-    let lowered = (stress.calls_64k * 64 + stress.calls_1m * 1024 + stress.calls_64k / 10 * 64) as f64 / 1024.0;
+    let lowered = (small * 64 + large * 1024 + documents * 64) as f64 / 1024.0;
     status::step(
         "Stress",
         format!(
-            "{label}: {} × 64 KiB + {} × 1 MiB compute-hash, {} × 64 KiB process-json ({lowered:.0} MiB lowered) in {}; linear memory peak {:.1} MiB",
-            stress.calls_64k,
-            stress.calls_1m,
-            stress.calls_64k / 10,
+            "{label}: {small} × 64 KiB + {large} × 1 MiB compute-hash, {documents} × 64 KiB process-json ({lowered:.0} MiB lowered) in {}; linear memory peak {:.1} MiB; {}",
             status::elapsed(start.elapsed()),
-            peak as f64 / (1024.0 * 1024.0)
+            peak as f64 / (1024.0 * 1024.0),
+            tally.summary()
         ),
     );
     // The Go heap must be reclaimed: without collection the instance would need about as much memory as was
     // lowered. 256 MiB leaves room for the 4 MiB vectors and GC headroom while proving reuse. TinyGo doubles its
     // linear memory whenever a collection leaves less than a third of the heap free (the 4 MiB JSON vector alone
     // can take it to 272 MiB), so for a peak above 256 MiB reuse must show as a steady state instead: at most
-    // half of what was lowered, and no growth at all during the stress's last phase.
+    // half of what was lowered, and no growth at all during the stress's last phase. (A sized stress lowers
+    // less than 256 MiB; that the window answered its floor is its proof that the collector ran in there.)
     let grown = peak.saturating_sub(after_hashes);
     ensure!(
         lowered < 256.0 || peak < 256 << 20 || ((peak as f64) < lowered * (1 << 19) as f64 && grown == 0),
         "memory is not reclaimed: linear memory reached {peak} bytes after {lowered:.0} MiB of arguments ({before} \
          bytes before the stress, {after_hashes} after its hash phases)"
     );
-    Ok(peak)
+    Ok(Verdict { stress_peak: Some(peak), window: Some(tally), stress_time: Some(start.elapsed()) })
 }
 
 fn expect_hash(hasher: &Hasher, store: &mut Store<host::State>, data: &[u8]) -> Result<()> {

@@ -17,7 +17,7 @@ use host::wasmtime::Store;
 use host::wasmtime::component::{HasSelf, Resource, ResourceTable};
 use host::{Host, HostConfig, State};
 
-use super::{Subject, Suite, Verdict, pseudo_random};
+use super::{Stressor, Subject, Suite, Verdict, Window, pseudo_random};
 use crate::model::Stress;
 use crate::status;
 
@@ -143,9 +143,12 @@ fn check(subject: &Subject) -> Result<Verdict> {
     vectors(&host, &pre, subject.label)?;
     resources(&host, &pre, subject.label).context("resources")?;
     faults(&host, &pre).context("fault probes")?;
-    let (mut store, indexer) = instantiate(&host, &pre, Kv::default())?;
-    let peak = run_stress(&indexer, &mut store, subject.stress, subject.label)?;
-    Ok(Verdict { stress_peak: Some(peak) })
+    // The stress has an instance of its own (the vectors, resources and fault probes above have theirs).
+    let mut store = host.store_with(Kv::default());
+    let instance = pre.instance_pre().instantiate(&mut store).map_err(|e| host::explain(&store, "instantiation", e))?;
+    let indexer = Indexer::new(&mut store, &instance).map_err(anyhow::Error::from)?;
+    let window = Window::of(&mut store, &instance)?;
+    run_stress(&indexer, &window, &mut store, subject.stress, subject.label)
 }
 
 fn instantiate(host: &Host<Kv>, pre: &IndexerPre<State<Kv>>, kv: Kv) -> Result<(Store<State<Kv>>, Indexer)> {
@@ -349,12 +352,21 @@ fn faults(host: &Host<Kv>, pre: &IndexerPre<State<Kv>>) -> Result<()> {
 /// the stress's 100 calls), must not stay.
 const TOTAL_BYTES_GROWTH: usize = 64 << 20;
 
-/// The stress, on one instance: `calls_64k / 5` digests of 64 KiB documents and `calls_1m / 2` of 1 MiB ones
-/// (the value comes in as `get`'s result), `calls_64k / 50` list-keys of 2,000 keys in two nested lists
-/// (thousands of strings in, each placed by its own `cabi_realloc`, and out again), and `calls_64k / 100`
-/// summaries of 64 documents of 16 KiB (a list of records with strings and lists, in). Every result is compared.
-fn run_stress(indexer: &Indexer, store: &mut Store<State<Kv>>, stress: Stress, label: &str) -> Result<usize> {
+/// The stress, on one instance: digests of 64 KiB documents and of 1 MiB ones (the value comes in as `get`'s
+/// result), each until the window answered the floor (at most `calls_64k / 5` and `calls_1m / 2`), then
+/// `calls_64k / 500` list-keys of 2,000 keys in two nested lists (thousands of strings in, each placed by its own
+/// `cabi_realloc`, and out again), `calls_64k / 1000` summaries of 64 documents of 16 KiB (a list of records with
+/// strings and lists, in), as many word indexes, and `calls_64k / 100` total-bytes (with floor 0: ten times
+/// as many of each but the last). Every result is compared.
+fn run_stress(
+    indexer: &Indexer,
+    window: &Window,
+    store: &mut Store<State<Kv>>,
+    stress: Stress,
+    label: &str,
+) -> Result<Verdict> {
     let start = Instant::now();
+    let mut stressor = Stressor::new(window, stress.sizing);
     let big: Vec<(String, Vec<u8>)> = (0..4)
         .map(|i| (format!("big/64k/{i}"), pseudo_random(64 << 10, 7000 + i)))
         .chain((0..2).map(|i| (format!("big/1m/{i}"), pseudo_random(1 << 20, 8000 + i))))
@@ -374,39 +386,48 @@ fn run_stress(indexer: &Indexer, store: &mut Store<State<Kv>>, stress: Stress, l
     let prefixes = ["key/0/".to_string(), "key/1/".to_string()];
     let nested: Vec<Vec<String>> =
         prefixes.iter().map(|p| keys.iter().filter(|k| k.starts_with(p.as_str())).cloned().collect()).collect();
-    let calls = [
-        stress.calls_64k / 5,
-        stress.calls_1m / 2,
-        stress.calls_64k / 50,
-        stress.calls_64k / 100,
-        stress.calls_64k / 200,
-        stress.calls_64k / 100,
-    ];
     let before = store.data().data().bytes_in;
     let fail = |store: &Store<State<Kv>>, what: &str, call: usize, err| {
         host::explain(store, &format!("stress: {what} call #{}", call + 1), err)
     };
+    // (min, max, sized) of each phase: the digests are sized by the window; the others make their `min` calls
+    // (with floor 0: their `max`).
+    let fixed = |min: usize, max: usize| (min.max(1), max.max(1), false);
+    // What each call moves into the instance (the imports' results).
+    let key_bytes: usize = keys.iter().map(String::len).sum();
+    let summed_bytes: usize = summed.iter().map(|(k, v)| k.len() + v.len()).sum();
+    let mut calls = Vec::new();
     // 64 KiB documents (the first four), then 1 MiB ones (the last two).
-    for (count, first, kinds, what) in [(calls[0], 0, 4, "digest (64 KiB)"), (calls[1], 4, 2, "digest (1 MiB)")] {
-        for call in 0..count {
-            let (key, _) = &big[first + call % kinds];
+    let digest_phases = [
+        ((100, stress.calls_64k / 5, true), 0, 4, "digest (64 KiB)"),
+        ((10, stress.calls_1m / 2, true), 4, 2, "digest (1 MiB)"),
+    ];
+    for (shape, first, kinds, what) in digest_phases {
+        calls.push(stressor.phase(store, what, shape, |store, call| {
+            let (key, value) = &big[first + call % kinds];
             let got = indexer.call_digest(&mut *store, key).map_err(|e| fail(store, what, call, e))?;
             let want = digests[key.as_str()].as_str();
             ensure!(got.as_deref() == Some(want), "stress: digest({key}) #{} returned {got:?}", call + 1);
-        }
+            Ok(value.len())
+        })?);
     }
-    for call in 0..calls[2] {
+    let shape = fixed(stress.calls_64k / 500, stress.calls_64k / 50);
+    calls.push(stressor.phase(store, "list-keys", shape, |store, call| {
         let got = indexer.call_list_keys(&mut *store, &prefixes).map_err(|e| fail(store, "list-keys", call, e))?;
         ensure!(got == nested, "stress: list-keys #{} returned other keys", call + 1);
-    }
-    for call in 0..calls[3] {
+        Ok(key_bytes)
+    })?);
+    let shape = fixed(stress.calls_64k / 1000, stress.calls_64k / 100);
+    calls.push(stressor.phase(store, "summarize", shape, |store, call| {
         let got = indexer.call_summarize(&mut *store, "sum/").map_err(|e| fail(store, "summarize", call, e))?;
         ensure!(got == summaries, "stress: summarize #{} returned other summaries", call + 1);
-    }
+        Ok(summed_bytes)
+    })?);
     let index = indexer.gowasm_indexer_search().word_index();
     let want = reference::WordIndex::of(&summed);
     let words = ["alpha", "gamma", "東京", "ünïcödé", "absent"];
-    for call in 0..calls[4] {
+    let shape = fixed(stress.calls_64k / 1000, stress.calls_64k / 200);
+    calls.push(stressor.phase(store, "word-index", shape, |store, call| {
         let handle = index.call_constructor(&mut *store).map_err(|e| fail(store, "word-index", call, e))?;
         let read =
             index.call_add_prefix(&mut *store, handle, "sum/", 8).map_err(|e| fail(store, "add-prefix", call, e))?;
@@ -417,7 +438,8 @@ fn run_stress(indexer: &Indexer, store: &mut Store<State<Kv>>, stress: Stress, l
             ensure!(got == want.lookup(word), "stress: word-index #{}: lookup({word:?}) returned {got:?}", call + 1);
         }
         handle.resource_drop(&mut *store).map_err(|e| fail(store, "drop", call, e))?;
-    }
+        Ok(summed_bytes)
+    })?);
     ensure!(store.data().data().cursors_live == 0, "stress: {} cursors left open", store.data().data().cursors_live);
     // An export without arguments that calls an import: every result must be released when the call returns
     // (it once stayed pinned until an export with arguments ran), so memory stays put over the whole store
@@ -427,10 +449,13 @@ fn run_stress(indexer: &Indexer, store: &mut Store<State<Kv>>, stress: Stress, l
     store.data_mut().data_mut().docs.retain(|k, _| !k.starts_with("big/1m/"));
     let total: u64 = store.data().data().docs.values().map(|v| v.len() as u64).sum();
     let before_total = store.data().memory().current();
-    for call in 0..calls[5] {
+    let shape = fixed(stress.calls_64k / 100, stress.calls_64k / 100);
+    calls.push(stressor.phase(store, "total-bytes", shape, |store, call| {
         let got = indexer.call_total_bytes(&mut *store).map_err(|e| fail(store, "total-bytes", call, e))?;
         ensure!(got == total, "stress: total-bytes #{} returned {got}, expected {total}", call + 1);
-    }
+        Ok(total as usize)
+    })?);
+    let tally = stressor.finish();
     let grown = store.data().memory().current().saturating_sub(before_total);
     ensure!(
         grown <= TOTAL_BYTES_GROWTH,
@@ -446,7 +471,7 @@ fn run_stress(indexer: &Indexer, store: &mut Store<State<Kv>>, stress: Stress, l
     status::step(
         "Stress",
         format!(
-            "{label}: {} × 64 KiB + {} × 1 MiB digest, {} list-keys (2,000 keys back), {} summarize (64 × 16 KiB back), {} word-indexes (64 × 16 KiB through cursors), {} total-bytes ({:.1} MiB back, no arguments): {:.0} MiB returned into Go by imports in {}; linear memory peak {:.1} MiB",
+            "{label}: {} × 64 KiB + {} × 1 MiB digest, {} list-keys (2,000 keys back), {} summarize (64 × 16 KiB back), {} word-indexes (64 × 16 KiB through cursors), {} total-bytes ({:.1} MiB back, no arguments): {:.0} MiB returned into Go by imports in {}; linear memory peak {:.1} MiB; {}",
             calls[0],
             calls[1],
             calls[2],
@@ -456,10 +481,11 @@ fn run_stress(indexer: &Indexer, store: &mut Store<State<Kv>>, stress: Stress, l
             total as f64 / (1 << 20) as f64,
             bytes_in as f64 / (1024.0 * 1024.0),
             status::elapsed(start.elapsed()),
-            peak as f64 / (1024.0 * 1024.0)
+            peak as f64 / (1024.0 * 1024.0),
+            tally.summary()
         ),
     );
-    Ok(peak)
+    Ok(Verdict { stress_peak: Some(peak), window: Some(tally), stress_time: Some(start.elapsed()) })
 }
 
 /// The rules of wit/indexer.wit in Rust, written independently of the Go code.
@@ -604,7 +630,7 @@ mod tests {
         let want = reference::digest(&value);
         let kv = || Kv { docs: [("big".to_string(), value.clone())].into_iter().collect(), ..Kv::default() };
 
-        let unhardened = componentize::encode_module(&root, &component, core.clone()).unwrap();
+        let unhardened = componentize::encode_module(&root, &component, core.clone(), false).unwrap();
         let pre = IndexerPre::new(host.prepare(&host.load_bytes(&unhardened).unwrap()).unwrap()).unwrap();
         let (mut store, indexer) = instantiate(&host, &pre, kv()).unwrap();
         let trap = (1..=2_000).find_map(|call| match indexer.call_digest(&mut store, "big") {
@@ -637,8 +663,13 @@ mod tests {
 
         let hardened = componentize::encode(&root, &component, &core).unwrap();
         let pre = IndexerPre::new(host.prepare(&host.load_bytes(&hardened).unwrap()).unwrap()).unwrap();
-        let (mut store, indexer) = instantiate(&host, &pre, Kv::default()).unwrap();
-        let stress = Stress { calls_64k: 5 * (4 * call).max(500), calls_1m: 2 * (4 * call).max(100) };
-        run_stress(&indexer, &mut store, stress, "test").unwrap();
+        let mut store = host.store_with(Kv::default());
+        let instance = pre.instance_pre().instantiate(&mut store).unwrap();
+        let indexer = Indexer::new(&mut store, &instance).unwrap();
+        let window = Window::of(&mut store, &instance).unwrap();
+        let stress = Stress::fixed(5 * (4 * call).max(500), 2 * (4 * call).max(100));
+        let verdict = run_stress(&indexer, &window, &mut store, stress, "test").unwrap();
+        // The trap the unhardened component hit is what the hardened one's window answered, many times over.
+        assert!(verdict.window.unwrap().total() > 0);
     }
 }

@@ -10,9 +10,11 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use host::wasmtime::Store;
+use host::wasmtime::component::Component as Compiled;
 
 use super::textkit::{expect_eq, random_text, reference};
-use super::{Subject, Suite, Verdict};
+use super::{Stressor, Subject, Suite, Verdict, Window};
+use crate::model::Sizing;
 use crate::status;
 
 mod bindings {
@@ -35,11 +37,8 @@ const ENDINGS: [LineEnding; 3] = [LineEnding::Lf, LineEnding::Crlf, LineEnding::
 
 fn check(subject: &Subject) -> Result<Verdict> {
     let component = subject.component()?;
-    let mut store = subject.host.store();
     let start = Instant::now();
-    let reporter = Reporter::instantiate(&mut store, &component, subject.host.linker())
-        .map_err(anyhow::Error::from)
-        .context("failed to instantiate (a composed reporter imports only WASI)")?;
+    let (mut store, reporter, window) = instantiate(subject.host, &component)?;
     status::step("Instantiated", format!("{} in {}", subject.label, status::elapsed(start.elapsed())));
 
     let start = Instant::now();
@@ -53,8 +52,16 @@ fn check(subject: &Subject) -> Result<Verdict> {
         "Vectors",
         format!("{}: {} texts × 3 exports match in {}", subject.label, texts.len(), status::elapsed(start.elapsed())),
     );
-    let peak = stress(&reporter, &mut store, subject)?;
-    Ok(Verdict { stress_peak: Some(peak) })
+    stress(&reporter, &window, &mut store, subject)
+}
+
+fn instantiate(host: &host::Host, component: &Compiled) -> Result<(Store<host::State>, Reporter, Window)> {
+    let mut store = host.store();
+    let what = "failed to instantiate (a composed reporter imports only WASI)";
+    let instance = host.linker().instantiate(&mut store, component).map_err(anyhow::Error::from).context(what)?;
+    let reporter = Reporter::new(&mut store, &instance).map_err(anyhow::Error::from).context(what)?;
+    let window = Window::of(&mut store, &instance)?;
+    Ok((store, reporter, window))
 }
 
 /// The three exports on `text`, each against the reference.
@@ -130,27 +137,38 @@ fn vectors() -> Vec<String> {
     out
 }
 
-/// Stress on one instance: `calls_64k / 100` calls with 64 KiB of text, then `calls_1m / 50` (at least 3) with
-/// 1 MiB (256 KiB on TinyGo), the three exports in turn, every result compared with the reference. Each call moves its text into the
+/// Stress on one instance: calls with 64 KiB of text until the window answered the floor (at least 30, at most
+/// `calls_64k / 20`), then `calls_1m / 50` (at least 3; with floor 0, `calls_64k / 100` and `calls_1m / 50`) with
+/// 1 MiB (256 KiB on TinyGo), the three exports in turn, every result compared with the reference. The window
+/// counted is the reporter's own (its `cabi_realloc` takes the host's text and textkit's results); textkit's,
+/// inside the composition, is not exported. Each call moves its text into the
 /// reporter, from it into textkit two or three times, and each import's result (strings, lists of records, nested
 /// lists of strings) back into the reporter before the export's result comes out to the host. Returns the
 /// linear-memory peak (both modules' memories).
-fn stress(reporter: &Reporter, store: &mut Store<host::State>, subject: &Subject) -> Result<usize> {
+fn stress(reporter: &Reporter, window: &Window, store: &mut Store<host::State>, subject: &Subject) -> Result<Verdict> {
     let (stress, label) = (subject.stress, subject.label);
+    let begin = Instant::now();
+    let mut stressor = Stressor::new(window, stress.sizing);
     let reporter = reporter.gowasm_textkit_reporting();
     // TinyGo grows its heap a little at a time, collecting at each step: the first 1 MiB call on a fresh
     // instance took 9–10 s (at the 10 s call deadline) where later ones took 0.1 s, so its large phase is 256 KiB.
     let big = if subject.variant.build.tinygo.is_some() { 160 * 1024 } else { 640 * 1024 };
     let mut phases = Vec::new();
-    for (count, chars, seed) in [(stress.calls_64k / 100, 40 * 1024, 1), (stress.calls_1m / 50, big, 2)] {
+    let small = if stress.sizing == Sizing::Fixed {
+        (stress.calls_64k / 100, stress.calls_64k / 100)
+    } else {
+        (30, stress.calls_64k / 20)
+    };
+    let large = ((stress.calls_1m / 50).max(3), (stress.calls_1m / 50).max(3));
+    for (shape, chars, seed, sized) in [(small, 40 * 1024, 1, true), (large, big, 2, false)] {
         let start = Instant::now();
         // Random text of `chars` characters is longer than that many bytes: multi-byte characters.
         let text = random_text(chars, 900 + seed);
         let report = want::report(&text, 50);
         let lines = want::lower_lines(&text);
         let reflowed = want::reflow(&text, LineEnding::Crlf);
-        let count = count.max(3);
-        for call in 0..count {
+        let phase = format!("report, lower-lines, reflow {} KiB", text.len() / 1024);
+        let count = stressor.phase(store, &phase, (shape.0.max(3), shape.1.max(3), sized), |store, call| {
             let what = || format!("stress: call #{} with {} bytes of text", call + 1, text.len());
             match call % 3 {
                 0 => expect_eq("report", reporter.call_report(&mut *store, &text, 50), report.clone()),
@@ -158,18 +176,21 @@ fn stress(reporter: &Reporter, store: &mut Store<host::State>, subject: &Subject
                 _ => expect_eq("reflow", reporter.call_reflow(&mut *store, &text, LineEnding::Crlf), reflowed.clone()),
             }
             .with_context(what)?;
-        }
+            Ok(text.len())
+        })?;
         phases.push(format!("{count} × {} KiB in {}", text.len() / 1024, status::elapsed(start.elapsed())));
     }
+    let tally = stressor.finish();
     let peak = store.data().memory().peak();
     status::step(
         "Stress",
         format!(
             "{label}: report, lower-lines and reflow in turn, {}, each text crossing into textkit and back; linear \
-             memory peak {:.1} MiB",
+             memory peak {:.1} MiB; {}",
             phases.join(", "),
             peak as f64 / (1024.0 * 1024.0),
+            tally.summary()
         ),
     );
-    Ok(peak)
+    Ok(Verdict { stress_peak: Some(peak), window: Some(tally), stress_time: Some(begin.elapsed()) })
 }

@@ -16,7 +16,7 @@ use host::textkit::exports::gowasm::textkit::transform::{CleanOptions, LineEndin
 use host::wasmtime::Store;
 use host::wasmtime::component::Component;
 
-use super::{Subject, Suite, Verdict, pseudo_random};
+use super::{Stressor, Subject, Suite, Verdict, Window, pseudo_random};
 use crate::model::Stress;
 use crate::status;
 
@@ -26,17 +26,20 @@ pub const SUITE: Suite =
 
 fn check(subject: &Subject) -> Result<Verdict> {
     let component = subject.component()?;
-    let peak = run(subject.host, &component, subject.stress, subject.label)?;
-    Ok(Verdict { stress_peak: Some(peak) })
+    run(subject.host, &component, subject.stress, subject.label)
 }
 
-/// Returns the linear-memory peak of the stress.
-fn run(host: &Host, component: &Component, stress: Stress, label: &str) -> Result<usize> {
+/// Returns the stress's linear-memory peak and what it saw of the window.
+fn run(host: &Host, component: &Component, stress: Stress, label: &str) -> Result<Verdict> {
     let mut store = host.store();
     let start = Instant::now();
-    let textkit = Textkit::instantiate(&mut store, component, host.linker())
+    let instance = host
+        .linker()
+        .instantiate(&mut store, component)
         .map_err(anyhow::Error::from)
         .context("failed to instantiate")?;
+    let textkit = Textkit::new(&mut store, &instance).map_err(anyhow::Error::from).context("failed to instantiate")?;
+    let window = Window::of(&mut store, &instance)?;
     status::step("Instantiated", format!("{label} in {}", status::elapsed(start.elapsed())));
 
     let start = Instant::now();
@@ -68,7 +71,7 @@ fn run(host: &Host, component: &Component, stress: Stress, label: &str) -> Resul
             status::elapsed(start.elapsed())
         ),
     );
-    run_stress(&textkit, &mut store, stress, label)
+    run_stress(&textkit, &window, &mut store, stress, label)
 }
 
 /// The line endings, in WIT order.
@@ -210,42 +213,53 @@ pub fn random_text(chars: usize, seed: u64) -> String {
 
 /// Stress on one instance: large texts lowered through `cabi_realloc` and large lists of records lifted back,
 /// then nested lists of many strings lowered (one `cabi_realloc` per string and per inner list), each result
-/// compared with the reference.
-fn run_stress(textkit: &Textkit, store: &mut Store<host::State>, stress: Stress, label: &str) -> Result<usize> {
+/// compared with the reference; until the window answered the floor, within `calls_64k / 5` calls.
+fn run_stress(
+    textkit: &Textkit,
+    window: &Window,
+    store: &mut Store<host::State>,
+    stress: Stress,
+    label: &str,
+) -> Result<Verdict> {
     let start = Instant::now();
-    let calls = stress.calls_64k / 5;
+    let mut stressor = Stressor::new(window, stress.sizing);
     let text = random_text(16 * 1024, 99);
     let want_tokens = reference::tokenize(&text);
     let want_lines = reference::line_words(&text);
     let want_joined = reference::join_lines(&want_lines, " ", LineEnding::Crlf);
     let mut lowered = 0usize;
-    for call in 0..calls {
+    let shape = (100, stress.calls_64k / 5, true);
+    let calls = stressor.phase(store, "tokenize + join-lines 16 KiB", shape, |store, call| {
         let what = || format!("stress: call #{} with {} bytes of text", call + 1, text.len());
         if call % 2 == 0 {
             let got = textkit.gowasm_textkit_analyze().call_tokenize(&mut *store, &text);
             expect_eq("tokenize", got, want_tokens.clone()).with_context(what)?;
             lowered += text.len();
+            Ok(text.len())
         } else {
             let got =
                 textkit.gowasm_textkit_transform().call_join_lines(&mut *store, &want_lines, " ", LineEnding::Crlf);
             expect_eq("join-lines", got, want_joined.clone()).with_context(what)?;
             lowered += want_joined.len();
+            Ok(want_joined.len())
         }
-    }
+    })?;
+    let tally = stressor.finish();
     let peak = store.data().memory().peak();
     status::step(
         "Stress",
         format!(
-            "{label}: {calls} calls alternating tokenize ({} tokens back) and join-lines ({} lines, {} strings in), {:.0} MiB lowered in {}; linear memory peak {:.1} MiB",
+            "{label}: {calls} calls alternating tokenize ({} tokens back) and join-lines ({} lines, {} strings in), {:.0} MiB lowered in {}; linear memory peak {:.1} MiB; {}",
             want_tokens.len(),
             want_lines.len(),
             want_lines.iter().map(Vec::len).sum::<usize>(),
             lowered as f64 / (1024.0 * 1024.0),
             status::elapsed(start.elapsed()),
-            peak as f64 / (1024.0 * 1024.0)
+            peak as f64 / (1024.0 * 1024.0),
+            tally.summary()
         ),
     );
-    Ok(peak)
+    Ok(Verdict { stress_peak: Some(peak), window: Some(tally), stress_time: Some(start.elapsed()) })
 }
 
 /// The rules of wit/textkit.wit in Rust, written independently of the Go code.
@@ -543,7 +557,7 @@ mod tests {
         let lines = reference::line_words(&random_text(16 * 1024, 5));
         let want = reference::join_lines(&lines, " ", LineEnding::Lf);
 
-        let unhardened = componentize::encode_module(&root, &component, core.clone()).unwrap();
+        let unhardened = componentize::encode_module(&root, &component, core.clone(), false).unwrap();
         let loaded = host.load_bytes(&unhardened).unwrap();
         let mut store = host.store();
         let textkit = Textkit::instantiate(&mut store, &loaded, host.linker()).unwrap();
@@ -566,7 +580,9 @@ mod tests {
 
         let loaded = host.load_bytes(&component_bytes()).unwrap();
         let mut store = host.store();
-        let textkit = Textkit::instantiate(&mut store, &loaded, host.linker()).unwrap();
-        run_stress(&textkit, &mut store, Stress { calls_64k: 5 * (4 * call).max(500), calls_1m: 0 }, "test").unwrap();
+        let instance = host.linker().instantiate(&mut store, &loaded).unwrap();
+        let textkit = Textkit::new(&mut store, &instance).unwrap();
+        let window = Window::of(&mut store, &instance).unwrap();
+        run_stress(&textkit, &window, &mut store, Stress::fixed(5 * (4 * call).max(500), 0), "test").unwrap();
     }
 }
