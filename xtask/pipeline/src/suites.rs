@@ -15,8 +15,10 @@ pub mod textkit;
 use std::cell::OnceCell;
 use std::path::Path;
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Context, Result, bail};
 use host::Host;
+use host::dynamic::ExportPath;
+use host::wasmtime::Store;
 use host::wasmtime::component::{Component as Compiled, Instance, TypedFunc};
 
 use crate::harden;
@@ -100,20 +102,12 @@ pub struct Window {
 impl Window {
     /// The counter of `instance`, or an error saying that the component does not export it (it was not hardened,
     /// or its Go runtime imports none of the guarded functions).
-    pub fn of<T: 'static>(store: &mut host::wasmtime::Store<T>, instance: &Instance) -> Result<Self> {
-        let interface = harden::WINDOW_EXPORT.split_once('#').expect("`interface#function`");
-        let missing = || {
-            anyhow!(
-                "the component does not export `{}`: nothing shows that its guarded window was exercised",
-                harden::WINDOW_EXPORT
-            )
-        };
-        let index = instance.get_export_index(&mut *store, None, interface.0).ok_or_else(missing)?;
-        let index = instance.get_export_index(&mut *store, Some(&index), interface.1).ok_or_else(missing)?;
-        let func = instance
-            .get_typed_func::<(), (u64,)>(&mut *store, &index)
-            .map_err(anyhow::Error::from)
-            .context("guarded-calls")?;
+    pub fn of<T>(store: &mut host::wasmtime::Store<host::State<T>>, instance: &Instance) -> Result<Self> {
+        let (interface, function) = harden::WINDOW_EXPORT.split_once('#').expect("`interface#function`");
+        let export = ExportPath { interface: Some(interface.to_string()), function: function.to_string() };
+        let func = host::dynamic::get_func(store, instance, &export)
+            .context("nothing shows that the component's guarded window was exercised")?;
+        let func = func.typed::<(), (u64,)>(&*store).map_err(anyhow::Error::from).context("guarded-calls")?;
         Ok(Self { func })
     }
 
@@ -123,6 +117,21 @@ impl Window {
             self.func.call(&mut *store, ()).map_err(anyhow::Error::from).context("failed to read guarded-calls")?;
         Ok(count)
     }
+}
+
+/// A store and an instance of `component` in `host`'s linker, the world's typed bindings (`bind`: its
+/// `bindgen!` type's `new`) and the instance's window counter.
+pub fn instantiate<B>(
+    host: &Host,
+    component: &Compiled,
+    bind: impl FnOnce(&mut Store<host::State>, &Instance) -> host::wasmtime::Result<B>,
+) -> Result<(Store<host::State>, B, Window)> {
+    let mut store = host.store();
+    let failed = "failed to instantiate";
+    let instance = host.linker().instantiate(&mut store, component).map_err(anyhow::Error::from).context(failed)?;
+    let bound = bind(&mut store, &instance).map_err(anyhow::Error::from).context(failed)?;
+    let window = Window::of(&mut store, &instance)?;
+    Ok((store, bound, window))
 }
 
 /// What a stress saw, phase by phase.
@@ -139,10 +148,6 @@ pub struct PhaseTally {
     pub calls: usize,
     /// Calls the guarded window answered during the phase.
     pub answered: u64,
-    /// Bytes the phase's calls moved into the instance.
-    pub moved: usize,
-    /// The instance's linear memory when the phase ended.
-    pub memory: usize,
 }
 
 impl Tally {
@@ -180,36 +185,33 @@ impl<'w> Stressor<'w> {
         Self { window, tally: Tally { sizing, phases: Vec::new() } }
     }
 
-    /// Runs `call(store, n)` for n = 0, 1, … as described on [`Stressor`]; `call` returns the bytes it moved into
-    /// the instance. Returns how many calls it made.
-    pub fn phase<D: 'static>(
+    /// Runs `call(store, n)` for n = 0, 1, … as described on [`Stressor`]; returns how many calls it made.
+    pub fn phase<T: 'static>(
         &mut self,
-        store: &mut host::wasmtime::Store<host::State<D>>,
+        store: &mut host::wasmtime::Store<T>,
         what: &str,
         (min, max, sized): (usize, usize, bool),
-        mut call: impl FnMut(&mut host::wasmtime::Store<host::State<D>>, usize) -> Result<usize>,
+        mut call: impl FnMut(&mut host::wasmtime::Store<T>, usize) -> Result<()>,
     ) -> Result<usize> {
-        let sizing = self.tally.sizing;
         let start = self.window.count(store)?;
-        let most = if sizing == Sizing::Fixed || sized { max } else { min.min(max) };
-        let (mut calls, mut moved) = (0, 0);
-        let enough = |window: &Window, store: &mut host::wasmtime::Store<host::State<D>>| {
-            Ok::<_, anyhow::Error>(match sizing {
-                Sizing::Window { floor } => window.count(store)? - start >= floor,
-                Sizing::Fixed => false,
-            })
+        let floor = match self.tally.sizing {
+            Sizing::Window { floor } if sized => Some(floor),
+            _ => None,
         };
+        let most = if self.tally.sizing == Sizing::Fixed || sized { max } else { min.min(max) };
+        let mut calls = 0;
         while calls < most {
-            moved += call(store, calls)?;
+            call(store, calls)?;
             calls += 1;
-            if sized && calls >= min && enough(self.window, store)? {
+            if let Some(floor) = floor
+                && calls >= min
+                && self.window.count(store)? - start >= floor
+            {
                 break;
             }
         }
         let answered = self.window.count(store)? - start;
-        let memory = store.data().memory().current();
-        if let Sizing::Window { floor } = sizing
-            && sized
+        if let Some(floor) = floor
             && answered < floor
         {
             bail!(
@@ -218,7 +220,7 @@ impl<'w> Stressor<'w> {
                  this artifact to prove it survives there"
             );
         }
-        self.tally.phases.push(PhaseTally { what: what.to_string(), calls, answered, moved, memory });
+        self.tally.phases.push(PhaseTally { what: what.to_string(), calls, answered });
         Ok(calls)
     }
 

@@ -10,7 +10,6 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use host::wasmtime::Store;
-use host::wasmtime::component::Component as Compiled;
 
 use super::textkit::{expect_eq, random_text, reference};
 use super::{Stressor, Subject, Suite, Verdict, Window};
@@ -38,7 +37,8 @@ const ENDINGS: [LineEnding; 3] = [LineEnding::Lf, LineEnding::Crlf, LineEnding::
 fn check(subject: &Subject) -> Result<Verdict> {
     let component = subject.component()?;
     let start = Instant::now();
-    let (mut store, reporter, window) = instantiate(subject.host, &component)?;
+    let (mut store, reporter, window) = super::instantiate(subject.host, &component, |s, i| Reporter::new(s, i))
+        .context("a composed reporter imports only WASI")?;
     status::step("Instantiated", format!("{} in {}", subject.label, status::elapsed(start.elapsed())));
 
     let start = Instant::now();
@@ -53,15 +53,6 @@ fn check(subject: &Subject) -> Result<Verdict> {
         format!("{}: {} texts × 3 exports match in {}", subject.label, texts.len(), status::elapsed(start.elapsed())),
     );
     stress(&reporter, &window, &mut store, subject)
-}
-
-fn instantiate(host: &host::Host, component: &Compiled) -> Result<(Store<host::State>, Reporter, Window)> {
-    let mut store = host.store();
-    let what = "failed to instantiate (a composed reporter imports only WASI)";
-    let instance = host.linker().instantiate(&mut store, component).map_err(anyhow::Error::from).context(what)?;
-    let reporter = Reporter::new(&mut store, &instance).map_err(anyhow::Error::from).context(what)?;
-    let window = Window::of(&mut store, &instance)?;
-    Ok((store, reporter, window))
 }
 
 /// The three exports on `text`, each against the reference.
@@ -175,8 +166,7 @@ fn stress(reporter: &Reporter, window: &Window, store: &mut Store<host::State>, 
                 1 => expect_eq("lower-lines", reporter.call_lower_lines(&mut *store, &text), lines.clone()),
                 _ => expect_eq("reflow", reporter.call_reflow(&mut *store, &text, LineEnding::Crlf), reflowed.clone()),
             }
-            .with_context(what)?;
-            Ok(text.len())
+            .with_context(what)
         })?;
         phases.push(format!("{count} × {} KiB in {}", text.len() / 1024, status::elapsed(start.elapsed())));
     }

@@ -31,15 +31,8 @@ fn check(subject: &Subject) -> Result<Verdict> {
 
 /// Returns the stress's linear-memory peak and what it saw of the window.
 fn run(host: &Host, component: &Component, stress: Stress, label: &str) -> Result<Verdict> {
-    let mut store = host.store();
     let start = Instant::now();
-    let instance = host
-        .linker()
-        .instantiate(&mut store, component)
-        .map_err(anyhow::Error::from)
-        .context("failed to instantiate")?;
-    let textkit = Textkit::new(&mut store, &instance).map_err(anyhow::Error::from).context("failed to instantiate")?;
-    let window = Window::of(&mut store, &instance)?;
+    let (mut store, textkit, window) = super::instantiate(host, component, |s, i| Textkit::new(s, i))?;
     status::step("Instantiated", format!("{label} in {}", status::elapsed(start.elapsed())));
 
     let start = Instant::now();
@@ -235,13 +228,13 @@ fn run_stress(
             let got = textkit.gowasm_textkit_analyze().call_tokenize(&mut *store, &text);
             expect_eq("tokenize", got, want_tokens.clone()).with_context(what)?;
             lowered += text.len();
-            Ok(text.len())
+            Ok(())
         } else {
             let got =
                 textkit.gowasm_textkit_transform().call_join_lines(&mut *store, &want_lines, " ", LineEnding::Crlf);
             expect_eq("join-lines", got, want_joined.clone()).with_context(what)?;
             lowered += want_joined.len();
-            Ok(want_joined.len())
+            Ok(())
         }
     })?;
     let tally = stressor.finish();
