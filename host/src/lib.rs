@@ -43,6 +43,8 @@ pub mod asynchronous;
 pub mod dynamic;
 pub mod hasher;
 pub mod indexer;
+#[cfg(feature = "oci")]
+pub mod oci;
 pub mod textkit;
 
 pub use cache::CacheOutcome;

@@ -9,13 +9,19 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use host::{Host, HostConfig, dynamic};
 
-const USAGE: &str = "usage: host call [--repeat N] [--cache DIR] [--stats] <component.wasm> '<function>(<wave args>)'\n       \
-host exports <component.wasm>\n\n\
+const USAGE: &str = "usage: host call [--repeat N] [--cache DIR] [--stats] [--digest SHA256] [--plain-http] <component> '<function>(<wave args>)'\n       \
+host exports [--cache DIR] [--digest SHA256] [--plain-http] <component>\n\n\
+<component> is a file, or a component in an OCI registry: oci://registry/repository@sha256:<manifest digest>, or\n\
+oci://registry/repository:<tag> with --digest (the component's sha256, as target/dist/manifest.json gives it).\n\
+It is verified before it is loaded and kept in the cache (default: ~/.cache/gowasm/host).\n\n\
 call      instantiate the component and call one export; results are printed as WAVE, one per line\n\
-          --repeat N   make the call N times on the same instance (results of the last one are printed)\n\
-          --cache DIR  load through the precompiled cache in DIR (compiled once, then deserialized)\n\
-          --stats      print `stats: calls=… first_result_ms=… total_ms=… peak_rss_kib=…` on stderr at the end\n\
-exports   list the functions the component exports";
+          --repeat N       make the call N times on the same instance (results of the last one are printed)\n\
+          --cache DIR      load through the precompiled cache in DIR (compiled once, then deserialized)\n\
+          --stats          print `stats: calls=… first_result_ms=… total_ms=… peak_rss_kib=…` on stderr at the end\n\
+          --digest SHA256  the sha256 an oci:// component must have (required with a tag)\n\
+          --plain-http     talk plain HTTP to the registry (loopback registries only)\n\
+exports   list the functions the component exports\n\n\
+Registry credentials: GOWASM_REGISTRY_USERNAME and GOWASM_REGISTRY_PASSWORD, else the Docker config file.";
 
 fn main() -> ExitCode {
     let started = Instant::now();
@@ -40,36 +46,22 @@ struct CallOptions {
     repeat: usize,
     cache: Option<PathBuf>,
     stats: bool,
+    fetch: host::oci::FetchOptions,
 }
 
 fn run(args: Vec<String>, started: Instant) -> Result<()> {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     match args.as_slice() {
         ["call", rest @ ..] => {
-            let mut options = CallOptions { repeat: 1, ..CallOptions::default() };
-            let mut positional = Vec::new();
-            let mut rest = rest.iter();
-            while let Some(arg) = rest.next() {
-                match *arg {
-                    "--repeat" => {
-                        let n = rest.next().context("--repeat needs a number")?;
-                        options.repeat = n.parse().with_context(|| format!("--repeat {n}: not a number"))?;
-                        if options.repeat == 0 {
-                            bail!("--repeat must be at least 1");
-                        }
-                    }
-                    "--cache" => options.cache = Some(rest.next().context("--cache needs a directory")?.into()),
-                    "--stats" => options.stats = true,
-                    flag if flag.starts_with("--") => bail!("unknown option {flag}\n\n{USAGE}"),
-                    other => positional.push(other),
-                }
-            }
+            let (options, positional) = parse_options(rest)?;
             let [path, call] = positional.as_slice() else { bail!("{USAGE}") };
             call_command(path, call, &options, started)
         }
-        ["exports", path] => {
+        ["exports", rest @ ..] => {
+            let (options, positional) = parse_options(rest)?;
+            let [path] = positional.as_slice() else { bail!("{USAGE}") };
             let host = Host::new(&HostConfig::default())?;
-            let component = host.load(path)?;
+            let component = load(&host, path, &options)?;
             for export in dynamic::exported_functions(&host, &component) {
                 println!("{export}");
             }
@@ -83,12 +75,36 @@ fn run(args: Vec<String>, started: Instant) -> Result<()> {
     }
 }
 
+/// The options (anywhere among the arguments) and the positional arguments of `call` and `exports`.
+fn parse_options<'a>(args: &[&'a str]) -> Result<(CallOptions, Vec<&'a str>)> {
+    let mut options = CallOptions { repeat: 1, ..CallOptions::default() };
+    let mut positional = Vec::new();
+    let mut rest = args.iter();
+    while let Some(arg) = rest.next() {
+        match *arg {
+            "--repeat" => {
+                let n = rest.next().context("--repeat needs a number")?;
+                options.repeat = n.parse().with_context(|| format!("--repeat {n}: not a number"))?;
+                if options.repeat == 0 {
+                    bail!("--repeat must be at least 1");
+                }
+            }
+            "--cache" => options.cache = Some(rest.next().context("--cache needs a directory")?.into()),
+            "--stats" => options.stats = true,
+            "--digest" => {
+                options.fetch.component_sha256 = Some(rest.next().context("--digest needs a sha256")?.to_string())
+            }
+            "--plain-http" => options.fetch.plain_http = true,
+            flag if flag.starts_with("--") => bail!("unknown option {flag}\n\n{USAGE}"),
+            other => positional.push(other),
+        }
+    }
+    Ok((options, positional))
+}
+
 fn call_command(path: &str, call: &str, options: &CallOptions, started: Instant) -> Result<()> {
     let host = Host::new(&HostConfig::default())?;
-    let component = match &options.cache {
-        Some(dir) => host.load_cached(path, dir)?.0,
-        None => host.load(path)?,
-    };
+    let component = load(&host, path, options)?;
     let mut store = host.store();
     let instance = host.instantiate(&mut store, &component).with_context(|| format!("in {path}"))?;
     let mut prepared = dynamic::prepare(&host, &component, &mut store, &instance, call)?;
@@ -110,6 +126,33 @@ fn call_command(path: &str, call: &str, options: &CallOptions, started: Instant)
         );
     }
     Ok(())
+}
+
+/// Loads `path`: a file (through the cache if one was given), or an `oci://` reference, fetched and verified into
+/// the cache (the given one, or the user's).
+fn load(host: &Host, path: &str, options: &CallOptions) -> Result<host::wasmtime::component::Component> {
+    if path.starts_with(host::oci::SCHEME) {
+        let cache = match &options.cache {
+            Some(dir) => dir.clone(),
+            None => user_cache().context("no --cache DIR and no HOME or XDG_CACHE_HOME to keep the component in")?,
+        };
+        return Ok(host.load_oci(path, &options.fetch, &cache)?.0);
+    }
+    if options.fetch.component_sha256.is_some() || options.fetch.plain_http {
+        bail!("--digest and --plain-http are for oci:// references, not a file ({path})");
+    }
+    match &options.cache {
+        Some(dir) => Ok(host.load_cached(path, dir)?.0),
+        None => host.load(path),
+    }
+}
+
+/// `${XDG_CACHE_HOME:-~/.cache}/gowasm/host`.
+fn user_cache() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
+    Some(base.join("gowasm/host"))
 }
 
 /// The process's peak resident set size as the kernel recorded it (`VmHWM` in /proc/self/status, Linux).
