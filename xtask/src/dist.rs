@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
-use xshell::Shell;
+use xshell::{Shell, cmd};
 
 use pipeline::model::{self, Workspace, paths};
 use pipeline::scheduler::{self, Product, Until};
@@ -28,6 +28,27 @@ pub(crate) struct Manifest {
     /// Only in `target/dist-partial/manifest.json`, the passing part of a failed run: what failed and why.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) failures: Vec<FailedArtifact>,
+    /// The checkout the artifacts were built from, when it is a git repository: `publish` records it in each
+    /// artifact's annotations and provenance.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) source: Option<Source>,
+}
+
+/// The git commit a dist was built from, and whether the work tree differed from it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Source {
+    pub(crate) commit: String,
+    pub(crate) dirty: bool,
+}
+
+impl Source {
+    /// `HEAD` of the checkout at `root` and whether `git status` shows changes; `None` outside a git checkout.
+    pub(crate) fn of(sh: &Shell, root: &Path) -> Option<Source> {
+        let _cwd = sh.push_dir(root);
+        let commit = cmd!(sh, "git rev-parse HEAD").quiet().ignore_stderr().read().ok()?;
+        let status = cmd!(sh, "git status --porcelain").quiet().ignore_stderr().read().ok()?;
+        Some(Source { commit: commit.trim().to_string(), dirty: !status.trim().is_empty() })
+    }
 }
 
 impl Manifest {
@@ -125,6 +146,7 @@ impl flags::Dist {
         }
         let products = outcome.products;
         let mut manifest = manifest(&products)?;
+        manifest.source = Source::of(sh, root);
         manifest.shard = self.shard.map(|s| ShardRecord {
             index: s.index,
             count: s.count,
@@ -141,6 +163,13 @@ impl flags::Dist {
             publish(&staging, &dist)?;
         }
         supersede_partial(root)?;
+        // Linking the artifacts into target/dist (and unlinking the old ones) advanced their change time; this run
+        // verified them, so their records say so, and the next no-op run need not read them back.
+        for product in &products {
+            let path = product.component_path.as_deref().expect("checked products have a component");
+            let digest = product.component_sha256.as_deref().expect("checked products have a component digest");
+            pipeline::records::relinked(path, digest)?;
+        }
         print_sizes(&products)?;
         status::step(
             "Finished",
@@ -272,6 +301,7 @@ fn merge(root: &Path, dirs: &[PathBuf], out: &Path) -> Result<usize> {
     let variants: Vec<String> = model::variants().iter().map(model::Variant::name).collect();
     let mut merged: BTreeMap<(usize, usize), (Artifact, PathBuf, Vec<u8>)> = BTreeMap::new();
     let mut shards: Vec<(ShardRecord, PathBuf)> = Vec::new();
+    let mut source: Option<Option<Source>> = None;
     for dir in dirs {
         let path = dir.join("manifest.json");
         let text = std::fs::read_to_string(&path).with_context(|| format!("failed to read {}", path.display()))?;
@@ -287,6 +317,16 @@ fn merge(root: &Path, dirs: &[PathBuf], out: &Path) -> Result<usize> {
             format!("{} is not a shard's manifest (made by `cargo xtask dist --shard I/N`)", path.display())
         })?;
         shards.push((shard, dir.clone()));
+        match &source {
+            None => source = Some(manifest.source.clone()),
+            Some(earlier) => anyhow::ensure!(
+                *earlier == manifest.source,
+                "{} was built from {:?}, the first shard from {:?}: shards of one dist come from one checkout",
+                path.display(),
+                manifest.source,
+                earlier
+            ),
+        }
         for artifact in manifest.artifacts {
             let file = dir.join(&artifact.path);
             let bytes = util::read(&file)?;
@@ -338,7 +378,7 @@ fn merge(root: &Path, dirs: &[PathBuf], out: &Path) -> Result<usize> {
     complete(root, &shards, &merged, &components, &variants)?;
     let count = merged.len();
     let (artifacts, mut contents): (Vec<Artifact>, Vec<Vec<u8>>) = merged.into_values().map(|(a, _, b)| (a, b)).unzip();
-    let manifest = Manifest { artifacts, shard: None, failures: Vec::new() };
+    let manifest = Manifest { artifacts, shard: None, failures: Vec::new(), source: source.flatten() };
     // The bytes that were verified are the ones written.
     let staging = stage_with(out, &manifest, |i, dest| util::write_atomic(dest, &std::mem::take(&mut contents[i])))?;
     publish(&staging, out)?;
@@ -476,7 +516,7 @@ pub(crate) fn manifest(products: &[Product]) -> Result<Manifest> {
             guarded_window: p.window.map(|w| GuardedWindow { answered: w.answered, floor: w.floor }),
         });
     }
-    Ok(Manifest { artifacts, shard: None, failures: Vec::new() })
+    Ok(Manifest { artifacts, shard: None, failures: Vec::new(), source: None })
 }
 
 /// Builds everything again from scratch — a separate work directory and a fresh GOCACHE, so nothing is reused —
@@ -671,7 +711,7 @@ mod tests {
                     guarded_window: Some(GuardedWindow { answered: 300, floor: 100 }),
                 });
             }
-            let manifest = Manifest { artifacts, shard, failures: Vec::new() };
+            let manifest = Manifest { artifacts, shard, failures: Vec::new(), source: None };
             std::fs::write(dir.join("manifest.json"), manifest.to_json().unwrap()).unwrap();
             dir
         };
@@ -752,6 +792,7 @@ mod tests {
             artifacts: vec![artifact("a", "v1", b"one"), artifact("a", "v2", b"two")],
             shard: None,
             failures: Vec::new(),
+            source: None,
         };
         let write = |rel: &str, bytes: &[u8]| {
             std::fs::create_dir_all(dir.join(rel).parent().unwrap()).unwrap();

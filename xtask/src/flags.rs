@@ -36,6 +36,8 @@ pub(crate) enum Command {
     Test(Test),
     /// Measure every artifact in target/dist (size, start-up, calls, throughput, memory) → target/bench/
     Bench(Bench),
+    /// Push artifacts of target/dist to an OCI registry (Wasm OCI artifacts, tagged, with SLSA provenance)
+    Publish(Publish),
 }
 
 /// Which components and variants a task works on. With no filter, all of them.
@@ -144,7 +146,8 @@ pub(crate) struct Ci {
 
 #[derive(Debug, Args)]
 pub(crate) struct Setup {
-    /// Only this: `go` (the pinned toolchains), `wasm-opt` or `tinygo`; default: everything the matrix uses
+    /// Only this: `go` (the pinned toolchains), `wasm-opt`, `tinygo`, `registry` or `oras`; default: everything
+    /// the matrix and the tests use
     pub(crate) what: Option<SetupWhat>,
 }
 
@@ -157,6 +160,10 @@ pub(crate) enum SetupWhat {
     WasmOpt,
     /// TinyGo 0.39.0, assembled from the Go module proxy and Debian packages
     Tinygo,
+    /// Debian's docker-registry 2.8.2 (apt-get), the loopback registry of the publish tests
+    Registry,
+    /// oras 1.3.6 (go install from the Go module proxy), the publish tests' independent OCI client
+    Oras,
 }
 
 #[derive(Debug, Args)]
@@ -198,4 +205,22 @@ mod tests {
     fn verify_cli() {
         super::Xtask::command().debug_assert();
     }
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct Publish {
+    /// Where: `registry[:port]/repository`, e.g. `127.0.0.1:5000/gowasm` or `ghcr.io/acme/plugins`. Each artifact
+    /// is tagged `<component>-<variant>` and `<component>-<variant>-<version>`
+    pub(crate) repository: String,
+    #[command(flatten)]
+    pub(crate) selection: Selection,
+    /// The version in the second tag; default: the first 12 hex digits of the source commit dist recorded
+    #[arg(long)]
+    pub(crate) version: Option<String>,
+    /// Talk plain HTTP to the registry: only for a registry on a loopback address
+    #[arg(long)]
+    pub(crate) plain_http: bool,
+    /// Publish from this dist directory instead of target/dist
+    #[arg(long, value_name = "DIR")]
+    pub(crate) dist: Option<std::path::PathBuf>,
 }

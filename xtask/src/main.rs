@@ -13,6 +13,7 @@ mod doctor;
 mod flags;
 mod lock;
 mod new;
+mod publish;
 mod setup;
 mod test;
 #[cfg(test)]
@@ -54,6 +55,7 @@ fn run(flags: flags::Xtask) -> anyhow::Result<()> {
         flags::Command::New(cmd) => cmd.run(&sh, root),
         flags::Command::Test(cmd) => cmd.run(&sh, root),
         flags::Command::Bench(cmd) => cmd.run(&sh, root),
+        flags::Command::Publish(cmd) => cmd.run(&sh, root),
     }
 }
 

@@ -21,10 +21,20 @@ pub(crate) const BINARYEN_APT: &str = "binaryen=108-1";
 impl flags::Setup {
     pub(crate) fn run(self, sh: &Shell, root: &Path) -> Result<()> {
         match self.what {
-            None => ensure(sh, root),
+            None => ensure_all(sh, root),
             Some(what) => ensure_one(sh, root, what),
         }
     }
+}
+
+/// The Debian package (and exact version) of the registry the publish tests start: the CNCF distribution 2.8.
+pub(crate) const REGISTRY_APT: &str = "docker-registry=2.8.2+ds1-1";
+
+/// Everything: what the matrix needs, then what the tests need besides (`setup` with no argument, `test`).
+pub(crate) fn ensure_all(sh: &Shell, root: &Path) -> Result<()> {
+    ensure(sh, root)?;
+    ensure_one(sh, root, SetupWhat::Registry)?;
+    ensure_one(sh, root, SetupWhat::Oras)
 }
 
 /// Installs whatever the matrix needs and is missing; fails with the reason and the way out when it cannot.
@@ -58,7 +68,57 @@ fn ensure_one(sh: &Shell, root: &Path, what: SetupWhat) -> Result<()> {
             }
         },
         SetupWhat::Tinygo => tinygo::ensure(sh, root)?,
+        SetupWhat::Registry => match tools::REGISTRY.locate() {
+            Ok(path) => status::step("Ready", format!("{} ({})", tools::REGISTRY.version(sh, &path)?, path.display())),
+            Err(missing) => {
+                apt_install(sh, &[REGISTRY_APT.to_string()], "the loopback OCI registry of the publish tests")
+                    .with_context(|| missing.to_string())?;
+                let path = tools::REGISTRY.locate()?;
+                status::step("Installed", format!("{} ({})", tools::REGISTRY.version(sh, &path)?, path.display()));
+            }
+        },
+        SetupWhat::Oras => ensure_oras(sh, root)?,
     }
+    Ok(())
+}
+
+/// oras, pinned: `go install oras.land/oras/cmd/oras@v<ORAS_VERSION>` (checked against the Go checksum database)
+/// with the project's newest Go into `~/.cache/gowasm/oras-<version>/bin`, unless that binary reports the version.
+fn ensure_oras(sh: &Shell, root: &Path) -> Result<()> {
+    let version = tools::ORAS_VERSION;
+    let binary = tools::oras_binary();
+    if binary.is_file()
+        && let Ok(said) = tools::ORAS.version(sh, &binary)
+        && said.contains(version)
+    {
+        status::step("Ready", format!("oras {version} ({})", binary.display()));
+        return Ok(());
+    }
+    let start = std::time::Instant::now();
+    let build = model::builds().into_iter().filter(|b| b.tinygo.is_none()).max_by_key(|b| b.go_minor);
+    let build = build.context("the matrix has no Go build to build oras with")?;
+    let toolchain = GoToolchain::resolve(sh, root, &build)?;
+    let go = &toolchain.go;
+    let bin = binary.parent().expect("the oras binary is in a bin directory").to_path_buf();
+    status::step("Installing", format!("oras {version} into {} (go install, Go module proxy)", bin.display()));
+    let module = format!("oras.land/oras/cmd/oras@v{version}");
+    let scratch = std::env::temp_dir().join(format!("gowasm-oras-{}", std::process::id()));
+    std::fs::create_dir_all(&scratch)?;
+    let cwd = sh.push_dir(&scratch);
+    let installed = cmd!(sh, "{go} install -trimpath {module}")
+        .env("GOBIN", &bin)
+        .env("GOTOOLCHAIN", toolchain.selector())
+        .env("GOFLAGS", "-mod=mod")
+        .env("CGO_ENABLED", "0")
+        .quiet()
+        .ignore_stdout()
+        .run();
+    drop(cwd);
+    let _ = std::fs::remove_dir_all(&scratch);
+    installed.with_context(|| format!("`go install {module}` failed: {}", tools::ORAS.install))?;
+    let said = tools::ORAS.version(sh, &binary)?;
+    anyhow::ensure!(said.contains(version), "{} says `{said}`, not oras {version}", binary.display());
+    status::step("Installed", format!("oras {version} ({}) in {}", binary.display(), status::elapsed(start.elapsed())));
     Ok(())
 }
 

@@ -15,8 +15,9 @@ use crate::flags;
 
 impl flags::Test {
     pub(crate) fn run(self, sh: &Shell, root: &Path) -> Result<()> {
-        // Set-up: install what is missing (toolchains, wasm-opt), or fail at once with the reason.
-        crate::setup::ensure(sh, root)?;
+        // Set-up: install what is missing (toolchains, wasm-opt, TinyGo, the registry and oras the publish tests
+        // use), or fail at once with the reason.
+        crate::setup::ensure_all(sh, root)?;
         let go = tools::GO.locate()?;
         tools::GOFMT.locate()?;
 

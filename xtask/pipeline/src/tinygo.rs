@@ -30,13 +30,7 @@ const SEEDED: &[(&str, &str, &str)] = &[
 
 /// The install directory of the pinned release.
 pub fn install_dir() -> PathBuf {
-    let base = std::env::var_os("GOWASM_CACHE").filter(|v| !v.is_empty()).map(PathBuf::from).unwrap_or_else(|| {
-        let cache = std::env::var_os("XDG_CACHE_HOME").filter(|v| !v.is_empty()).map(PathBuf::from);
-        cache
-            .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache"))
-            .join("gowasm")
-    });
-    base.join(format!("tinygo-{VERSION}"))
+    crate::tools::cache_dir().join(format!("tinygo-{VERSION}"))
 }
 
 /// The binary of the pinned install (TINYGOROOT is two levels above it).

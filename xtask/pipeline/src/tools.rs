@@ -45,8 +45,41 @@ pub const TINYGO: Tool = Tool {
     install: "run `cargo xtask setup tinygo` (installs it into ~/.cache/gowasm/tinygo-0.39.0), or set TINYGO=/path/to/tinygo",
 };
 
+pub const REGISTRY: Tool = Tool {
+    name: "docker-registry",
+    env: "DOCKER_REGISTRY",
+    why: "serves the loopback OCI registry the publish and load-by-digest tests run against (distribution 2.8)",
+    install: "run `cargo xtask setup registry` (installs Debian's docker-registry 2.8.2 with apt-get), or set DOCKER_REGISTRY=/path/to/registry",
+};
+
+/// The oras release the tests use as an independent OCI client.
+pub const ORAS_VERSION: &str = "1.3.6";
+
+pub const ORAS: Tool = Tool {
+    name: "oras",
+    env: "ORAS",
+    why: "an independent OCI client: the tests pull what `publish` pushed and push what the host loads (oras 1.3.6)",
+    install: "run `cargo xtask setup oras` (go install oras.land/oras/cmd/oras@v1.3.6 into ~/.cache/gowasm/oras-1.3.6), or set ORAS=/path/to/oras",
+};
+
 /// Every external tool, for `doctor`.
-pub const ALL: &[&Tool] = &[&GO, &GOFMT, &WASM_OPT, &TINYGO];
+pub const ALL: &[&Tool] = &[&GO, &GOFMT, &WASM_OPT, &TINYGO, &REGISTRY, &ORAS];
+
+/// `$GOWASM_CACHE`, default `${XDG_CACHE_HOME:-$HOME/.cache}/gowasm`: where set-up keeps what it builds, outside
+/// any clone (TinyGo, oras).
+pub fn cache_dir() -> PathBuf {
+    let set = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from);
+    set("GOWASM_CACHE").unwrap_or_else(|| {
+        set("XDG_CACHE_HOME")
+            .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache"))
+            .join("gowasm")
+    })
+}
+
+/// The binary of the pinned oras install.
+pub fn oras_binary() -> PathBuf {
+    cache_dir().join(format!("oras-{ORAS_VERSION}/bin/oras"))
+}
 
 impl Tool {
     /// The tool's path: `$ENV` if set, else the first match on PATH. The error is the one line a user needs.
@@ -58,9 +91,13 @@ impl Tool {
             }
             return Ok(path);
         }
-        if self.name == TINYGO.name {
+        let pinned = match self.name {
             // Only the pinned install, never a tinygo that happens to be on PATH (another release builds other bytes).
-            let path = crate::tinygo::installed_binary();
+            "tinygo" => Some(crate::tinygo::installed_binary()),
+            "oras" => Some(oras_binary()),
+            _ => None,
+        };
+        if let Some(path) = pinned {
             if !path.is_file() {
                 bail!("`{}` is not installed at {}: it {}; {}", self.name, path.display(), self.why, self.install);
             }
@@ -78,10 +115,16 @@ impl Tool {
         let out = match self.name {
             "go" => cmd!(sh, "{path} version").quiet().read()?,
             "gofmt" => return Ok("(ships with go)".to_string()),
+            "oras" => cmd!(sh, "{path} version").quiet().read()?,
             // wasm-opt prints `wasm-opt version 108` (Debian) or `wasm-opt version 132 (version_132)` (npm).
             _ => cmd!(sh, "{path} --version").quiet().read()?,
         };
-        Ok(out.lines().next().unwrap_or_default().trim().to_string())
+        let line = out.lines().next().unwrap_or_default().trim();
+        // docker-registry starts its line with its own argv[0] (the path): name it instead.
+        if self.name == REGISTRY.name {
+            return Ok(format!("docker-registry {}", line.split_once(' ').map_or(line, |(_, rest)| rest)));
+        }
+        Ok(line.to_string())
     }
 }
 
