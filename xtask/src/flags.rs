@@ -210,13 +210,14 @@ mod tests {
 #[derive(Debug, Args)]
 pub(crate) struct Publish {
     /// Where: `registry[:port]/repository`, e.g. `127.0.0.1:5000/gowasm` or `ghcr.io/acme/plugins`. Each artifact
-    /// is tagged `<component>-<variant>` and `<component>-<variant>-<version>`
+    /// is tagged `<component>-<variant>` and `<component>-<variant>-<release>`
     pub(crate) repository: String,
     #[command(flatten)]
     pub(crate) selection: Selection,
-    /// The version in the second tag; default: the first 12 hex digits of the source commit dist recorded
-    #[arg(long)]
-    pub(crate) version: Option<String>,
+    /// The release named in the second tag (`<component>-<variant>-<release>`); default: the first 12 hex digits
+    /// of the source commit dist recorded
+    #[arg(long, value_name = "NAME")]
+    pub(crate) release: Option<String>,
     /// Talk plain HTTP to the registry: only for a registry on a loopback address
     #[arg(long)]
     pub(crate) plain_http: bool,

@@ -1,7 +1,7 @@
 //! `cargo xtask publish <registry/repository>`: pushes artifacts of target/dist to an OCI registry as Wasm OCI
 //! artifacts (the CNCF TAG Runtime layout: config `application/vnd.wasm.config.v0+json` naming the component's
 //! imports and exports, one `application/wasm` layer), in-process with `oci-client`. Each is tagged
-//! `<component>-<variant>` and `<component>-<variant>-<version>`, annotated with what manifest.json records, and
+//! `<component>-<variant>` and `<component>-<variant>-<release>`, annotated with what manifest.json records, and
 //! has an in-toto statement with SLSA provenance v1 attached as a referrer (the registry's referrers API, or the
 //! OCI 1.1 fallback tag `sha256-<digest>` where the registry has none, as distribution 2.8 has not). Every
 //! artifact is read back and checked against the dist's manifest before it is pushed; what was published is
@@ -66,11 +66,11 @@ impl flags::Publish {
         );
         let selected = select(&manifest.artifacts, &self.selection)?;
         let (registry, repository) = split_repository(&self.repository)?;
-        let version = match (&self.version, &manifest.source) {
+        let version = match (&self.release, &manifest.source) {
             (Some(v), _) => v.clone(),
             (None, Some(source)) => source.commit.chars().take(12).collect(),
             (None, None) => {
-                bail!("{} records no source commit: give the version with --version", manifest_path.display())
+                bail!("{} records no source commit: name the release with --release", manifest_path.display())
             }
         };
         if manifest.source.as_ref().is_some_and(|s| s.dirty) {
@@ -220,7 +220,7 @@ async fn push_artifact(
     let name = format!("{}-{}", artifact.component, artifact.variant);
     let tags = vec![name.clone(), format!("{name}-{version}")];
     for tag in &tags {
-        ensure!(valid_tag(tag), "`{tag}` is not a valid tag (the version `{version}` has characters a tag cannot)");
+        ensure!(valid_tag(tag), "`{tag}` is not a valid tag (the release `{version}` has characters a tag cannot)");
     }
     let mut layer = target.blob(WASM_LAYER_MEDIA_TYPE, bytes).await?;
     // The file name `oras pull` (and other clients) save the component as.

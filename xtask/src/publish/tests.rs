@@ -125,7 +125,7 @@ fn publish(repository: &str, dist: &Path) -> Vec<Published> {
     let flags = flags::Publish {
         repository: repository.to_string(),
         selection: flags::Selection::default(),
-        version: None,
+        release: None,
         plain_http: true,
         dist: Some(dist.to_path_buf()),
     };
