@@ -51,9 +51,24 @@ pub struct GoToolchain {
 
 impl GoToolchain {
     /// Finds the launcher, installs the pinned toolchain if needed, and checks it reports the pinned release.
+    /// A release resolved once is remembered for the rest of the process (a run asks once per build: ten
+    /// builds, four releases; each answer costs two `go` processes).
     pub fn resolve(sh: &Shell, root: &Path, build: &Build) -> Result<Self> {
+        type Resolved = std::sync::Mutex<std::collections::HashMap<(std::path::PathBuf, String), String>>;
+        static RESOLVED: std::sync::OnceLock<Resolved> = std::sync::OnceLock::new();
         let go = tools::GO.locate()?;
         let release = pinned(root, build.go_minor)?;
+        let memo = RESOLVED.get_or_init(Default::default);
+        let key = (go.clone(), release.clone());
+        if let Some(version) = memo.lock().expect("the toolchain memo is never poisoned").get(&key) {
+            return Ok(Self { go, release, version: version.clone() });
+        }
+        let resolved = Self::resolve_uncached(sh, go, release, build)?;
+        memo.lock().expect("the toolchain memo is never poisoned").insert(key, resolved.version.clone());
+        Ok(resolved)
+    }
+
+    fn resolve_uncached(sh: &Shell, go: std::path::PathBuf, release: String, build: &Build) -> Result<Self> {
         let selector = format!("go{release}");
         if !is_installed(sh, &go, &release) {
             status::step("Installing", format!("Go {release} for the {} variants (Go module proxy)", build.name));
