@@ -120,6 +120,10 @@ impl Tool {
             _ => cmd!(sh, "{path} --version").quiet().read()?,
         };
         let line = out.lines().next().unwrap_or_default().trim();
+        // oras prints `Version:    1.3.6` on its first line.
+        if self.name == ORAS.name {
+            return Ok(format!("oras {}", line.trim_start_matches("Version:").trim()));
+        }
         // docker-registry starts its line with its own argv[0] (the path): name it instead.
         if self.name == REGISTRY.name {
             return Ok(format!("docker-registry {}", line.split_once(' ').map_or(line, |(_, rest)| rest)));
