@@ -79,14 +79,21 @@ fn check_path(entry: &Path) -> PathBuf {
 /// Writes the artifact, then its checksum, each through a temporary file renamed into place. A reader that sees
 /// the new artifact with an old or missing checksum rejects it and recompiles.
 fn write_entry(entry: &Path, artifact: &[u8]) -> Result<()> {
-    let dir = entry.parent().context("cache entry has no directory")?;
-    std::fs::create_dir_all(dir).with_context(|| format!("failed to create {}", dir.display()))?;
-    let write = |path: &Path, bytes: &[u8]| -> Result<()> {
-        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-        std::fs::write(&tmp, bytes).with_context(|| format!("failed to write {}", tmp.display()))?;
-        std::fs::rename(&tmp, path).with_context(|| format!("failed to move {} into place", tmp.display()))
-    };
     let _ = std::fs::remove_file(check_path(entry));
-    write(entry, artifact)?;
-    write(&check_path(entry), format!("{} {:08x}\n", artifact.len(), crc32fast::hash(artifact)).as_bytes())
+    write_atomic(entry, artifact)?;
+    write_atomic(&check_path(entry), format!("{} {:08x}\n", artifact.len(), crc32fast::hash(artifact)).as_bytes())
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same directory (`.<name>.<pid>.tmp`), then renames it
+/// into place, so a reader never sees a half-written file; the temporary file is removed if the rename fails.
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path.parent().context("a cache path has a directory")?;
+    std::fs::create_dir_all(dir).with_context(|| format!("failed to create {}", dir.display()))?;
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("entry");
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    std::fs::write(&tmp, bytes).with_context(|| format!("failed to write {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| {
+        let _ = std::fs::remove_file(&tmp);
+        format!("failed to move {} into place", path.display())
+    })
 }

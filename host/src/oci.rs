@@ -249,7 +249,7 @@ async fn fetch_with(client: &Client, auth: &RegistryAuth, pinned: &Pinned, cache
         );
         let actual = hex(&Sha256::digest(&bytes));
         ensure!(actual == layer_hex, "the downloaded component has sha256 {actual}, the manifest says {layer_hex}");
-        write_atomic(&path, &bytes)?;
+        crate::cache::write_atomic(&path, &bytes)?;
     }
     Ok(Fetched {
         path,
@@ -297,18 +297,6 @@ fn unreachable_or(err: oci_client::errors::OciDistributionError, registry: &str)
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().context("a cache path has a directory")?;
-    std::fs::create_dir_all(dir).with_context(|| format!("failed to create {}", dir.display()))?;
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("blob");
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    std::fs::write(&tmp, bytes).with_context(|| format!("failed to write {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| {
-        let _ = std::fs::remove_file(&tmp);
-        format!("failed to move {} into place", path.display())
-    })
 }
 
 impl Host {
