@@ -59,25 +59,26 @@ fn ensure_one(sh: &Shell, root: &Path, what: SetupWhat) -> Result<()> {
                 }
             }
         }
-        SetupWhat::WasmOpt => match tools::WASM_OPT.locate() {
-            Ok(path) => status::step("Ready", format!("{} ({})", tools::WASM_OPT.version(sh, &path)?, path.display())),
-            Err(missing) => {
-                apt_install(sh, &[BINARYEN_APT.to_string()], "wasm-opt").with_context(|| missing.to_string())?;
-                let path = tools::WASM_OPT.locate()?;
-                status::step("Installed", format!("{} ({})", tools::WASM_OPT.version(sh, &path)?, path.display()));
-            }
-        },
+        SetupWhat::WasmOpt => ensure_apt_tool(sh, &tools::WASM_OPT, BINARYEN_APT, "wasm-opt")?,
         SetupWhat::Tinygo => tinygo::ensure(sh, root)?,
-        SetupWhat::Registry => match tools::REGISTRY.locate() {
-            Ok(path) => status::step("Ready", format!("{} ({})", tools::REGISTRY.version(sh, &path)?, path.display())),
-            Err(missing) => {
-                apt_install(sh, &[REGISTRY_APT.to_string()], "the loopback OCI registry of the publish tests")
-                    .with_context(|| missing.to_string())?;
-                let path = tools::REGISTRY.locate()?;
-                status::step("Installed", format!("{} ({})", tools::REGISTRY.version(sh, &path)?, path.display()));
-            }
-        },
+        SetupWhat::Registry => {
+            ensure_apt_tool(sh, &tools::REGISTRY, REGISTRY_APT, "the loopback OCI registry of the publish tests")?
+        }
         SetupWhat::Oras => ensure_oras(sh, root)?,
+    }
+    Ok(())
+}
+
+/// A tool one Debian package provides (`spec`: `name=version`): reported if found, else installed with apt-get
+/// and found again; `why` names what it provides.
+fn ensure_apt_tool(sh: &Shell, tool: &tools::Tool, spec: &str, why: &str) -> Result<()> {
+    match tool.locate() {
+        Ok(path) => status::step("Ready", format!("{} ({})", tool.version(sh, &path)?, path.display())),
+        Err(missing) => {
+            apt_install(sh, &[spec.to_string()], why).with_context(|| missing.to_string())?;
+            let path = tool.locate()?;
+            status::step("Installed", format!("{} ({})", tool.version(sh, &path)?, path.display()));
+        }
     }
     Ok(())
 }
