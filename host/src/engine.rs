@@ -59,6 +59,12 @@ pub struct HostConfig {
     /// exactly — the pipeline's checks use it, so a collector whose choices depend on the guest's random map
     /// seeds behaves the same on every run — never for serving: a guest's randomness becomes predictable.
     pub random_seed: Option<u64>,
+    /// `Some(cache)`: compile through Cranelift's incremental cache, in memory ([`crate::CompileCache`]): a function
+    /// this engine compiled before, in any component, is reused instead of compiled again (default `None`). For
+    /// hosts that compile many similar components (the pipeline's checks compile every variant of a component;
+    /// most of their functions are the same); a service that loads a few plugins gains nothing from it. The
+    /// compiled code is the same either way.
+    pub compile_cache: Option<crate::CompileCache>,
 }
 
 /// Which profiler the engine reports compiled code to.
@@ -85,6 +91,7 @@ impl Default for HostConfig {
             pool: None,
             profiler: Profiler::None,
             random_seed: None,
+            compile_cache: None,
         }
     }
 }
@@ -139,6 +146,12 @@ impl<T: Send + 'static> Host<T> {
             Profiler::PerfMap => ProfilingStrategy::PerfMap,
             Profiler::JitDump => ProfilingStrategy::JitDump,
         });
+        if let Some(cache) = &config.compile_cache {
+            wasm_config
+                .enable_incremental_compilation(cache.store())
+                .map_err(anyhow::Error::from)
+                .context("failed to enable the compilation cache")?;
+        }
         if let Some(instances) = config.pool {
             // A Go component is about five core instances (module, adapter, wit-component shims), two memories
             // and a few tables; Go's function table has tens of thousands of entries. A composition of two Go

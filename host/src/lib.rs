@@ -33,6 +33,7 @@
 //! ```
 
 mod cache;
+mod compile_cache;
 mod engine;
 mod fault;
 mod imports;
@@ -48,6 +49,7 @@ pub mod oci;
 pub mod textkit;
 
 pub use cache::CacheOutcome;
+pub use compile_cache::{CompileCache, CompileCacheStats};
 pub use engine::{EPOCH_TICK, Host, HostConfig, Profiler};
 pub use fault::explain;
 pub use sandbox::Sandbox;

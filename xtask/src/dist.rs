@@ -97,7 +97,8 @@ pub(crate) struct Artifact {
     pub(crate) composed_of: Vec<ComposedPart>,
     /// What the check's stress saw of the guarded window (`gowasm:harden/window`), for a component whose suite
     /// has a stress: the calls of Go's runtime answered inside `cabi_realloc`/`cabi_post_*` — each a trap
-    /// without the hardening pass — and the floor each sized phase of the stress had to reach (0: none, TinyGo).
+    /// without the hardening pass — and the floor each sized phase of the stress had to reach (0: none). On a
+    /// TinyGo build (floor 0), whose collector never calls out: the collections inside `cabi_realloc` it saw.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) guarded_window: Option<GuardedWindow>,
 }

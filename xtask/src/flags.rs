@@ -94,7 +94,8 @@ pub(crate) struct Check {
     /// Window answers each sized stress phase must see on the instance: it goes on until Go's runtime reached the
     /// host from inside `cabi_realloc`/`cabi_post_*` this often (each time answered by the hardened component's
     /// shims) and fails if its most calls did not get there; 0 makes every phase its most calls. TinyGo builds'
-    /// phases go on until they moved 4× the instance's linear memory instead (their collector never calls out)
+    /// phases always make their most calls (their collector never calls out); their stress reports how often the
+    /// collector ran inside `cabi_realloc` instead
     #[arg(long, value_name = "N", default_value_t = pipeline::model::Stress::FULL.sizing.floor())]
     pub(crate) stress_floor: u64,
     /// The most calls with 64 KiB inputs the stress may make (on one instance)

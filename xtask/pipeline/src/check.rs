@@ -25,9 +25,24 @@ use crate::suites::{self, Subject, Verdict};
 /// measures the spread over other seeds (ARCHITECTURE.md, "TinyGo's GC under the stress").
 pub const CHECK_SEED: u64 = 0x60_7A_53;
 
-/// The host configuration every check runs in: the defaults, with the guest's randomness seeded by `seed`.
+/// How much compiled code the checks' host keeps for the next variant (`HostConfig::compile_cache`): a few
+/// components' worth (a big-Go component is about 30,000 functions).
+pub const COMPILE_CACHE_BYTES: usize = 1 << 30;
+
+/// The host configuration every check runs in: the defaults, with the guest's randomness seeded by `seed`, and
+/// compiling through a function-level cache, since a variant shares most of its functions with the variants
+/// checked before it (the code wasmtime runs is the same as without the cache).
+///
+/// With `GOWASM_PERFMAP=1` in the environment the checks' guest code is named for `perf`
+/// (`HostConfig::profiler`: `/tmp/perf-<pid>.map`), for `perf record -- cargo xtask check …`.
 pub fn check_config(seed: Option<u64>) -> HostConfig {
-    HostConfig { random_seed: seed, ..HostConfig::default() }
+    let perfmap = std::env::var_os("GOWASM_PERFMAP").is_some_and(|v| v == "1");
+    HostConfig {
+        random_seed: seed,
+        compile_cache: Some(host::CompileCache::new(COMPILE_CACHE_BYTES)),
+        profiler: if perfmap { host::Profiler::PerfMap } else { host::Profiler::None },
+        ..HostConfig::default()
+    }
 }
 
 /// Loads one component file and runs its suites: the typed one chosen by world, then the declarative cases of

@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use wit_component::{ComponentEncoder, DecodedWasm, StringEncoding};
-use wit_parser::{Resolve, WorldId, WorldItem, WorldKey};
+use wit_parser::{InterfaceId, Resolve, WorldId, WorldItem, WorldKey};
 
 use crate::model::{Component, Variant, Workspace, paths};
 use crate::{adapter, harden, status, util, wit};
@@ -48,8 +48,16 @@ pub fn encode(root: &Path, component: &Component, core: &[u8]) -> Result<Vec<u8>
 /// interface added to its exports when `window`), add the adapter, validate, verify the exports.
 pub fn encode_module(root: &Path, component: &Component, mut module: Vec<u8>, window: bool) -> Result<Vec<u8>> {
     let (mut resolve, world) = wit::load_world(root, component)?;
-    if window {
-        export_window(&mut resolve, world)?;
+    let collector = exports_function(&module, harden::COLLECTOR_EXPORT)?;
+    if window || collector {
+        let package = resolve
+            .push_str("gowasm-harden.wit", harden::WINDOW_WIT)
+            .context("failed to add the gowasm:harden package to the world's WIT (does it define one already?)")?;
+        let interfaces = [("window", window), ("collector", collector)];
+        for (name, _) in interfaces.iter().filter(|(_, exported)| *exported) {
+            let id = resolve.packages[package].interfaces[*name];
+            export_interface(&mut resolve, world, id);
+        }
     }
     wit_component::embed_component_metadata(&mut module, &resolve, world, StringEncoding::UTF8)
         .context("failed to embed the WIT metadata")?;
@@ -66,12 +74,8 @@ pub fn encode_module(root: &Path, component: &Component, mut module: Vec<u8>, wi
     Ok(bytes)
 }
 
-/// Adds `export gowasm:harden/window` to `world` (see `harden`).
-fn export_window(resolve: &mut Resolve, world: WorldId) -> Result<()> {
-    let package = resolve
-        .push_str("gowasm-harden.wit", harden::WINDOW_WIT)
-        .context("failed to add the gowasm:harden package to the world's WIT (does it define one already?)")?;
-    let id = resolve.packages[package].interfaces["window"];
+/// Adds `export <interface>` to `world` (the `gowasm:harden` interfaces, see `harden`).
+fn export_interface(resolve: &mut Resolve, world: WorldId, id: InterfaceId) {
     let item = WorldItem::Interface {
         id,
         stability: Default::default(),
@@ -80,7 +84,23 @@ fn export_window(resolve: &mut Resolve, world: WorldId) -> Result<()> {
         span: Default::default(),
     };
     resolve.worlds[world].exports.insert(WorldKey::Interface(id), item);
-    Ok(())
+}
+
+/// Whether the core module exports a function named `name`.
+fn exports_function(module: &[u8], name: &str) -> Result<bool> {
+    for payload in wasmparser::Parser::new(0).parse_all(module) {
+        if let wasmparser::Payload::ExportSection(reader) = payload.context("failed to parse the core module")? {
+            for export in reader {
+                let export = export.context("failed to parse the core module's exports")?;
+                if export.name == name
+                    && matches!(export.kind, wasmparser::ExternalKind::Func | wasmparser::ExternalKind::FuncExact)
+                {
+                    return Ok(true);
+                }
+            }
+        }
+    }
+    Ok(false)
 }
 
 /// Every function a world exports, as `name` or `interface#name`.

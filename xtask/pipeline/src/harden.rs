@@ -52,7 +52,18 @@ interface window {
     /// model forbids leaving it: each one a trap without the pass. Counts from the instance's start.
     guarded-calls: func() -> u64;
 }
+
+/// What TinyGo's collector did on this instance (TinyGo builds export it: their collector never calls out, so
+/// `window` counts nothing there).
+interface collector {
+    /// How many times the collector ran inside `cabi_realloc`, while the host was lowering arguments: each time
+    /// an argument lowered before it was in the heap, kept only by the pins. Counts from the instance's start.
+    collections-in-realloc: func() -> u64;
+}
 ";
+/// The core export of `collections-in-realloc`, which the TinyGo flavour of the runtime glue defines
+/// (go/witpkg/wit/runtime/runtime_tinygo.go).
+pub const COLLECTOR_EXPORT: &str = "gowasm:harden/collector@0.1.0#collections-in-realloc";
 /// The core export of `guarded-calls`, named as wit-component expects it.
 pub const WINDOW_EXPORT: &str = "gowasm:harden/window@0.1.0#guarded-calls";
 const CLOCK_REALTIME: i32 = 0;

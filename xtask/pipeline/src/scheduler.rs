@@ -70,8 +70,9 @@ pub struct Product {
     pub window: Option<WindowCount>,
 }
 
-/// How many calls the guarded window answered during an artifact's stress, and the floor each sized phase had to
-/// reach (0: none, see `Stress::for_variant`).
+/// How many calls the guarded window answered during an artifact's stress (on a TinyGo build: how many times its
+/// collector ran inside `cabi_realloc`, `suites::Counts`), and the floor each sized phase had to reach (0: none,
+/// see `Stress::for_variant`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WindowCount {
     pub answered: u64,
@@ -253,6 +254,23 @@ pub fn run_all(sh: &Shell, ws: &Workspace, jobs: Vec<Job>, options: &Options) ->
     status::step("Progress", shared.progress.line());
     for line in shared.progress.breakdown() {
         status::step("Spent", line);
+    }
+    if let Some(cache) = shared.host.as_ref().and_then(|h| h.config().compile_cache.as_ref()) {
+        let stats = cache.stats();
+        if stats.hits + stats.misses > 0 {
+            status::step(
+                "Compiled",
+                format!(
+                    "{} functions for the checks, {} of them ({:.0} %) reused from the compilation cache ({} held, \
+                     {:.0} MiB)",
+                    stats.hits + stats.misses,
+                    stats.hits,
+                    100.0 * stats.hits as f64 / (stats.hits + stats.misses) as f64,
+                    stats.entries,
+                    stats.bytes as f64 / (1 << 20) as f64
+                ),
+            );
+        }
     }
     if outcome.failures.is_empty() {
         status::step(

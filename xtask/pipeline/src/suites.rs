@@ -92,30 +92,65 @@ pub fn for_component(component: &Component) -> Option<&'static Suite> {
     if component.name == component.world { for_world(&component.world) } else { None }
 }
 
-/// The guarded-window counter of one instance: `gowasm:harden/window.guarded-calls`, which every hardened
-/// component exports (see `harden`). A stress reads it to prove that Go's runtime reached the host from inside
-/// `cabi_realloc`/`cabi_post_*` — each time a trap without the pass — often enough on the artifact it stresses.
+/// The evidence counter of one instance: on a big-Go build `gowasm:harden/window.guarded-calls`, which every
+/// hardened component exports (see `harden`): each a call of Go's runtime to the host from inside
+/// `cabi_realloc`/`cabi_post_*`, a trap without the pass. On a TinyGo build, whose collector never calls out,
+/// `gowasm:harden/collector.collections-in-realloc`: each a collection while the host was lowering arguments,
+/// when only the pins keep the arguments lowered before it. A stress reads it to prove that it reached that
+/// moment often enough on the artifact it stresses.
 pub struct Window {
     func: TypedFunc<(), (u64,)>,
+    pub counts: Counts,
+}
+
+/// What a [`Window`] counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Counts {
+    /// Calls the guarded window answered (big Go).
+    GuardedCalls,
+    /// Collections inside `cabi_realloc` (TinyGo).
+    Collections,
 }
 
 impl Window {
-    /// The counter of `instance`, or an error saying that the component does not export it (it was not hardened,
-    /// or its Go runtime imports none of the guarded functions).
+    /// The counter of `instance`: the collector's where the component exports it, else the window's; an error
+    /// says that the component exports neither (it was not hardened, or its Go runtime imports none of the
+    /// guarded functions).
     pub fn of<T>(store: &mut host::wasmtime::Store<host::State<T>>, instance: &Instance) -> Result<Self> {
-        let (interface, function) = harden::WINDOW_EXPORT.split_once('#').expect("`interface#function`");
-        let export = ExportPath { interface: Some(interface.to_string()), function: function.to_string() };
-        let func = host::dynamic::get_func(store, instance, &export)
-            .context("nothing shows that the component's guarded window was exercised")?;
-        let func = func.typed::<(), (u64,)>(&*store).map_err(anyhow::Error::from).context("guarded-calls")?;
-        Ok(Self { func })
+        let path = |name: &str| {
+            let (interface, function) = name.split_once('#').expect("`interface#function`");
+            ExportPath { interface: Some(interface.to_string()), function: function.to_string() }
+        };
+        let (func, counts) = match host::dynamic::get_func(store, instance, &path(harden::COLLECTOR_EXPORT)) {
+            Ok(func) => (func, Counts::Collections),
+            Err(_) => {
+                let func = host::dynamic::get_func(store, instance, &path(harden::WINDOW_EXPORT))
+                    .context("nothing shows that the component's guarded window was exercised")?;
+                (func, Counts::GuardedCalls)
+            }
+        };
+        let func = func.typed::<(), (u64,)>(&*store).map_err(anyhow::Error::from).context(counts.what())?;
+        Ok(Self { func, counts })
     }
 
-    /// How many calls were answered inside the window since the instance started.
+    /// How many times the counted moment came since the instance started.
     pub fn count<T: 'static>(&self, store: &mut host::wasmtime::Store<T>) -> Result<u64> {
-        let (count,) =
-            self.func.call(&mut *store, ()).map_err(anyhow::Error::from).context("failed to read guarded-calls")?;
+        let (count,) = self
+            .func
+            .call(&mut *store, ())
+            .map_err(anyhow::Error::from)
+            .with_context(|| format!("failed to read {}", self.counts.what()))?;
         Ok(count)
+    }
+}
+
+impl Counts {
+    /// The export's name.
+    pub fn what(self) -> &'static str {
+        match self {
+            Counts::GuardedCalls => "guarded-calls",
+            Counts::Collections => "collections-in-realloc",
+        }
     }
 }
 
@@ -138,6 +173,7 @@ pub fn instantiate<B>(
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tally {
     pub sizing: Sizing,
+    pub counts: Counts,
     pub phases: Vec<PhaseTally>,
 }
 
@@ -162,11 +198,13 @@ impl Tally {
             self.phases.iter().map(|p| format!("{}: {} in {} calls", p.what, p.answered, p.calls)).collect();
         let sizing = match self.sizing {
             Sizing::Window { floor } => format!("floor {floor} per sized phase"),
-            Sizing::Fixed => "fixed call counts, no floor (a TinyGo build: its collector never calls out of the \
-                              instance)"
-                .to_string(),
+            Sizing::Fixed => "fixed call counts, no floor".to_string(),
         };
-        format!("guarded window answered {} calls ({}); {sizing}", self.total(), phases.join("; "))
+        let counted = match self.counts {
+            Counts::GuardedCalls => format!("guarded window answered {} calls", self.total()),
+            Counts::Collections => format!("the collector ran {} times inside cabi_realloc", self.total()),
+        };
+        format!("{counted} ({}); {sizing}", phases.join("; "))
     }
 }
 
@@ -182,7 +220,7 @@ pub struct Stressor<'w> {
 
 impl<'w> Stressor<'w> {
     pub fn new(window: &'w Window, sizing: Sizing) -> Self {
-        Self { window, tally: Tally { sizing, phases: Vec::new() } }
+        Self { window, tally: Tally { sizing, counts: window.counts, phases: Vec::new() } }
     }
 
     /// Runs `call(store, n)` for n = 0, 1, … as described on [`Stressor`]; returns how many calls it made.
@@ -214,10 +252,13 @@ impl<'w> Stressor<'w> {
         if let Some(floor) = floor
             && answered < floor
         {
+            let seen = match self.tally.counts {
+                Counts::GuardedCalls => format!("the guarded window answered {answered} calls"),
+                Counts::Collections => format!("the collector ran {answered} times inside cabi_realloc"),
+            };
             bail!(
-                "not stressed: {what}: the guarded window answered {answered} calls in {calls} calls, under the \
-                 floor of {floor} — Go's collector did not run inside `cabi_realloc`/`cabi_post_*` often enough on \
-                 this artifact to prove it survives there"
+                "not stressed: {what}: {seen} in {calls} calls, under the floor of {floor} — Go's collector did not \
+                 run inside `cabi_realloc`/`cabi_post_*` often enough on this artifact to prove it survives there"
             );
         }
         self.tally.phases.push(PhaseTally { what: what.to_string(), calls, answered });

@@ -121,7 +121,10 @@ func cabiRealloc(oldPointer unsafe.Pointer, oldSize, align, newSize uintptr) uns
 
 	if useGCAllocations {
 		noteLowered(newSize)
-		return Allocate(&pinner, newSize, align)
+		freed := collectorFreed()
+		pointer := Allocate(&pinner, newSize, align)
+		noteCollection(freed)
+		return pointer
 	}
 	return allocateBeforeInit(newSize, align)
 }

@@ -39,6 +39,12 @@ var gcBlackenEnabled uint32
 // noteLowered has nothing to do on the gc toolchain (see afterUnpin).
 func noteLowered(size uintptr) {}
 
+// collectorFreed and noteCollection count collections inside cabi_realloc on TinyGo only: the gc toolchain's
+// collector calls out of the instance there, and the hardening pass counts those calls (gowasm:harden/window).
+func collectorFreed() uint64 { return 0 }
+
+func noteCollection(freedBefore uint64) {}
+
 // afterUnpin runs at the end of Unpin, inside an export.
 //
 // Hardening (gowasm): a wasip1 reactor runs the Go scheduler only when an export blocks, so the GC's background

@@ -86,6 +86,36 @@ func cabiReallocAdapter(oldPointer unsafe.Pointer, oldSize, align, newSize uintp
 	return allocatePermanent(newSize, align)
 }
 
+// gcFrees is how many heap objects TinyGo's collector has freed (runtime.gcFrees in its gc_blocks.go; what
+// runtime.ReadMemStats reports as Frees, read here without the walk over the whole heap ReadMemStats makes).
+//
+//go:extern runtime.gcFrees
+var gcFrees uint64
+
+// collectionsInRealloc counts the allocations for the host (cabi_realloc) during which the collector ran: each a
+// collection while the host was lowering arguments, when an argument lowered before and not kept reachable
+// would be freed under the host (the pins are what keeps them). A collection is seen by what it freed, and in a
+// stress every collection frees the previous calls' arguments.
+var collectionsInRealloc uint64
+
+func collectorFreed() uint64 {
+	return gcFrees
+}
+
+func noteCollection(freedBefore uint64) {
+	if gcFrees != freedBefore {
+		collectionsInRealloc++
+	}
+}
+
+// The count, for the checks' stress (gowasm:harden/collector, exported by TinyGo builds only): TinyGo's
+// collector never calls out of the instance, so the hardening pass's window count stays 0 on its builds.
+//
+//go:wasmexport gowasm:harden/collector@0.1.0#collections-in-realloc
+func collectionsInReallocExport() uint64 {
+	return collectionsInRealloc
+}
+
 // loweredSinceGC counts the bytes the host lowered through cabi_realloc since the last collection run here.
 var loweredSinceGC uintptr
 
