@@ -1,6 +1,7 @@
 //! The precompiled cache, on the fixture: the first load compiles and stores an artifact, the next one loads it;
 //! an artifact that was damaged, lost its checksum or belongs to another engine configuration is detected,
-//! recompiled and replaced, never run; and engines that compile differently never share an artifact.
+//! recompiled and replaced, never run; and engines that compile differently never share an artifact. Then the
+//! in-memory compilation cache of functions.
 
 mod support;
 
@@ -103,4 +104,31 @@ fn engines_that_compile_differently_do_not_share_an_artifact() {
     let (component, _) = fueled.load_cached(&fixture().path, &dir).unwrap();
     let error = Sandbox::new(&fueled, component).call("spin()").unwrap_err();
     assert!(format!("{error:#}").contains("out of fuel"), "{error:#}");
+}
+
+/// The function-level compilation cache (`HostConfig::compile_cache`): the first compile of the fixture fills
+/// it, a second compile in the same host finds every function it looks up, and both work; a cache too small for
+/// one function holds nothing and changes nothing. Nothing reaches the disk.
+#[test]
+fn a_second_compile_reuses_every_function_from_the_compile_cache() {
+    let cache = host::CompileCache::new(64 << 20);
+    let host = new_host(HostConfig { compile_cache: Some(cache.clone()), ..HostConfig::default() });
+    let first = host.load_bytes(&fixture().bytes).expect("compile the fixture");
+    let filled = cache.stats();
+    assert!(filled.misses > 0 && filled.hits == 0, "{filled:?}");
+    assert!(filled.entries > 0 && filled.entries as u64 <= filled.misses && filled.bytes > 0, "{filled:?}");
+    let second = host.load_bytes(&fixture().bytes).expect("compile the fixture again");
+    let reused = cache.stats();
+    assert_eq!(reused.hits, filled.misses, "every function was found the second time: {reused:?}");
+    assert_eq!((reused.misses, reused.entries), (filled.misses, filled.entries), "{reused:?}");
+    for component in [first, second] {
+        assert_eq!(Sandbox::new(&host, component).call("add(2, 3)").expect("call"), ["5"]);
+    }
+
+    let tiny = host::CompileCache::new(16);
+    let host = new_host(HostConfig { compile_cache: Some(tiny.clone()), ..HostConfig::default() });
+    let component = host.load_bytes(&fixture().bytes).expect("compile with a cache too small for anything");
+    assert_eq!(Sandbox::new(&host, component).call("add(2, 3)").expect("call"), ["5"]);
+    let stats = tiny.stats();
+    assert_eq!((stats.hits, stats.entries, stats.bytes), (0, 0, 0), "{stats:?}");
 }

@@ -1,7 +1,8 @@
 //! `cargo xtask ci`: what CI runs — the README's test command (`cargo xtask test`), then the README's main job with
 //! the reproducibility check (`cargo xtask dist --verify-reproducible`). The GitHub Actions workflow calls it with
 //! `--variant` to split the matrix across jobs; then the benchmark's smoke run (`bench --quick`) over what dist
-//! shipped. `.ci/run` runs the same commands.
+//! shipped. `.ci/run` runs the same steps on one machine, with the reproducibility check on three builds only (the
+//! whole matrix's rebuild does not fit its 90 minutes on a slow day) and the registry round trip.
 
 use std::path::Path;
 

@@ -46,7 +46,9 @@ pub fn check_config(seed: Option<u64>) -> HostConfig {
 }
 
 /// Loads one component file and runs its suites: the typed one chosen by world, then the declarative cases of
-/// the component's checks.toml (under `component_root`). The error names the component, the variant and what failed.
+/// the component's checks.toml (under `component_root`); `stressed_as` names the artifact of the same program
+/// whose stress passed, to skip the stress (`Subject::stressed_as`). The error names the component, the variant
+/// and what failed.
 pub fn check_component(
     host: &Host,
     component_root: &Path,
@@ -54,13 +56,14 @@ pub fn check_component(
     component: &Component,
     variant: &Variant,
     stress: Stress,
+    stressed_as: Option<&str>,
 ) -> Result<Verdict> {
     let start = Instant::now();
     let label = format!("{} {}", component.name, variant.name());
     status::step("Checking", &label);
     let what = || format!("check failed for {label} ({})", path.display());
     let stress = stress.for_variant(variant);
-    let subject = Subject { host, path, label: &label, variant, stress, compiled: Default::default() };
+    let subject = Subject { host, path, label: &label, variant, stress, compiled: Default::default(), stressed_as };
     let verdict = match suites::for_component(component) {
         Some(suite) => (suite.run)(&subject).with_context(what)?,
         None => Verdict::default(),
@@ -105,7 +108,7 @@ pub fn check_repeatedly(
         let seed = (!repeat.entropy).then_some(run as u64);
         let host = Host::new(&check_config(seed))?;
         let what = seed.map_or("entropy".to_string(), |s| format!("seed {s}"));
-        match check_component(&host, component_root, path, component, variant, stress) {
+        match check_component(&host, component_root, path, component, variant, stress, None) {
             Ok(verdict) => {
                 if let Some(peak) = verdict.stress_peak {
                     *peaks.entry(peak).or_default() += 1;

@@ -376,6 +376,9 @@ fn run_job_steps(
 struct JobState {
     levels: Levels,
     started: usize,
+    /// The raw variant's check passed in this run (checked, or its stamp fresh), with what its stress counted:
+    /// the strip variant is the same program and takes it instead of a stress of its own.
+    raw_passed: Option<Option<WindowCount>>,
 }
 
 impl JobState {
@@ -461,7 +464,17 @@ fn run_post(
         let stamp = out.with_extension("wasm.checked");
         let _step = state.step(shared, format!("check {label}-{}", post.name()));
         let suite = suites::for_component(component).map_or(&[][..], |s| s.sources);
-        let key = keys::check(src, ws, component, &component_hash, options.stress, suite)?;
+        let mut key = keys::check(src, ws, component, &component_hash, options.stress, suite)?;
+        // A strip module is its raw module without custom sections (postprocess::strip copies every other
+        // section byte for byte): the same program, so raw's passed stress stands for it.
+        let raw = Variant { build: build.clone(), post: Post::Raw };
+        let stressed_as = match (post, state.raw_passed) {
+            (Post::Strip, Some(window)) => Some((format!("{} {}", component.name, raw.name()), window)),
+            _ => None,
+        };
+        if stressed_as.is_some() {
+            key.push_str(" stress-of-raw");
+        }
         if let Some(repeat) = options.repeat {
             check::check_repeatedly(&ws.root, &out, component, variant, options.stress, repeat)?;
         } else if let Some(window) = read_stamp(&stamp, &key) {
@@ -469,12 +482,19 @@ fn run_post(
             product.window = window;
         } else {
             let host = shared.host.as_ref().expect("a host exists for checking runs");
-            let verdict = check::check_component(host, &ws.root, &out, component, variant, options.stress)?;
+            let as_label = stressed_as.as_ref().map(|(label, _)| label.as_str());
+            let verdict = check::check_component(host, &ws.root, &out, component, variant, options.stress, as_label)?;
             if let Some(took) = verdict.stress_time {
                 shared.progress.account("stress", &component.name, took);
             }
-            product.window = verdict.window.map(|t| WindowCount { answered: t.total(), floor: t.sizing.floor() });
+            product.window = match &stressed_as {
+                Some((_, window)) => *window,
+                None => verdict.window.map(|t| WindowCount { answered: t.total(), floor: t.sizing.floor() }),
+            };
             util::write_atomic(&stamp, stamp_text(&key, product.window).as_bytes())?;
+        }
+        if post == Post::Raw && options.repeat.is_none() {
+            state.raw_passed = Some(product.window);
         }
     }
     Ok(product)
@@ -777,6 +797,35 @@ mod tests {
             err.contains("1 of 1 artifacts failed") && err.contains("`spare` satisfies none of the imports"),
             "{err}"
         );
+    }
+
+    /// A strip variant is its raw variant's program (the same module without custom sections): checked after the
+    /// raw one passed, it runs the vectors and cases but takes raw's stress and count, and its stamp says so; checked
+    /// without raw in the run, it is stressed itself (the stamp's key differs, so the earlier pass is not trusted).
+    #[test]
+    fn a_strip_variant_takes_the_stress_of_its_raw_variant_when_that_passed() {
+        let tmp = hasher_workspace("strip-stress");
+        let sh = Shell::new().unwrap();
+        let ws = Workspace::new(&tmp);
+        let component = model::discover(&tmp).unwrap().remove(0);
+        let build = model::builds().into_iter().find(|b| b.name == "go1.26").unwrap();
+        let options = Options { stress: Stress::fixed(20, 2), ..Options::until(Until::Check) };
+        let stamp = paths::component(&ws.work, &component, &Variant { build: build.clone(), post: Post::Strip })
+            .with_extension("wasm.checked");
+        let key = || String::from_utf8(std::fs::read(&stamp).unwrap()).unwrap().lines().next().unwrap().to_string();
+
+        let both = vec![Job::new(component.clone(), build.clone(), vec![Post::Raw, Post::Strip])];
+        let products = run(&sh, &ws, both, &options).unwrap();
+        assert_eq!(products.len(), 2);
+        assert!(products[0].window.is_some(), "raw's stress counted its window");
+        assert_eq!(products[1].window, products[0].window, "strip records raw's count");
+        assert!(key().ends_with(" stress-of-raw"), "{}", key());
+
+        let alone = vec![Job::new(component, build, vec![Post::Strip])];
+        let products = run(&sh, &ws, alone, &options).unwrap();
+        assert!(products[0].window.is_some(), "strip was stressed itself");
+        assert!(!key().ends_with(" stress-of-raw"), "{}", key());
+        let _ = std::fs::remove_dir_all(&tmp);
     }
 
     /// Every step's output is verified against its record, so nothing damaged after it was built is trusted:

@@ -36,6 +36,10 @@ pub struct Subject<'a> {
     pub stress: Stress,
     /// The file compiled for `host`, once: the typed suite and the declarative cases share it.
     pub compiled: OnceCell<Compiled>,
+    /// `Some(label)`: this artifact's program is byte for byte that of `label` (a `strip` variant: its raw
+    /// module without the custom sections, which no instruction can read), whose stress passed in this run; the
+    /// stress is not run again ([`Subject::stress`]), everything before it is.
+    pub stressed_as: Option<&'a str>,
 }
 
 impl Subject<'_> {
@@ -47,6 +51,27 @@ impl Subject<'_> {
         }
         let component = self.host.load(self.path)?;
         Ok(self.compiled.get_or_init(|| component).clone())
+    }
+}
+
+impl Subject<'_> {
+    /// The suite's stress: `run()`, unless the same program's stress already passed ([`Subject::stressed_as`]);
+    /// then nothing is measured (`Verdict::default()`) and the runner records that one's count.
+    pub fn stress(&self, run: impl FnOnce() -> Result<Verdict>) -> Result<Verdict> {
+        match self.stressed_as {
+            Some(other) => {
+                crate::status::step(
+                    "Stress",
+                    format!(
+                        "{}: not repeated: the same program as {other} (only custom sections removed), whose stress \
+                         passed",
+                        self.label
+                    ),
+                );
+                Ok(Verdict::default())
+            }
+            None => run(),
+        }
     }
 }
 

@@ -222,7 +222,8 @@ mod tests {
     use crate::testing::root;
 
     /// The installed TinyGo compiles the hasher (same Go code, same WIT) into a component that passes the
-    /// vectors, a reduced stress and the declarative cases, and the manifest inputs name TinyGo.
+    /// vectors, a reduced stress and the declarative cases, exports the collector's count, and the manifest inputs
+    /// name TinyGo.
     #[test]
     fn the_pinned_tinygo_builds_a_hasher_that_passes_its_check() {
         let sh = Shell::new().unwrap();
@@ -236,8 +237,20 @@ mod tests {
         let jobs = vec![Job::new(component, build, vec![Post::Strip])];
         let options = Options { stress: Stress::fixed(2000, 100), ..Options::until(Until::Check) };
         let products = scheduler::run(&sh, &ws, jobs, &options);
+        // A TinyGo component exports the collector's count (gowasm:harden/collector), and the stress read it.
+        let counts = products.as_ref().ok().map(|products| {
+            let host = host::Host::new(&host::HostConfig::default()).unwrap();
+            let path = products[0].component_path.as_ref().expect("checked products have a component");
+            let component = host.load(path).unwrap();
+            let mut store = host.store();
+            let instance = host.instantiate(&mut store, &component).unwrap();
+            let window = crate::suites::Window::of(&mut store, &instance).unwrap();
+            (window.counts, window.count(&mut store).unwrap())
+        });
         let _ = std::fs::remove_dir_all(&ws.work);
         let products = products.unwrap();
+        assert_eq!(counts, Some((crate::suites::Counts::Collections, 0)), "a fresh instance has seen none");
+        assert!(products[0].window.is_some(), "the stress recorded what it counted");
         let tinygo = products[0].tinygo.as_ref().expect("a TinyGo build carries its TinyGo");
         assert!(tinygo.version.starts_with(&format!("tinygo version {VERSION} ")), "{}", tinygo.version);
         assert!(tinygo.version.contains(&format!("go{TINYGO_GO_LINE}.")), "{}", tinygo.version);

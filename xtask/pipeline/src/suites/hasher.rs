@@ -4,7 +4,6 @@
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail, ensure};
-use host::Host;
 use host::hasher::Hasher;
 use host::wasmtime::Store;
 use host::wasmtime::component::Component;
@@ -21,14 +20,15 @@ pub const SUITE: Suite =
 
 fn check(subject: &Subject) -> Result<Verdict> {
     let component = subject.component()?;
-    run(subject.host, &component, subject.stress, subject.label)
+    run(subject, &component)
 }
 
 /// canonjson.MaxDepth: deeper documents are rejected (go/hasher/canonjson); the reference does the same.
 const MAX_DEPTH: usize = 1_000;
 
 /// Returns the stress's linear-memory peak and what it saw of the window.
-fn run(host: &Host, component: &Component, stress: Stress, label: &str) -> Result<Verdict> {
+fn run(subject: &Subject, component: &Component) -> Result<Verdict> {
+    let (host, stress, label) = (subject.host, subject.stress, subject.label);
     let start = Instant::now();
     let (mut store, hasher, window) = super::instantiate(host, component, |s, i| Hasher::new(s, i))?;
     status::step("Instantiated", format!("{label} in {}", status::elapsed(start.elapsed())));
@@ -51,7 +51,7 @@ fn run(host: &Host, component: &Component, stress: Stress, label: &str) -> Resul
         ),
     );
 
-    run_stress(&hasher, &window, &mut store, stress, label)
+    subject.stress(|| run_stress(&hasher, &window, &mut store, stress, label))
 }
 
 /// Stress on one instance: large arguments lowered through `cabi_realloc`, each result compared — 64 KiB then

@@ -148,7 +148,7 @@ fn check(subject: &Subject) -> Result<Verdict> {
     let instance = pre.instance_pre().instantiate(&mut store).map_err(|e| host::explain(&store, "instantiation", e))?;
     let indexer = Indexer::new(&mut store, &instance).map_err(anyhow::Error::from)?;
     let window = Window::of(&mut store, &instance)?;
-    run_stress(&indexer, &window, &mut store, subject.stress, subject.label)
+    subject.stress(|| run_stress(&indexer, &window, &mut store, subject.stress, subject.label))
 }
 
 fn instantiate(host: &Host<Kv>, pre: &IndexerPre<State<Kv>>, kv: Kv) -> Result<(Store<State<Kv>>, Indexer)> {

@@ -52,7 +52,7 @@ fn check(subject: &Subject) -> Result<Verdict> {
         "Vectors",
         format!("{}: {} texts × 3 exports match in {}", subject.label, texts.len(), status::elapsed(start.elapsed())),
     );
-    stress(&reporter, &window, &mut store, subject)
+    subject.stress(|| stress(&reporter, &window, &mut store, subject))
 }
 
 /// The three exports on `text`, each against the reference.

@@ -8,7 +8,6 @@ use std::fmt::Debug;
 use std::time::Instant;
 
 use anyhow::{Context, Result, ensure};
-use host::Host;
 use host::textkit::Textkit;
 use host::textkit::exports::gowasm::textkit::analyze::{Token, WordCount};
 use host::textkit::exports::gowasm::textkit::config::{Entry, ParseError, Value};
@@ -26,11 +25,12 @@ pub const SUITE: Suite =
 
 fn check(subject: &Subject) -> Result<Verdict> {
     let component = subject.component()?;
-    run(subject.host, &component, subject.stress, subject.label)
+    run(subject, &component)
 }
 
 /// Returns the stress's linear-memory peak and what it saw of the window.
-fn run(host: &Host, component: &Component, stress: Stress, label: &str) -> Result<Verdict> {
+fn run(subject: &Subject, component: &Component) -> Result<Verdict> {
+    let (host, stress, label) = (subject.host, subject.stress, subject.label);
     let start = Instant::now();
     let (mut store, textkit, window) = super::instantiate(host, component, |s, i| Textkit::new(s, i))?;
     status::step("Instantiated", format!("{label} in {}", status::elapsed(start.elapsed())));
@@ -64,7 +64,7 @@ fn run(host: &Host, component: &Component, stress: Stress, label: &str) -> Resul
             status::elapsed(start.elapsed())
         ),
     );
-    run_stress(&textkit, &window, &mut store, stress, label)
+    subject.stress(|| run_stress(&textkit, &window, &mut store, stress, label))
 }
 
 /// The line endings, in WIT order.
@@ -432,7 +432,7 @@ pub mod reference {
 
 #[cfg(test)]
 mod tests {
-    use host::HostConfig;
+    use host::{Host, HostConfig};
     use proptest::prelude::*;
     use proptest::test_runner::{Config, TestCaseError, TestRunner};
 
