@@ -115,11 +115,13 @@ fn a_second_compile_reuses_every_function_from_the_compile_cache() {
     let host = new_host(HostConfig { compile_cache: Some(cache.clone()), ..HostConfig::default() });
     let first = host.load_bytes(&fixture().bytes).expect("compile the fixture");
     let filled = cache.stats();
-    assert!(filled.misses > 0 && filled.hits == 0, "{filled:?}");
-    assert!(filled.entries > 0 && filled.entries as u64 <= filled.misses && filled.bytes > 0, "{filled:?}");
+    // The first compile may already find a function it compiled a moment before (the same trampoline twice).
+    let lookups = filled.hits + filled.misses;
+    assert!(filled.misses > 0 && filled.entries > 0 && filled.bytes > 0, "{filled:?}");
+    assert!(filled.entries as u64 <= filled.misses, "{filled:?}");
     let second = host.load_bytes(&fixture().bytes).expect("compile the fixture again");
     let reused = cache.stats();
-    assert_eq!(reused.hits, filled.misses, "every function was found the second time: {reused:?}");
+    assert_eq!(reused.hits, filled.hits + lookups, "every function was found the second time: {reused:?}");
     assert_eq!((reused.misses, reused.entries), (filled.misses, filled.entries), "{reused:?}");
     for component in [first, second] {
         assert_eq!(Sandbox::new(&host, component).call("add(2, 3)").expect("call"), ["5"]);
