@@ -93,9 +93,9 @@ pub(crate) struct Check {
     pub(crate) selection: Selection,
     /// Window answers each sized stress phase must see on the instance: it goes on until Go's runtime reached the
     /// host from inside `cabi_realloc`/`cabi_post_*` this often (each time answered by the hardened component's
-    /// shims) and fails if its most calls did not get there; 0 makes every phase its most calls. TinyGo builds'
-    /// phases always make their most calls (their collector never calls out); their stress reports how often the
-    /// collector ran inside `cabi_realloc` instead
+    /// shims) and fails if its most calls did not get there; 0 makes every phase its most calls. On TinyGo
+    /// builds (whose collector never calls out) the stress has the collector run inside `cabi_realloc` every MiB
+    /// lowered and counts those collections, with a quarter of this floor
     #[arg(long, value_name = "N", default_value_t = pipeline::model::Stress::FULL.sizing.floor())]
     pub(crate) stress_floor: u64,
     /// The most calls with 64 KiB inputs the stress may make (on one instance)

@@ -120,8 +120,8 @@ func cabiRealloc(oldPointer unsafe.Pointer, oldSize, align, newSize uintptr) uns
 	}
 
 	if useGCAllocations {
-		noteLowered(newSize)
 		freed := collectorFreed()
+		noteLowered(newSize)
 		pointer := Allocate(&pinner, newSize, align)
 		noteCollection(freed)
 		return pointer

@@ -68,7 +68,7 @@ pub fn run_stress(
     let start = Instant::now();
     // What the instance already holds (the vectors' 4 MiB documents leave the largest heap behind).
     let before = store.data().memory().peak();
-    let mut stressor = Stressor::new(window, stress.sizing);
+    let mut stressor = Stressor::new(store, window, stress.sizing)?;
     let mut data = pseudo_random(64 * 1024, 64);
     let len = data.len();
     let small = stressor.phase(store, "compute-hash 64 KiB", (100, stress.calls_64k, true), |store, call| {

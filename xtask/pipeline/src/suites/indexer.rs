@@ -366,7 +366,7 @@ fn run_stress(
     label: &str,
 ) -> Result<Verdict> {
     let start = Instant::now();
-    let mut stressor = Stressor::new(window, stress.sizing);
+    let mut stressor = Stressor::new(store, window, stress.sizing)?;
     let big: Vec<(String, Vec<u8>)> = (0..4)
         .map(|i| (format!("big/64k/{i}"), pseudo_random(64 << 10, 7000 + i)))
         .chain((0..2).map(|i| (format!("big/1m/{i}"), pseudo_random(1 << 20, 8000 + i))))

@@ -139,7 +139,7 @@ fn vectors() -> Vec<String> {
 fn stress(reporter: &Reporter, window: &Window, store: &mut Store<host::State>, subject: &Subject) -> Result<Verdict> {
     let (stress, label) = (subject.stress, subject.label);
     let begin = Instant::now();
-    let mut stressor = Stressor::new(window, stress.sizing);
+    let mut stressor = Stressor::new(store, window, stress.sizing)?;
     let reporter = reporter.gowasm_textkit_reporting();
     // TinyGo grows its heap a little at a time, collecting at each step: the first 1 MiB call on a fresh
     // instance took 9–10 s (at the 10 s call deadline) where later ones took 0.1 s, so its large phase is 256 KiB.

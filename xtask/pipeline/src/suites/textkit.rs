@@ -215,7 +215,7 @@ fn run_stress(
     label: &str,
 ) -> Result<Verdict> {
     let start = Instant::now();
-    let mut stressor = Stressor::new(window, stress.sizing);
+    let mut stressor = Stressor::new(store, window, stress.sizing)?;
     let text = random_text(16 * 1024, 99);
     let want_tokens = reference::tokenize(&text);
     let want_lines = reference::line_words(&text);
