@@ -88,7 +88,7 @@ impl Stress {
     }
 
     /// The stress for `variant`. On a TinyGo build the count is of collections inside `cabi_realloc`
-    /// (`suites::Counts::Collections`), which the stress makes come about once a call (`suites::COLLECT_EVERY`):
+    /// (`suites::Counts::Collections`), which the stress makes come about every MiB lowered (`suites::COLLECT_EVERY`):
     /// each a whole collection with the earlier arguments in the heap, where big Go's guarded window answers
     /// several clock reads per collection, so its floor is a quarter of big Go's. (Before the stress could ask
     /// for them, TinyGo's phases made their most calls: its allocator collected 4 times in the hasher's 888 MiB.)
