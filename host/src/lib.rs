@@ -48,7 +48,7 @@ pub mod indexer;
 pub mod oci;
 pub mod textkit;
 
-pub use cache::CacheOutcome;
+pub use cache::{CacheOutcome, SETTLE};
 pub use compile_cache::{CompileCache, CompileCacheStats};
 pub use engine::{EPOCH_TICK, Host, HostConfig, Profiler};
 pub use fault::explain;

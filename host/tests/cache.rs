@@ -135,3 +135,60 @@ fn a_second_compile_reuses_every_function_from_the_compile_cache() {
     let stats = tiny.stats();
     assert_eq!((stats.hits, stats.entries, stats.bytes), (0, 0, 0), "{stats:?}");
 }
+
+/// Once an entry and its component have settled ([`host::SETTLE`]), a hit records their file-system fingerprints
+/// and the next hit trusts them instead of hashing the component and checksumming the artifact; any change to
+/// either file — damage in place of the same size, another component copied over the path — is still seen:
+/// the damaged artifact is rejected, the other component gets its own entry.
+#[test]
+fn a_settled_entry_is_trusted_by_its_fingerprint_and_any_change_is_still_seen() {
+    let dir = support::empty_dir("cache-fingerprint");
+    let cache = dir.join("cache");
+    let component = dir.join("component.wasm");
+    std::fs::write(&component, &fixture().bytes).unwrap();
+    let host = new_host(HostConfig::default());
+    let entry = host.cache_entry(&fixture().bytes, &cache);
+    let load = |host: &Host| {
+        let (loaded, outcome) = host.load_cached(&component, &cache).expect("load through the cache");
+        assert_eq!(Sandbox::new(host, loaded).call("add(2, 3)").expect("call"), ["5"], "{outcome:?}");
+        outcome
+    };
+    let fields = |path: &Path| std::fs::read_to_string(path).unwrap().split_whitespace().count();
+    let inode = |path: &Path| std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(path).unwrap());
+
+    assert_eq!(load(&host), CacheOutcome::Miss);
+    assert_eq!(fields(&check_file(&entry)), 2, "a fresh entry records its checksum only");
+    std::thread::sleep(host::SETTLE + std::time::Duration::from_millis(100));
+    assert_eq!(load(&host), CacheOutcome::Hit);
+    assert_eq!(fields(&check_file(&entry)), 7, "a settled entry, verified whole, records its fingerprint");
+    let sources: Vec<_> = std::fs::read_dir(cache.join("sources")).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(sources.len(), 1, "{sources:?}");
+    assert_eq!(fields(&sources[0]), 6, "the component's fingerprint and digest");
+    let (check_inode, source_inode) = (inode(&check_file(&entry)), inode(&sources[0]));
+    assert_eq!(load(&new_host(HostConfig::default())), CacheOutcome::Hit);
+    assert_eq!(
+        (inode(&check_file(&entry)), inode(&sources[0])),
+        (check_inode, source_inode),
+        "a trusted hit rewrites neither record"
+    );
+
+    // The same size, one byte different, written in place: the fingerprint no longer matches, the whole
+    // artifact is checked again and rejected.
+    let mut bytes = std::fs::read(&entry).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x40;
+    std::fs::write(&entry, &bytes).unwrap();
+    match load(&host) {
+        CacheOutcome::Rejected(why) => assert!(why.contains("checksum mismatch"), "rejected because {why}"),
+        other => panic!("the artifact damaged in place was not rejected ({other:?})"),
+    }
+    assert_eq!(load(&host), CacheOutcome::Hit, "the entry was replaced");
+
+    // Another component at the same path is hashed again and gets its own entry; the first one's is still found.
+    std::fs::write(&component, &support::caller().bytes).unwrap();
+    let (_, outcome) = host.load_cached(&component, &cache).expect("load the other component");
+    assert_eq!(outcome, CacheOutcome::Miss);
+    assert!(host.cache_entry(&support::caller().bytes, &cache).is_file());
+    std::fs::write(&component, &fixture().bytes).unwrap();
+    assert_eq!(load(&host), CacheOutcome::Hit);
+}
