@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use wasmtime::component::{Component, Instance, InstancePre, Linker};
@@ -302,7 +302,9 @@ impl<T: Send + 'static> Host<T> {
     }
 }
 
-/// Advances the engine's epoch every [`EPOCH_TICK`] until dropped.
+/// Advances the engine's epoch every [`EPOCH_TICK`] until dropped. The thread parks between ticks, so dropping
+/// the ticker wakes it and returns at once instead of waiting out a tick (a process that makes one call and exits
+/// would otherwise spend up to a tick in its exit).
 struct Ticker {
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
@@ -315,9 +317,20 @@ impl Ticker {
         let thread = std::thread::Builder::new()
             .name("wasm-epoch-ticker".into())
             .spawn(move || {
-                while !flag.load(Ordering::Relaxed) {
-                    std::thread::sleep(EPOCH_TICK);
+                let mut next = Instant::now() + EPOCH_TICK;
+                while !flag.load(Ordering::Acquire) {
+                    let now = Instant::now();
+                    if now < next {
+                        // Wakes early when unparked (or spuriously); the loop then looks again.
+                        std::thread::park_timeout(next - now);
+                        continue;
+                    }
                     engine.increment_epoch();
+                    // A ticker that fell behind (a descheduled thread) ticks once, not once per missed tick.
+                    next += EPOCH_TICK;
+                    if next <= now {
+                        next = now + EPOCH_TICK;
+                    }
                 }
             })
             .expect("spawn the epoch ticker thread");
@@ -327,8 +340,9 @@ impl Ticker {
 
 impl Drop for Ticker {
     fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
+        self.stop.store(true, Ordering::Release);
         if let Some(thread) = self.thread.take() {
+            thread.thread().unpark();
             let _ = thread.join();
         }
     }
