@@ -325,6 +325,7 @@ fn measure(sh: &Shell, root: &Path, mode: Mode, command: String, artifacts: &[Ar
         let seed = pipeline::suites::for_component(&a.component).is_some_and(|s| s.seed_table);
         subjects.push(measure::Subject::load(&hosts, label, &a.path, seed, probe)?);
     }
+    let loaded = Instant::now();
     status::step("Measuring", format!("native SHA-256 and serde_json ({mode:?} mode)"));
     let native = measure::native(&plan)?;
     for round in 0..plan.compile {
@@ -333,6 +334,12 @@ fn measure(sh: &Shell, root: &Path, mode: Mode, command: String, artifacts: &[Ar
         for s in subjects.iter_mut().filter(|s| round == 0 || s.seed) {
             s.sample_compile(&hosts)?;
         }
+    }
+    // Cold start measures the steady state of a cache: entries that have settled, verified once and trusted by
+    // their fingerprints since. One load each, once they are old enough, records those fingerprints.
+    std::thread::sleep(host::SETTLE.saturating_sub(loaded.elapsed()));
+    for s in &subjects {
+        s.settle(&hosts)?;
     }
     for round in 0..plan.rounds {
         status::step("Sampling", format!("round {}/{} over {} artifacts", round + 1, plan.rounds, subjects.len()));

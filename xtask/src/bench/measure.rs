@@ -149,6 +149,14 @@ impl Subject {
         })
     }
 
+    /// Loads the component once more through the default engine's cache: the first load after its files
+    /// settled (`host::SETTLE`) verifies them whole and records their fingerprints, as a long-lived cache has.
+    pub(crate) fn settle(&self, hosts: &Hosts) -> Result<()> {
+        let (_, outcome) = hosts.default.load_cached(&self.path, &hosts.cache)?;
+        anyhow::ensure!(outcome == host::CacheOutcome::Hit, "{}: the cache did not hold it ({outcome:?})", self.label);
+        Ok(())
+    }
+
     /// One compile sample: Cranelift on the component bytes, no cache.
     pub(crate) fn sample_compile(&mut self, hosts: &Hosts) -> Result<()> {
         let bytes = pipeline::util::read(&self.path)?;

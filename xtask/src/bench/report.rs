@@ -300,8 +300,9 @@ fn markdown(report: &Report) -> String {
          artifact in turn, so drift in machine load spreads over all of them. Compile: {} samples per hasher \
          artifact, one for the others; the other timings: one sample per round ({} rounds{}). Warm-up: 100 calls before any timed call series.\n\
          - Compile: Cranelift on the component bytes, no cache. Deserialize: `Component::deserialize_file` of the \
-         precompiled artifact. Cold start: `Host::load_cached` (reads the component and its precompiled artifact, \
-         checks both), instantiate (the Go runtime initialises), the probe call — the component's first \
+         precompiled artifact. Cold start: `Host::load_cached` on settled entries (the component and its precompiled \
+         artifact trusted by the file-system fingerprints recorded when they were last verified whole; the \
+         artifact memory-mapped), instantiate (the Go runtime initialises), the probe call — the component's first \
          successful case in its checks.toml.\n\
          - Instantiate: `Linker::instantiate`; InstancePre: `InstancePre::instantiate` on demand, then with the \
          pooling allocator, with and without copy-on-write memory initialisation.\n\
