@@ -101,6 +101,7 @@ pub fn wizen(module: &[u8]) -> Result<(Vec<u8>, Report)> {
     let bytes = block_on(wizer.snapshot(&cx, &mut Snapshotted { store: &mut store, instance }))
         .map_err(anyhow::Error::from)
         .context("wizer failed to snapshot the instance")?;
+    let bytes = drop_dead_passive_data(&bytes)?;
     crate::util::validate(&bytes).context("the snapshotted module does not validate")?;
     let initial_memory = initial_memory(&bytes)?;
     Ok((bytes, Report { initial_memory, init_fuel }))
@@ -195,6 +196,66 @@ fn func_exports(module: &[u8]) -> Result<Vec<String>> {
     Ok(names)
 }
 
+/// Removes every passive data segment of `module` when no function refers to a data segment by index (no
+/// `memory.init`, no `data.drop`): they are then dead. Wizer turns each active segment of its input into an empty
+/// passive one (active segments are spent after instantiation), and Go's linker emits tens of thousands (39,178
+/// for the hasher on Go 1.26), so without this every instantiation of the snapshot makes wasmtime fill a length
+/// and a base pointer for each of them into the instance's context (profiled: 43 % of `InstancePre` with
+/// pooling). A module that does refer to segments by index is returned as it is. The data count section, when
+/// there is one, is updated to the segments kept.
+fn drop_dead_passive_data(module: &[u8]) -> Result<Vec<u8>> {
+    let mut kept = Vec::new();
+    let mut passive = 0usize;
+    for payload in Parser::new(0).parse_all(module) {
+        match payload.context("failed to parse the snapshot")? {
+            Payload::DataSection(reader) => {
+                for data in reader {
+                    let data = data?;
+                    match data.kind {
+                        wasmparser::DataKind::Passive => passive += 1,
+                        wasmparser::DataKind::Active { .. } => kept.push(data.range),
+                    }
+                }
+            }
+            Payload::CodeSectionEntry(body) => {
+                let mut operators = body.get_operators_reader()?;
+                while !operators.eof() {
+                    if let wasmparser::Operator::MemoryInit { .. } | wasmparser::Operator::DataDrop { .. } =
+                        operators.read()?
+                    {
+                        return Ok(module.to_vec());
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    if passive == 0 {
+        return Ok(module.to_vec());
+    }
+    let mut out = wasm_encoder::Module::new();
+    for payload in Parser::new(0).parse_all(module) {
+        let payload = payload?;
+        let Some((id, range)) = payload.as_section() else { continue };
+        match payload {
+            Payload::DataSection(_) => {
+                let mut section = wasm_encoder::DataSection::new();
+                for segment in &kept {
+                    section.raw(&module[segment.clone()]);
+                }
+                out.section(&section);
+            }
+            Payload::DataCountSection { .. } => {
+                out.section(&wasm_encoder::DataCountSection { count: u32::try_from(kept.len())? });
+            }
+            _ => {
+                out.section(&wasm_encoder::RawSection { id, data: &module[range] });
+            }
+        }
+    }
+    Ok(out.finish())
+}
+
 /// The minimum size of the module's first memory, in bytes.
 fn initial_memory(module: &[u8]) -> Result<u64> {
     for payload in Parser::new(0).parse_all(module) {
@@ -254,8 +315,59 @@ mod tests {
         assert!(report.initial_memory > initial_memory(&module).unwrap(), "{report:?}");
         // Go's start-up ran, well inside the budget.
         assert!(report.init_fuel > 0 && report.init_fuel < INIT_FUEL / 10, "{report:?}");
+        // Wizer's emptied copies of the input's active segments are gone; its snapshot's segments are active.
+        let (active, passive) = data_segments(&first);
+        assert!(active > 0 && passive == 0, "{active} active and {passive} passive data segments");
         let (second, _) = wizen(&module).unwrap();
         assert!(first == second, "two snapshots of one module differ: the snapshot's WASI context leaks");
+    }
+
+    /// (active, passive) data segments of `module`.
+    fn data_segments(module: &[u8]) -> (usize, usize) {
+        let mut counts = (0, 0);
+        for payload in Parser::new(0).parse_all(module) {
+            if let Payload::DataSection(reader) = payload.unwrap() {
+                for data in reader {
+                    match data.unwrap().kind {
+                        wasmparser::DataKind::Active { .. } => counts.0 += 1,
+                        wasmparser::DataKind::Passive => counts.1 += 1,
+                    }
+                }
+            }
+        }
+        counts
+    }
+
+    /// Passive segments nothing can refer to are removed, the active ones kept with their offsets and bytes; a
+    /// module whose code uses `memory.init` or `data.drop` keeps every segment.
+    #[test]
+    fn dead_passive_data_is_dropped_and_live_data_kept() {
+        let module = |body: &str| {
+            wat::parse_str(format!(
+                r#"(module (memory (export "memory") 1)
+                     (data (i32.const 16) "active")
+                     (data "") (data "passive")
+                     (data (i32.const 64) "second")
+                     (func (export "f") {body}))"#
+            ))
+            .unwrap()
+        };
+        let dead = module("");
+        let dropped = drop_dead_passive_data(&dead).unwrap();
+        crate::util::validate(&dropped).unwrap();
+        assert_eq!((data_segments(&dead), data_segments(&dropped)), ((2, 2), (2, 0)));
+        let engine = Engine::default();
+        let compiled = Module::new(&engine, &dropped).unwrap();
+        let mut store = Store::new(&engine, ());
+        let instance = Instance::new(&mut store, &compiled, &[]).unwrap();
+        let memory = instance.get_memory(&mut store, "memory").unwrap();
+        assert_eq!(&memory.data(&store)[16..22], b"active");
+        assert_eq!(&memory.data(&store)[64..70], b"second");
+
+        for live in ["i32.const 0 i32.const 0 i32.const 0 memory.init 2", "data.drop 1"] {
+            let module = module(live);
+            assert_eq!(drop_dead_passive_data(&module).unwrap(), module, "{live}");
+        }
     }
 
     /// A module exporting `_initialize` (whose body is `init`) and, if `resume`, an empty `gowasm_resume`.
