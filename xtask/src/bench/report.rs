@@ -305,7 +305,9 @@ fn markdown(report: &Report) -> String {
          artifact memory-mapped), instantiate (the Go runtime initialises), the probe call — the component's first \
          successful case in its checks.toml.\n\
          - Instantiate: `Linker::instantiate`; InstancePre: `InstancePre::instantiate` on demand, then with the \
-         pooling allocator, with and without copy-on-write memory initialisation.\n\
+         pooling allocator, with and without copy-on-write memory initialisation; each of these three samples is \
+         the mean over a burst of {} fresh instances (each store made outside the timing and dropped before the \
+         next, as a service making one instance per request does).\n\
          - Per-call figures: batches of calls on one warm instance divided by the batch size. Throughput: 10 × \
          64 KiB, 1 × 1 MiB, 1 × 64 KiB JSON per sample, each result compared with the expected one.\n\
          - Memory: linear memory of the instance (the Go module's and the adapter's) after instantiation, after \
@@ -314,6 +316,7 @@ fn markdown(report: &Report) -> String {
         report.variants.iter().map(|v| v.figures.compile_ms.n).max().unwrap_or(0),
         report.variants.first().map_or(0, |v| v.figures.instantiate_us.n),
         if report.mode == super::Mode::Quick { ", quick mode" } else { "" },
+        super::measure::INSTANCE_BURST,
         report.tools.iter().map(|(k, v)| format!("{k}: {v}")).collect::<Vec<_>>().join("; "),
         report.took_s
     );
