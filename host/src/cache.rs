@@ -218,7 +218,8 @@ fn checksum(artifact: &[u8]) -> String {
     format!("{} {:08x}", artifact.len(), crc32fast::hash(artifact))
 }
 
-fn hex(bytes: &[u8]) -> String {
+/// Lower-case hex of `bytes` (cache names, digests; the registry client's too).
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 

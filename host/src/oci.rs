@@ -25,6 +25,7 @@ use oci_client::{Client, Reference};
 use sha2::{Digest, Sha256};
 use wasmtime::component::Component;
 
+use crate::cache::hex;
 use crate::{CacheOutcome, Host};
 
 /// The config media type of a Wasm OCI artifact (CNCF TAG Runtime, Wasm OCI artifact layout).
@@ -293,10 +294,6 @@ fn unreachable_or(err: oci_client::errors::OciDistributionError, registry: &str)
         return anyhow::anyhow!("the registry {registry} is unreachable: {text}");
     }
     anyhow::Error::new(err)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 impl Host {
