@@ -8,7 +8,9 @@
 
 mod chart;
 mod claims;
+mod floor;
 mod measure;
+mod peer;
 mod report;
 mod stats;
 
@@ -51,6 +53,12 @@ pub(crate) struct Report {
     pub(crate) native: Native,
     pub(crate) variants: Vec<VariantReport>,
     pub(crate) concurrency: Option<Concurrency>,
+    /// The floor's empty call (a trivial non-Go component, `floor.rs`), measured beside the artifacts'.
+    #[serde(default)]
+    pub(crate) floor: Option<FloorFigures>,
+    /// The field's build of the seed component (`peer.rs`), measured beside ours.
+    #[serde(default)]
+    pub(crate) peer: Option<PeerReport>,
     /// Wall-clock time of the whole measurement, seconds.
     pub(crate) took_s: f64,
 }
@@ -117,6 +125,13 @@ pub(crate) struct VariantFigures {
     /// `echo(u32) -> u32` (components exporting it), default engine (10 s deadline by epochs) and lean (none).
     pub(crate) empty_call_ns: Option<Stat>,
     pub(crate) empty_call_lean_ns: Option<Stat>,
+    /// Whole process, disk → first result, timed from spawn to exit: the host binary (`host call --cache`) and
+    /// the stock wasmtime CLI (`wasmtime run --allow-precompiled --invoke`, the artifact precompiled by `wasmtime
+    /// compile`), one after the other in every round.
+    #[serde(default)]
+    pub(crate) process_ms: Option<Stat>,
+    #[serde(default)]
+    pub(crate) cli_process_ms: Option<Stat>,
     /// The call that stands for "the first result" (the first successful case of the component's checks.toml).
     pub(crate) probe: Option<String>,
     pub(crate) hasher: Option<HasherFigures>,
@@ -133,10 +148,11 @@ pub(crate) struct HasherFigures {
     /// Per call on the lean engine (no deadline), and through the async API (`call_async`, tokio).
     pub(crate) call_lean_us: Stat,
     pub(crate) call_async_us: Stat,
-    pub(crate) sha_64k_mibps: Stat,
-    pub(crate) sha_1m_mibps: Stat,
+    /// Throughput (none on the peer, which traps on large arguments).
+    pub(crate) sha_64k_mibps: Option<Stat>,
+    pub(crate) sha_1m_mibps: Option<Stat>,
     /// process-json on a 64 KiB document.
-    pub(crate) json_64k_mibps: Stat,
+    pub(crate) json_64k_mibps: Option<Stat>,
     pub(crate) memory_start_bytes: usize,
     pub(crate) memory_after_1000_bytes: usize,
     pub(crate) memory_after_many_bytes: usize,
@@ -151,6 +167,25 @@ pub(crate) struct RssFigures {
     /// From the process's start of `main` to the first result (engine creation included).
     pub(crate) process_first_result_ms: f64,
     pub(crate) calls: usize,
+}
+
+/// What this wasmtime charges for a component call and nothing else.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct FloorFigures {
+    pub(crate) empty_call_ns: Stat,
+    pub(crate) empty_call_lean_ns: Stat,
+}
+
+/// The peer: the seed component as the field builds it (stock runtime, no harden pass, no wasm-opt, no
+/// snapshot), every figure measured as an artifact's, and what its stress did.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct PeerReport {
+    #[serde(flatten)]
+    pub(crate) artifact: VariantReport,
+    pub(crate) stress: peer::PeerStress,
+    /// Samples that failed (traps, one line each): left out of the figures.
+    #[serde(default)]
+    pub(crate) faults: Vec<String>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -325,27 +360,55 @@ fn measure(sh: &Shell, root: &Path, mode: Mode, command: String, artifacts: &[Ar
         let seed = pipeline::suites::for_component(&a.component).is_some_and(|s| s.seed_table);
         subjects.push(measure::Subject::load(&hosts, label, &a.path, seed, probe)?);
     }
+    // The field's build of the seed component, with the build of the reference artifact (the seed's go1.26
+    // line when selected): bench-only, loaded and sampled like every artifact.
+    let reference_build = artifacts
+        .iter()
+        .filter(|a| pipeline::suites::for_component(&a.component).is_some_and(|s| s.seed_table))
+        .filter(|a| a.variant.build.tinygo.is_none())
+        .min_by_key(|a| (a.variant.build.name != "go1.26", a.variant.name()))
+        .map(|a| (a.component.clone(), a.variant.build.clone()));
+    let mut peer = match &reference_build {
+        Some((component, build)) => {
+            status::step("Building", format!("the peer: {} {} as the field builds it", component.name, build.name));
+            let built = peer::build(sh, root, component, build)?;
+            let label = format!("{} {}-{}", component.name, build.name, peer::VARIANT);
+            status::step("Loading", &label);
+            let probe = check::probe_call(&root.join(&component.dir))?;
+            let subject = measure::Subject::load(&hosts, label, &built.path, true, probe)?.into_peer();
+            Some((component.clone(), build.clone(), built, subject))
+        }
+        None => None,
+    };
+    let mut floor = measure::Floor::load(&hosts)?;
+    crate::setup::ensure_wasmtime_cli(sh)?;
+    let cli_binary = pipeline::tools::WASMTIME.locate()?;
+    let cli_version = pipeline::tools::WASMTIME.version(sh, &cli_binary)?;
+    let cli = measure::Cli::new(cli_binary, cli_version, root.join("target/bench/cli"));
     let loaded = Instant::now();
     status::step("Measuring", format!("native SHA-256 and serde_json ({mode:?} mode)"));
     let native = measure::native(&plan)?;
     for round in 0..plan.compile {
         status::step("Compiling", format!("round {}/{} over {} artifacts", round + 1, plan.compile, subjects.len()));
         // The seed table's component gets every sample; others one compile sample (a second or two each).
-        for s in subjects.iter_mut().filter(|s| round == 0 || s.seed) {
+        for s in subjects.iter_mut().chain(peer.as_mut().map(|p| &mut p.3)).filter(|s| round == 0 || s.seed) {
             s.sample_compile(&hosts)?;
         }
     }
     // Cold start measures the steady state of a cache: entries that have settled, verified once and trusted by
     // their fingerprints since. One load each, once they are old enough, records those fingerprints.
     std::thread::sleep(host::SETTLE.saturating_sub(loaded.elapsed()));
-    for s in &subjects {
+    for s in subjects.iter().chain(peer.as_ref().map(|p| &p.3)) {
         s.settle(&hosts)?;
     }
     for round in 0..plan.rounds {
         status::step("Sampling", format!("round {}/{} over {} artifacts", round + 1, plan.rounds, subjects.len()));
-        for s in &mut subjects {
+        for s in subjects.iter_mut().chain(peer.as_mut().map(|p| &mut p.3)) {
             s.sample_round(&hosts, &plan, &runtime).with_context(|| format!("measuring {}", s.label))?;
+            s.sample_process(&host_binary, &hosts.cache, Some(&cli))
+                .with_context(|| format!("timing {} as a process", s.label))?;
         }
+        floor.sample(&hosts, &plan).context("measuring the floor")?;
     }
     let reference = subjects
         .iter()
@@ -357,7 +420,7 @@ fn measure(sh: &Shell, root: &Path, mode: Mode, command: String, artifacts: &[Ar
     for (a, s) in artifacts.iter().zip(subjects) {
         let label = s.label.clone();
         status::step("Finishing", format!("{label}: memory over {} calls, host RSS in a child", plan.many_calls));
-        let figures = s.finish(&hosts, &plan, &host_binary).with_context(|| format!("measuring {label}"))?;
+        let (figures, _) = s.finish(&hosts, &plan, &host_binary).with_context(|| format!("measuring {label}"))?;
         variants.push(VariantReport {
             component: a.component.name.clone(),
             variant: a.variant.name(),
@@ -370,8 +433,52 @@ fn measure(sh: &Shell, root: &Path, mode: Mode, command: String, artifacts: &[Ar
             figures,
         });
     }
+    let peer = match peer {
+        Some((component, build, built, subject)) => {
+            let (calls, bytes) = (plan.peer_stress_calls, 64 * 1024);
+            status::step("Stressing", format!("{}: {calls} × 64 KiB compute-hash on one instance", subject.label));
+            let stress = subject.stress(&hosts, calls, bytes)?;
+            match &stress.failure {
+                Some(failure) => status::step(
+                    "Failed",
+                    format!(
+                        "{} after {} calls, as expected without the harden pass: {failure}",
+                        subject.label, stress.answered
+                    ),
+                ),
+                None => status::warn(format!("{}: answered all {calls} stress calls", subject.label)),
+            }
+            let label = subject.label.clone();
+            status::step("Finishing", format!("{label}: memory over {} calls, host RSS in a child", plan.many_calls));
+            let (figures, faults) =
+                subject.finish(&hosts, &plan, &host_binary).with_context(|| format!("measuring {label}"))?;
+            for fault in &faults {
+                status::warn(format!("{label}: a sample failed: {fault}"));
+            }
+            let bytes = util::read(&built.path)?;
+            Some(PeerReport {
+                artifact: VariantReport {
+                    component: component.name.clone(),
+                    variant: format!("{}-{}", build.name, peer::VARIANT),
+                    build: build.name.to_string(),
+                    post: peer::VARIANT.to_string(),
+                    toolchain: built.toolchain,
+                    sha256: util::sha256_hex(&bytes),
+                    component_bytes: bytes.len() as u64,
+                    module_bytes: Some(built.module_bytes),
+                    figures,
+                },
+                stress,
+                faults,
+            })
+        }
+        None => None,
+    };
+    let floor = Some(floor.finish()?);
     let took_s = start.elapsed().as_secs_f64();
     status::step("Measured", format!("{} artifacts in {}", variants.len(), status::elapsed(start.elapsed())));
+    let mut tools = measuring_tools(sh, artifacts)?;
+    tools.insert("wasmtime CLI (process comparison)".into(), cli.version.clone());
     let mut machine = machine();
     machine.load_average = [load_before, load_average()];
     Ok(Report {
@@ -379,10 +486,12 @@ fn measure(sh: &Shell, root: &Path, mode: Mode, command: String, artifacts: &[Ar
         command,
         machine,
         git_commit: git_commit(sh),
-        tools: measuring_tools(sh, artifacts)?,
+        tools,
         native,
         variants,
         concurrency,
+        floor,
+        peer,
         took_s,
     })
 }

