@@ -9,8 +9,8 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use host::{Host, HostConfig, dynamic};
 
-const USAGE: &str = "usage: host call [--repeat N] [--cache DIR] [--stats] [--digest SHA256] [--plain-http] <component> '<function>(<wave args>)'\n       \
-host exports [--cache DIR] [--digest SHA256] [--plain-http] <component>\n\n\
+const USAGE: &str = "usage: host call [--repeat N] [--cache DIR] [--stats] [--digest SHA256] [--plain-http] [--ca-file PEM] <component> '<function>(<wave args>)'\n       \
+host exports [--cache DIR] [--digest SHA256] [--plain-http] [--ca-file PEM] <component>\n\n\
 <component> is a file, or a component in an OCI registry: oci://registry/repository@sha256:<manifest digest>, or\n\
 oci://registry/repository:<tag> with --digest (the component's sha256, as target/dist/manifest.json gives it).\n\
 It is verified before it is loaded and kept in the cache (default: ~/.cache/gowasm/host).\n\n\
@@ -20,6 +20,7 @@ call      instantiate the component and call one export; results are printed as 
           --stats          print `stats: calls=… first_result_ms=… total_ms=… peak_rss_kib=…` on stderr at the end\n\
           --digest SHA256  the sha256 an oci:// component must have (required with a tag)\n\
           --plain-http     talk plain HTTP to the registry (loopback registries only)\n\
+          --ca-file PEM    trust the certificates in PEM besides the system's roots (a registry behind a private CA)\n\
 exports   list the functions the component exports\n\n\
 Registry credentials: GOWASM_REGISTRY_USERNAME and GOWASM_REGISTRY_PASSWORD, else the Docker config file.";
 
@@ -95,6 +96,7 @@ fn parse_options<'a>(args: &[&'a str]) -> Result<(CallOptions, Vec<&'a str>)> {
                 options.fetch.component_sha256 = Some(rest.next().context("--digest needs a sha256")?.to_string())
             }
             "--plain-http" => options.fetch.plain_http = true,
+            "--ca-file" => options.fetch.ca_file = Some(rest.next().context("--ca-file needs a PEM file")?.into()),
             flag if flag.starts_with("--") => bail!("unknown option {flag}\n\n{USAGE}"),
             other => positional.push(other),
         }
@@ -142,8 +144,8 @@ fn load(host: &Host, path: &str, options: &CallOptions) -> Result<host::wasmtime
         };
         return Ok(host.load_oci(path, &options.fetch, &cache)?.0);
     }
-    if options.fetch.component_sha256.is_some() || options.fetch.plain_http {
-        bail!("--digest and --plain-http are for oci:// references, not a file ({path})");
+    if options.fetch.component_sha256.is_some() || options.fetch.plain_http || options.fetch.ca_file.is_some() {
+        bail!("--digest, --plain-http and --ca-file are for oci:// references, not a file ({path})");
     }
     match &options.cache {
         Some(dir) => Ok(host.load_cached(path, dir)?.0),

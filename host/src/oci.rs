@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail, ensure};
-use oci_client::client::{ClientConfig, ClientProtocol};
+use oci_client::client::{Certificate, CertificateEncoding, ClientConfig, ClientProtocol};
 use oci_client::manifest::{OCI_IMAGE_MEDIA_TYPE, OciDescriptor, OciImageManifest};
 use oci_client::secrets::RegistryAuth;
 use oci_client::{Client, Reference};
@@ -43,6 +43,8 @@ pub struct FetchOptions {
     pub component_sha256: Option<String>,
     /// Talk plain HTTP to the registry: refused unless the registry is on a loopback address.
     pub plain_http: bool,
+    /// A PEM file of certificates to trust besides the system's roots (a registry behind a private CA).
+    pub ca_file: Option<PathBuf>,
 }
 
 /// A parsed reference that pins its content.
@@ -98,8 +100,9 @@ pub fn is_loopback(registry: &str) -> bool {
     host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
-/// A client for `registry` and the credentials for it. `plain_http` is refused for a registry off loopback.
-pub fn client(registry: &str, plain_http: bool) -> Result<(Client, RegistryAuth)> {
+/// A client for `registry` and the credentials for it. `plain_http` is refused for a registry off loopback; TLS
+/// trusts the system's roots and the certificates in `ca_file` (PEM), if given.
+pub fn client(registry: &str, plain_http: bool, ca_file: Option<&Path>) -> Result<(Client, RegistryAuth)> {
     if plain_http {
         ensure!(
             is_loopback(registry),
@@ -107,10 +110,25 @@ pub fn client(registry: &str, plain_http: bool) -> Result<(Client, RegistryAuth)
              would cross the network in the clear"
         );
     }
+    // rustls takes its primitives from one process-wide provider: ring's, unless the embedder installed another.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let extra_root_certificates = match ca_file {
+        Some(path) => {
+            let data = std::fs::read(path).with_context(|| format!("failed to read the CA file {}", path.display()))?;
+            ensure!(
+                data.windows(27).any(|w| w == b"-----BEGIN CERTIFICATE-----"),
+                "the CA file {} holds no PEM certificate (-----BEGIN CERTIFICATE-----)",
+                path.display()
+            );
+            vec![Certificate { encoding: CertificateEncoding::Pem, data }]
+        }
+        None => Vec::new(),
+    };
     let config = ClientConfig {
         protocol: if plain_http { ClientProtocol::Http } else { ClientProtocol::Https },
         connect_timeout: Some(Duration::from_secs(10)),
         read_timeout: Some(Duration::from_secs(60)),
+        extra_root_certificates,
         ..ClientConfig::default()
     };
     let client = Client::try_from(config).context("failed to set up the registry client")?;
@@ -204,7 +222,7 @@ pub fn fetch(reference: &str, options: &FetchOptions, cache_dir: &Path) -> Resul
     let pinned = Pinned::parse(reference, options)?;
     let registry = pinned.registry().to_string();
     let what = || format!("failed to pull {reference}");
-    let (client, auth) = client(&registry, options.plain_http).with_context(what)?;
+    let (client, auth) = client(&registry, options.plain_http, options.ca_file.as_deref()).with_context(what)?;
     runtime()?.block_on(fetch_with(&client, &auth, &pinned, cache_dir)).with_context(what)
 }
 
@@ -278,16 +296,28 @@ fn wasm_layer(manifest: &OciImageManifest) -> Result<&OciDescriptor> {
     Ok(layer)
 }
 
-/// A registry error, said as "unreachable" when no connection could be made.
+/// A registry error, said as "unreachable" when no connection could be made, as a failed handshake when TLS refused
+/// the registry's certificate.
 fn unreachable_or(err: oci_client::errors::OciDistributionError, registry: &str) -> anyhow::Error {
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&err);
     while let Some(e) = source {
-        if let Some(io) = e.downcast_ref::<std::io::Error>()
+        if let Some(tls) = e.downcast_ref::<rustls::Error>() {
+            return anyhow::anyhow!(
+                "the registry {registry} failed the TLS handshake: {tls} (a registry behind a private CA: give its \
+                 certificate with --ca-file)"
+            );
+        }
+        let io = e.downcast_ref::<std::io::Error>();
+        if let Some(io) = io
             && matches!(io.kind(), std::io::ErrorKind::ConnectionRefused | std::io::ErrorKind::TimedOut)
         {
             return anyhow::anyhow!("the registry {registry} is unreachable: {io}");
         }
-        source = e.source();
+        // An io::Error's `source` skips the error it wraps (where rustls's verdict sits): descend into it instead.
+        source = match io {
+            Some(io) => io.get_ref().map(|inner| inner as &(dyn std::error::Error + 'static)),
+            None => e.source(),
+        };
     }
     let text = err.to_string();
     if text.contains("error sending request") || text.contains("connect") {
@@ -334,7 +364,7 @@ mod tests {
         for remote in ["ghcr.io", "10.0.0.1:5000", "example.com:443", "localhost.example.com"] {
             assert!(!is_loopback(remote), "{remote}");
         }
-        let err = client("ghcr.io", true).err().expect("plain HTTP to ghcr.io was allowed");
+        let err = client("ghcr.io", true, None).err().expect("plain HTTP to ghcr.io was allowed");
         assert!(err.to_string().contains("only for a registry on a loopback address"), "{err}");
     }
 

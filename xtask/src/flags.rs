@@ -224,6 +224,9 @@ pub(crate) struct Publish {
     /// Talk plain HTTP to the registry: only for a registry on a loopback address
     #[arg(long)]
     pub(crate) plain_http: bool,
+    /// Trust the certificates in this PEM file besides the system's roots (a registry behind a private CA)
+    #[arg(long, value_name = "PEM")]
+    pub(crate) ca_file: Option<std::path::PathBuf>,
     /// Publish from this dist directory instead of target/dist
     #[arg(long, value_name = "DIR")]
     pub(crate) dist: Option<std::path::PathBuf>,

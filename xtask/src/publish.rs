@@ -76,7 +76,7 @@ impl flags::Publish {
         if manifest.source.as_ref().is_some_and(|s| s.dirty) {
             status::warn("the dist was built from a work tree with uncommitted changes; its provenance says so");
         }
-        let (client, auth) = host::oci::client(&registry, self.plain_http)?;
+        let (client, auth) = host::oci::client(&registry, self.plain_http, self.ca_file.as_deref())?;
         let runtime = host::oci::runtime()?;
         let target = Target { client: &client, auth: &auth, registry: &registry, repository: &repository };
         let mut published = Vec::new();

@@ -23,17 +23,59 @@ struct Registry {
     address: String,
 }
 
+/// A leaf certificate for 127.0.0.1 and its key (PEM), issued by a CA of the test's own, whose certificate is
+/// the third file: what a registry behind a private CA serves.
+struct Tls {
+    certificate: PathBuf,
+    key: PathBuf,
+    ca: PathBuf,
+}
+
+impl Tls {
+    fn issue(dir: &Path) -> Tls {
+        use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
+        std::fs::create_dir_all(dir).unwrap();
+        let mut ca_params = CertificateParams::new(Vec::new()).unwrap();
+        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        let ca_key = KeyPair::generate().unwrap();
+        let ca = ca_params.self_signed(&ca_key).unwrap();
+        let leaf_key = KeyPair::generate().unwrap();
+        let leaf = CertificateParams::new(vec!["127.0.0.1".to_string()])
+            .unwrap()
+            .signed_by(&leaf_key, &Issuer::new(ca_params, ca_key))
+            .unwrap();
+        let tls = Tls { certificate: dir.join("registry.pem"), key: dir.join("registry.key"), ca: dir.join("ca.pem") };
+        std::fs::write(&tls.certificate, leaf.pem()).unwrap();
+        std::fs::write(&tls.key, leaf_key.serialize_pem()).unwrap();
+        std::fs::write(&tls.ca, ca.pem()).unwrap();
+        tls
+    }
+}
+
 impl Registry {
     fn start(tag: &str) -> Registry {
+        Self::start_with(tag, None)
+    }
+
+    /// `tls`: serve HTTPS with that certificate; the readiness probe (plain HTTP) then gets the registry's 400.
+    fn start_with(tag: &str, tls: Option<&Tls>) -> Registry {
         let binary = tools::REGISTRY.locate().unwrap();
         for attempt in 0..3 {
             let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
             let dir = std::env::temp_dir().join(format!("gowasm-registry-{tag}-{}-{attempt}", std::process::id()));
             std::fs::create_dir_all(&dir).unwrap();
-            let config = format!(
+            let mut config = format!(
                 "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\n",
                 dir.join("storage").display()
             );
+            if let Some(tls) = tls {
+                config += &format!(
+                    "  tls:\n    certificate: {}\n    key: {}\n",
+                    tls.certificate.display(),
+                    tls.key.display()
+                );
+            }
+            let ready = if tls.is_some() { "400" } else { "200" };
             std::fs::write(dir.join("config.yml"), config).unwrap();
             let child = Command::new(&binary)
                 .arg("serve")
@@ -45,9 +87,9 @@ impl Registry {
             let mut registry = Registry { child, dir, address: format!("127.0.0.1:{port}") };
             let start = Instant::now();
             while start.elapsed() < Duration::from_secs(20) {
-                if http_get(&registry.address, "/v2/")
-                    .is_some_and(|r| r.starts_with("HTTP/1.0 200") || r.starts_with("HTTP/1.1 200"))
-                {
+                if http_get(&registry.address, "/v2/").is_some_and(|r| {
+                    r.starts_with(&format!("HTTP/1.0 {ready}")) || r.starts_with(&format!("HTTP/1.1 {ready}"))
+                }) {
                     return registry;
                 }
                 if registry.child.try_wait().unwrap().is_some() {
@@ -83,9 +125,14 @@ fn http_get(address: &str, path: &str) -> Option<String> {
     Some(String::from_utf8_lossy(&out).into_owned())
 }
 
-/// oras with `args` in `dir`; stdout, or the failure with stderr.
+/// oras with `args` in `dir`, over plain HTTP; stdout, or the failure with stderr.
 fn oras(dir: &Path, args: &[&str]) -> Result<Vec<u8>> {
-    let out = Command::new(tools::ORAS.locate()?).current_dir(dir).args(args).arg("--plain-http").output()?;
+    oras_with(dir, args, &["--plain-http"])
+}
+
+/// oras with `args` and then `transport` (`--plain-http`, or `--ca-file PEM`, or nothing) in `dir`.
+fn oras_with(dir: &Path, args: &[&str], transport: &[&str]) -> Result<Vec<u8>> {
+    let out = Command::new(tools::ORAS.locate()?).current_dir(dir).args(args).args(transport).output()?;
     ensure!(out.status.success(), "oras {} failed: {}", args.join(" "), String::from_utf8_lossy(&out.stderr));
     Ok(out.stdout)
 }
@@ -121,12 +168,18 @@ fn hasher_dist(dir: &Path) -> (Vec<u8>, Artifact) {
 }
 
 fn publish(repository: &str, dist: &Path) -> Vec<Published> {
+    publish_with(repository, dist, None)
+}
+
+/// Publishes over plain HTTP, or over TLS trusting `ca_file`.
+fn publish_with(repository: &str, dist: &Path, ca_file: Option<&Path>) -> Vec<Published> {
     let sh = Shell::new().unwrap();
     let flags = flags::Publish {
         repository: repository.to_string(),
         selection: flags::Selection::default(),
         release: None,
-        plain_http: true,
+        plain_http: ca_file.is_none(),
+        ca_file: ca_file.map(Path::to_path_buf),
         dist: Some(dist.to_path_buf()),
     };
     flags.run(&sh, &pipeline::testing::root()).unwrap();
@@ -267,6 +320,46 @@ fn published_artifacts_are_pulled_back_by_oras_and_loaded_by_the_host_by_digest(
 
 /// A registry that serves a Wasm artifact's manifest, then cuts the component's download off halfway (a lost
 /// connection): the error says so, and nothing is left in the cache to be loaded later.
+#[test]
+fn a_registry_behind_a_private_ca_is_reached_over_tls_with_its_certificate_and_refused_without_it() {
+    let tmp = std::env::temp_dir().join(format!("gowasm-publish-tls-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    let tls = Tls::issue(&tmp.join("tls"));
+    let registry = Registry::start_with("tls", Some(&tls));
+    let repository = format!("{}/gowasm/plugins", registry.address);
+    let (_, artifact) = hasher_dist(&tmp.join("dist"));
+    let published = publish_with(&repository, &tmp.join("dist"), Some(&tls.ca));
+    let [one] = published.as_slice() else { panic!("published {published:?}") };
+
+    // oras, trusting the same CA, pulls the bytes back over TLS; without it, it refuses the certificate.
+    let ca = tls.ca.to_str().unwrap();
+    let out = tmp.join("pulled");
+    oras_with(&tmp, &["pull", &one.reference, "-o", out.to_str().unwrap()], &["--ca-file", ca]).unwrap();
+    let pulled = std::fs::read(out.join("hasher-go1.26-raw.wasm")).unwrap();
+    assert_eq!(util::sha256_hex(&pulled), artifact.sha256);
+    let err = oras_with(&tmp, &["manifest", "fetch", &one.reference], &[]).unwrap_err();
+    assert!(format!("{err:#}").contains("certificate"), "{err:#}");
+
+    // The host loads it trusting the CA file; without it the handshake fails, one error naming the registry and
+    // the way out, and nothing is written to the cache.
+    let host = Host::new(&HostConfig::default()).unwrap();
+    let reference = format!("oci://{}", one.reference);
+    let trusting = FetchOptions { ca_file: Some(tls.ca.clone()), ..FetchOptions::default() };
+    let want = format!("\"{}\"", util::sha256_hex(b"abc"));
+    assert_eq!(hash_through(&host, &reference, &trusting, &tmp.join("cache"), b"abc").unwrap(), want);
+    let err = hash_through(&host, &reference, &FetchOptions::default(), &tmp.join("cold"), b"abc").unwrap_err();
+    let text = format!("{err:#}");
+    assert!(text.contains("failed the TLS handshake") && text.contains("--ca-file"), "{text}");
+    assert!(text.contains(&registry.address), "{text}");
+    assert!(!tmp.join("cold/oci").exists(), "a refused pull left files in the cache");
+    // A CA file that is not PEM is refused before any connection.
+    std::fs::write(tmp.join("not.pem"), b"not a certificate").unwrap();
+    let bad = FetchOptions { ca_file: Some(tmp.join("not.pem")), ..FetchOptions::default() };
+    let err = hash_through(&host, &reference, &bad, &tmp.join("cold"), b"abc").unwrap_err();
+    assert!(format!("{err:#}").contains("holds no PEM certificate"), "{err:#}");
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
 #[test]
 fn an_interrupted_download_is_never_loaded() {
     let component = b"\0asm\x0d\x00\x01\x00 a component that never arrives whole".repeat(64);
