@@ -9,10 +9,6 @@ import (
 	"unsafe"
 )
 
-// Pinner is the gc toolchain's runtime.Pinner. The generated glue names witRuntime.Pinner (cargo xtask bindgen
-// rewrites runtime.Pinner) so that the same generated file also builds with TinyGo, which has no runtime.Pinner.
-type Pinner = runtime.Pinner
-
 // AddCleanup is runtime.AddCleanup (generated glue for resources names it through this package, like Pinner).
 func AddCleanup[T, S any](ptr *T, cleanup func(S), arg S) {
 	runtime.AddCleanup(ptr, cleanup, arg)

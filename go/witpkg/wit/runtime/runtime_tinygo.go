@@ -1,7 +1,7 @@
 //go:build tinygo
 
 // The TinyGo flavour of the parts that need runtime internals (gowasm; see ../../README.md). TinyGo has no
-// runtime.Pinner, no runtime.sbrk and no runtime.gcBlackenEnabled; its collectors never move objects and collect
+// runtime.Pinner (pin.go's Pinner serves both toolchains), no runtime.sbrk and no runtime.gcBlackenEnabled; its collectors never move objects and collect
 // only when an allocation finds the heap full (stop-the-world, no background worker, no clock reads).
 
 package runtime
@@ -10,50 +10,6 @@ import (
 	"runtime"
 	"unsafe"
 )
-
-// Pinner keeps the objects it pinned reachable until Unpin. TinyGo's collectors do not move objects, so keeping
-// them reachable is all that pinning has to do.
-//
-// A Pinner that holds pins is itself kept reachable from a global (holding): an exported resource's glue pins the
-// resource object with a Pinner that is a field of that very object, and a reference from the object to itself
-// is no root, so without the global the collector would free a resource the host still holds a handle to.
-type Pinner struct {
-	refs []any
-	// slot is the Pinner's index in holding while it holds pins.
-	slot int
-}
-
-// holding is every Pinner with pins (a slice, not a map: TinyGo's build-time interpreter cannot hash pointers);
-// a pointer to a field keeps the whole object it is in alive.
-var holding []*Pinner
-
-// Pin keeps pointer's object alive until Unpin (pointer is an unsafe.Pointer or a pointer, as for
-// runtime.Pinner).
-func (p *Pinner) Pin(pointer any) {
-	if pointer != nil {
-		if len(p.refs) == 0 {
-			p.slot = len(holding)
-			holding = append(holding, p)
-		}
-		p.refs = append(p.refs, pointer)
-	}
-}
-
-// Unpin releases every pinned object.
-func (p *Pinner) Unpin() {
-	if len(p.refs) > 0 {
-		if p.slot >= len(holding) || holding[p.slot] != p {
-			panic("witRuntime.Pinner: copied while it held pins")
-		}
-		last := holding[len(holding)-1]
-		holding[p.slot] = last
-		last.slot = p.slot
-		holding[len(holding)-1] = nil
-		holding = holding[:len(holding)-1]
-	}
-	clear(p.refs)
-	p.refs = p.refs[:0]
-}
 
 // AddCleanup would run cleanup(arg) once ptr is unreachable. TinyGo runs no finalizers or cleanups, so a
 // resource handle dropped by the guest is released only when the instance goes away.
