@@ -49,11 +49,12 @@ pub fn encode(root: &Path, component: &Component, core: &[u8]) -> Result<Vec<u8>
 pub fn encode_module(root: &Path, component: &Component, mut module: Vec<u8>, window: bool) -> Result<Vec<u8>> {
     let (mut resolve, world) = wit::load_world(root, component)?;
     let collector = exports_function(&module, harden::COLLECTOR_EXPORT)?;
-    if window || collector {
+    let stress = exports_function(&module, harden::COLLECT_EXPORT)?;
+    if window || collector || stress {
         let package = resolve
             .push_str("gowasm-harden.wit", harden::WINDOW_WIT)
             .context("failed to add the gowasm:harden package to the world's WIT (does it define one already?)")?;
-        let interfaces = [("window", window), ("collector", collector)];
+        let interfaces = [("window", window), ("collector", collector), ("stress", stress)];
         for (name, _) in interfaces.iter().filter(|(_, exported)| *exported) {
             let id = resolve.packages[package].interfaces[*name];
             export_interface(&mut resolve, world, id);

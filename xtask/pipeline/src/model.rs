@@ -87,10 +87,10 @@ impl Stress {
         Stress { sizing: Sizing::Fixed, calls_64k, calls_1m }
     }
 
-    /// The stress for `variant`. On a TinyGo build the count is of collections inside `cabi_realloc`
-    /// (`suites::Counts::Collections`), which the stress makes come about every MiB lowered (`suites::COLLECT_EVERY`):
-    /// each a whole collection with the earlier arguments in the heap, where big Go's guarded window answers
-    /// several clock reads per collection, so its floor is a quarter of big Go's. (Before the stress could ask
+    /// The stress for `variant`. The stress makes a collection come inside `cabi_realloc` about every MiB lowered
+    /// on both toolchains (`suites::COLLECT_EVERY`). On a TinyGo build the count is of those collections
+    /// (`suites::Counts::Collections`): each a whole collection with the earlier arguments in the heap, where big
+    /// Go's guarded window answers several clock reads per collection, so its floor is a quarter of big Go's. (Before the stress could ask
     /// for them, TinyGo's phases made their most calls: its allocator collected 4 times in the hasher's 888 MiB.)
     pub fn for_variant(self, variant: &Variant) -> Stress {
         match self.sizing {

@@ -32,7 +32,7 @@ func allocateBeforeInit(size, align uintptr) unsafe.Pointer {
 //go:linkname gcBlackenEnabled runtime.gcBlackenEnabled
 var gcBlackenEnabled uint32
 
-// noteLowered has nothing to do on the gc toolchain (see afterUnpin).
+// noteLowered has nothing to do on the gc toolchain (see afterUnpin; collectInRealloc serves both toolchains).
 func noteLowered(size uintptr) {}
 
 // collectorFreed and noteCollection count collections inside cabi_realloc on TinyGo only: the gc toolchain's

@@ -1,8 +1,9 @@
 //go:build tinygo
 
 // The TinyGo flavour of the parts that need runtime internals (gowasm; see ../../README.md). TinyGo has no
-// runtime.Pinner (pin.go's Pinner serves both toolchains), no runtime.sbrk and no runtime.gcBlackenEnabled; its collectors never move objects and collect
-// only when an allocation finds the heap full (stop-the-world, no background worker, no clock reads).
+// runtime.Pinner (pin.go's Pinner serves both toolchains), no runtime.sbrk and no runtime.gcBlackenEnabled; its
+// collectors never move objects and collect only when an allocation finds the heap full (stop-the-world, no
+// background worker, no clock reads).
 
 package runtime
 
@@ -78,27 +79,9 @@ var loweredSinceGC uintptr
 // collectEvery is how many lowered bytes trigger a collection in afterUnpin.
 const collectEvery = 64 << 20
 
-// collectEveryInRealloc, when not 0, makes cabi_realloc run the collector itself, before it allocates, once that
-// many bytes were lowered since its last run there; the checks' stress sets it (collect-in-realloc). TinyGo's
-// allocator collects only when it finds the heap full: on its own it collected 4 times in the 888 MiB the hasher's
-// stress lowered, too seldom to prove anything about the moment the stress exists for.
-var collectEveryInRealloc, loweredSinceReallocGC uint64
-
-//go:wasmexport gowasm:harden/collector@0.1.0#collect-in-realloc
-func collectInReallocExport(every uint64) {
-	collectEveryInRealloc = every
-	loweredSinceReallocGC = 0
-}
-
+// noteLowered runs inside cabi_realloc before it allocates `size` bytes for the host.
 func noteLowered(size uintptr) {
 	loweredSinceGC += size
-	if collectEveryInRealloc != 0 {
-		loweredSinceReallocGC += uint64(size)
-		if loweredSinceReallocGC >= collectEveryInRealloc {
-			loweredSinceReallocGC = 0
-			runtime.GC()
-		}
-	}
 }
 
 // afterUnpin runs at the end of Unpin, at the top of an export, with a shallow stack.
