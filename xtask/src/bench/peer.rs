@@ -114,9 +114,21 @@ pub(crate) fn build(sh: &Shell, root: &Path, component: &model::Component, build
 
 /// The Go package the wit-bindgen-go crate bundles (`src/pkg` in the crate this workspace locks), as cargo
 /// has it on this machine.
+///
+/// `cargo metadata` is asked about this machine's platform only: unfiltered, it needs the source of every
+/// package any platform could use (`android_system_properties`, …), which a build here never downloaded, so it
+/// would go to the registry for them (or fail, offline). Filtered, every package it lists is one the workspace's
+/// own build has already fetched.
 fn stock_runtime(sh: &Shell, root: &Path) -> Result<PathBuf> {
     let _cwd = sh.push_dir(root);
-    let metadata = cmd!(sh, "cargo metadata --format-version 1 --offline --locked")
+    let rustc = cmd!(sh, "rustc -vV").quiet().read().context("`rustc -vV` failed (the host's target triple)")?;
+    let host = rustc
+        .lines()
+        .find_map(|l| l.strip_prefix("host: "))
+        .context("`rustc -vV` names no host triple")?
+        .trim()
+        .to_string();
+    let metadata = cmd!(sh, "cargo metadata --format-version 1 --locked --filter-platform {host}")
         .quiet()
         .read()
         .context("`cargo metadata` failed: the peer needs the wit-bindgen-go crate's source to find its Go package")?;
@@ -134,4 +146,20 @@ fn stock_runtime(sh: &Shell, root: &Path) -> Result<PathBuf> {
         bail!("wit-bindgen-go {version} has no Go package at {} (the peer is built with it)", pkg.display());
     }
     Ok(pkg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// On a machine whose cargo fetched only what this workspace's build needs (CI's fresh one), the stock
+    /// runtime is still found: an unfiltered `cargo metadata --offline` failed there on a crate for Android.
+    #[test]
+    fn the_stock_runtime_is_found_among_what_the_build_fetched() {
+        let sh = Shell::new().unwrap();
+        let pkg = stock_runtime(&sh, &crate::project_root()).unwrap();
+        assert!(pkg.join("go.mod").is_file(), "{}", pkg.display());
+        let go_mod = std::fs::read_to_string(pkg.join("go.mod")).unwrap();
+        assert!(go_mod.contains(bindgen::RUNTIME_MODULE), "{go_mod}");
+    }
 }
