@@ -3,7 +3,6 @@
 
 mod runtime_state;
 
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, ensure};
@@ -27,14 +26,17 @@ fn check(subject: &Subject) -> Result<Verdict> {
     let tinygo = subject.variant.build.tinygo.is_some();
     // Compiled once for the checks' host; the hosts below with the same engine configuration adopt it.
     let compiled = subject.component()?;
-    run(&compiled, subject.path, subject.label, tinygo)?;
+    run(&compiled, subject, tinygo)?;
     let entropy = Host::new(&HostConfig::default())?;
     runtime_state::run(&entropy, &entropy.adopt(&compiled)?, subject.label, subject.variant.post, tinygo)?;
     Ok(Verdict::default())
 }
 
-/// Tight limits so each fault is reached quickly.
-const TIMEOUT: Duration = Duration::from_secs(1);
+/// Tight limits so each fault is reached quickly: the endless loop's deadline (epochs tick every 10 ms).
+const TIMEOUT: Duration = Duration::from_millis(250);
+/// How long after its deadline the endless loop may still be running when the host stops it: far more than a
+/// tick, for a loaded machine whose ticker thread waits for a core.
+const DEADLINE_SLACK: Duration = Duration::from_secs(2);
 /// The deadline of the other faults' host: far beyond their bounds below (TinyGo needs about a second to fill
 /// 256 MiB in `hog`: it zeroes every block and collects before each heap doubling).
 const ROOMY_TIMEOUT: Duration = Duration::from_secs(120);
@@ -45,7 +47,8 @@ const FUEL: u64 = 500_000_000;
 /// `tinygo`: the component was compiled by TinyGo, which reports some faults differently (documented in
 /// ARCHITECTURE.md): an exhausted heap is a runtime-error panic (`panic: runtime error: out of memory`, on
 /// stdout, which the host reads too), a panic prints no goroutine trace, and LLVM turns `Recurse` into a loop.
-fn run(compiled: &Component, path: &Path, label: &str, tinygo: bool) -> Result<()> {
+fn run(compiled: &Component, subject: &Subject, tinygo: bool) -> Result<()> {
+    let label = subject.label;
     // The endless loop gets the tight deadline; every other fault must be stopped by its own limit, so it runs
     // under a deadline it never reaches even on a loaded machine.
     let tight =
@@ -55,7 +58,8 @@ fn run(compiled: &Component, path: &Path, label: &str, tinygo: bool) -> Result<(
         max_memory_bytes: MEMORY,
         ..HostConfig::default()
     })?;
-    let deadline = ["call to `spin` failed: interrupted: it ran past the 1s call deadline"];
+    let spin_error = format!("call to `spin` failed: interrupted: it ran past the {TIMEOUT:?} call deadline");
+    let deadline = [spin_error.as_str()];
     let mut spin_sandbox = Sandbox::new(&tight, tight.adopt(compiled)?);
     let mut sandbox = Sandbox::new(&roomy, roomy.adopt(compiled)?);
     expect_value(&mut spin_sandbox, "echo(7)", "7")?;
@@ -67,7 +71,7 @@ fn run(compiled: &Component, path: &Path, label: &str, tinygo: bool) -> Result<(
         expect_value(&mut sandbox, "recurse(100000000)", "100000000")?;
     }
     let mut cases: Vec<(&str, &[&str], Duration)> = vec![
-        ("spin()", &deadline, TIMEOUT * 3),
+        ("spin()", &deadline, TIMEOUT + DEADLINE_SLACK),
         (
             "hog(16)",
             if tinygo {
@@ -122,14 +126,21 @@ fn run(compiled: &Component, path: &Path, label: &str, tinygo: bool) -> Result<(
         instantiations == 2 + cases.len(),
         "expected one fresh instance per fault, got {instantiations} instantiations"
     );
-    fuel(path, label)
+    fuel(subject)
 }
 
 /// The deterministic alternative to the deadline: a fuel budget per call stops the same endless loop, with no
-/// wall clock involved, and the next call is served.
-fn fuel(path: &Path, label: &str) -> Result<()> {
-    let host = Host::new(&HostConfig { call_timeout: None, fuel_per_call: Some(FUEL), ..HostConfig::default() })?;
-    let mut sandbox = Sandbox::new(&host, host.load(path)?);
+/// wall clock involved, and the next call is served. Its engine instruments the code for fuel, so it compiles the
+/// component itself, through the checks' compilation cache (a function's key includes the fuel setting).
+fn fuel(subject: &Subject) -> Result<()> {
+    let label = subject.label;
+    let host = Host::new(&HostConfig {
+        call_timeout: None,
+        fuel_per_call: Some(FUEL),
+        compile_cache: subject.host.config().compile_cache.clone(),
+        ..HostConfig::default()
+    })?;
+    let mut sandbox = Sandbox::new(&host, host.load(subject.path)?);
     expect_value(&mut sandbox, "echo(7)", "7")?;
     let start = Instant::now();
     let err = match sandbox.call("spin()") {
