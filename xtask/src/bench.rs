@@ -125,6 +125,13 @@ pub(crate) struct VariantFigures {
     /// `echo(u32) -> u32` (components exporting it), default engine (10 s deadline by epochs) and lean (none).
     pub(crate) empty_call_ns: Option<Stat>,
     pub(crate) empty_call_lean_ns: Option<Stat>,
+    /// The empty call ÷ the floor's, per sample: in each round the floor's call is measured just before and just
+    /// after the artifact's, in the same engine, and their mean divides the artifact's, so a change in the
+    /// machine's speed between rounds (another process, the other core) cancels out of the ratio.
+    #[serde(default)]
+    pub(crate) empty_call_over_floor: Option<Stat>,
+    #[serde(default)]
+    pub(crate) empty_call_lean_over_floor: Option<Stat>,
     /// Whole process, disk → first result, timed from spawn to exit: the host binary (`host call --cache`) and
     /// the stock wasmtime CLI (`wasmtime run --allow-precompiled --invoke`, the artifact precompiled by `wasmtime
     /// compile`), one after the other in every round.
@@ -404,7 +411,7 @@ fn measure(sh: &Shell, root: &Path, mode: Mode, command: String, artifacts: &[Ar
     for round in 0..plan.rounds {
         status::step("Sampling", format!("round {}/{} over {} artifacts", round + 1, plan.rounds, subjects.len()));
         for s in subjects.iter_mut().chain(peer.as_mut().map(|p| &mut p.3)) {
-            s.sample_round(&hosts, &plan, &runtime).with_context(|| format!("measuring {}", s.label))?;
+            s.sample_round(&hosts, &plan, &runtime, &floor).with_context(|| format!("measuring {}", s.label))?;
             s.sample_process(&host_binary, &hosts.cache, Some(&cli))
                 .with_context(|| format!("timing {} as a process", s.label))?;
         }

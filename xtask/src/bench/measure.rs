@@ -133,6 +133,8 @@ struct SubjectSamples {
     first_call_us: Samples,
     empty_call_ns: Samples,
     empty_call_lean_ns: Samples,
+    empty_call_over_floor: Samples,
+    empty_call_lean_over_floor: Samples,
     process_ms: Samples,
     cli_process_ms: Samples,
 }
@@ -216,12 +218,24 @@ impl Subject {
     }
 
     /// One round: a sample of every timed metric of this subject.
-    pub(crate) fn sample_round(&mut self, hosts: &Hosts, plan: &Plan, runtime: &tokio::runtime::Runtime) -> Result<()> {
-        let result = self.sample_every_metric(hosts, plan, runtime);
+    pub(crate) fn sample_round(
+        &mut self,
+        hosts: &Hosts,
+        plan: &Plan,
+        runtime: &tokio::runtime::Runtime,
+        floor: &Floor,
+    ) -> Result<()> {
+        let result = self.sample_every_metric(hosts, plan, runtime, floor);
         self.tolerate(result)
     }
 
-    fn sample_every_metric(&mut self, hosts: &Hosts, plan: &Plan, runtime: &tokio::runtime::Runtime) -> Result<()> {
+    fn sample_every_metric(
+        &mut self,
+        hosts: &Hosts,
+        plan: &Plan,
+        runtime: &tokio::runtime::Runtime,
+        floor: &Floor,
+    ) -> Result<()> {
         let host = &hosts.default;
         // Deserialize: the precompiled artifact, memory-mapped.
         let (component, took) = timed(|| {
@@ -270,10 +284,19 @@ impl Subject {
             samples.push_us(took / INSTANCE_BURST);
         }
 
-        // The empty call: a component exporting `echo: func(u32) -> u32`.
+        // The empty call: a component exporting `echo: func(u32) -> u32`, between two halves of the floor's.
         if self.exports_echo(host) {
-            self.samples.empty_call_ns.push(empty_call_ns(&hosts.default, &self.default, plan.batch)?);
-            self.samples.empty_call_lean_ns.push(empty_call_ns(&hosts.lean, &self.lean, plan.batch)?);
+            let s = &mut self.samples;
+            for (engine, own, floor, ns, over) in [
+                (&hosts.default, &self.default, &floor.default, &mut s.empty_call_ns, &mut s.empty_call_over_floor),
+                (&hosts.lean, &self.lean, &floor.lean, &mut s.empty_call_lean_ns, &mut s.empty_call_lean_over_floor),
+            ] {
+                let before = empty_call_ns(engine, floor, plan.batch / 2)?;
+                let call = empty_call_ns(engine, own, plan.batch)?;
+                let after = empty_call_ns(engine, floor, plan.batch / 2)?;
+                ns.push(call);
+                over.push(call / ((before + after) / 2.0));
+            }
         }
 
         if self.hasher.is_some() {
@@ -451,6 +474,8 @@ impl Subject {
             first_call_us: s.first_call_us.stat(),
             empty_call_ns: s.empty_call_ns.stat(),
             empty_call_lean_ns: s.empty_call_lean_ns.stat(),
+            empty_call_over_floor: s.empty_call_over_floor.stat(),
+            empty_call_lean_over_floor: s.empty_call_lean_over_floor.stat(),
             process_ms: s.process_ms.stat(),
             cli_process_ms: s.cli_process_ms.stat(),
             probe: self.probe.clone(),

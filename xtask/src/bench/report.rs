@@ -343,8 +343,9 @@ fn markdown(report: &Report) -> String {
         out.push_str(
             "`echo(u32) -> u32` through typed bindings on a warm instance: what a call across the component boundary \
              costs when the guest does nothing. Default engine: a per-call deadline by epoch interruption (a call \
-             hook re-arms it); lean: no deadline. ÷ floor: against the floor's call in the same engine, measured in \
-             the same rounds.\n\n| Artifact | Default (ns) | Lean (ns) | Default ÷ floor | Lean ÷ floor |\n\
+             hook re-arms it); lean: no deadline. ÷ floor: the median over the rounds of the artifact's call over the \
+             floor's in the same engine, the floor measured just before and just after the artifact in each round \
+             (the floor's own row: one sample of its own per round).\n\n| Artifact | Default (ns) | Lean (ns) | Default ÷ floor | Lean ÷ floor |\n\
              |---|---|---|---|---|\n",
         );
         let floor = report.floor.as_ref();
@@ -357,10 +358,7 @@ fn markdown(report: &Report) -> String {
             );
         }
         for v in empties {
-            let over = |a: Option<Stat>, floor: Option<Stat>| match (a, floor) {
-                (Some(a), Some(f)) => format!("{:.2}", a.median / f.median),
-                _ => "–".into(),
-            };
+            let over = |ratio: Option<Stat>| ratio.map_or("–".into(), |r| format!("{:.2}", r.median));
             let _ = writeln!(
                 out,
                 "| {} `{}` | {} | {} | {} | {} |",
@@ -368,8 +366,8 @@ fn markdown(report: &Report) -> String {
                 v.variant,
                 cell(v.figures.empty_call_ns, 0),
                 cell(v.figures.empty_call_lean_ns, 0),
-                over(v.figures.empty_call_ns, floor.map(|f| f.empty_call_ns)),
-                over(v.figures.empty_call_lean_ns, floor.map(|f| f.empty_call_lean_ns)),
+                over(v.figures.empty_call_over_floor),
+                over(v.figures.empty_call_lean_over_floor),
             );
         }
     }
