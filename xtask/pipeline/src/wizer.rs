@@ -348,8 +348,7 @@ mod tests {
         counts
     }
 
-    /// Passive segments nothing can refer to are removed, the active ones kept with their offsets and bytes; a
-    /// module whose code uses `memory.init` or `data.drop` keeps every segment.
+    /// A snapshot made with Winch (what `wizen` uses) is byte for byte the one Cranelift makes.
     #[test]
     fn the_snapshot_is_the_same_whichever_compiler_runs_initialize() {
         let (_, module) = faulty_stripped();
@@ -359,6 +358,8 @@ mod tests {
         assert_eq!(winch, wizen(&module).unwrap().0);
     }
 
+    /// Passive segments nothing can refer to are removed, the active ones kept with their offsets and bytes; a
+    /// module whose code uses `memory.init` or `data.drop` keeps every segment.
     #[test]
     fn dead_passive_data_is_dropped_and_live_data_kept() {
         let module = |body: &str| {
