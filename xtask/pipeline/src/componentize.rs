@@ -1,7 +1,8 @@
 //! The componentize stage: turns a core module into a component, in-process with wit-component — harden the
 //! module (see `harden`), embed the world's WIT metadata, encode it with the WASI preview1 reactor adapter,
-//! validate the result and verify that it exports exactly the world's functions. The only user of
-//! `ComponentEncoder` (the tidy test enforces it). Output: `<work>/<component>/<build>/<post>/component.wasm`.
+//! forward its lifted exports (see `forward`), validate the result and verify that it exports exactly the
+//! world's functions. The only user of `ComponentEncoder` (the tidy test enforces it). Output:
+//! `<work>/<component>/<build>/<post>/component.wasm`.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -12,7 +13,7 @@ use wit_component::{ComponentEncoder, DecodedWasm, StringEncoding};
 use wit_parser::{InterfaceId, Resolve, WorldId, WorldItem, WorldKey};
 
 use crate::model::{Component, Variant, Workspace, paths};
-use crate::{adapter, harden, status, util, wit};
+use crate::{adapter, forward, harden, status, util, wit};
 
 /// Componentizes the post-processed module of (component, variant); returns the component's path.
 pub fn componentize(ws: &Workspace, component: &Component, variant: &Variant) -> Result<PathBuf> {
@@ -38,15 +39,32 @@ pub fn componentize(ws: &Workspace, component: &Component, variant: &Variant) ->
 }
 
 /// Core module bytes → validated component bytes that export exactly the component's world (and, when the pass
-/// guarded anything, `gowasm:harden/window`): the module is hardened, then encoded.
+/// guarded anything, `gowasm:harden/window`): the module is hardened, encoded, and its lifted exports forwarded
+/// (see `forward`).
 pub fn encode(root: &Path, component: &Component, core: &[u8]) -> Result<Vec<u8>> {
     let (hardened, report) = harden::harden(core).context("failed to harden the core module")?;
-    encode_module(root, component, hardened, report.counts_window())
+    let (bytes, resolve, world) = encode_unchecked(root, component, hardened, report.counts_window())?;
+    let bytes = forward::forward_exports(&bytes).context("failed to forward the component's lifted exports")?;
+    check_encoded(&bytes, &resolve, world, &component.world)?;
+    Ok(bytes)
 }
 
-/// Encodes `module` as it is (the second half of [`encode`]): embed the world's metadata (with the window
-/// interface added to its exports when `window`), add the adapter, validate, verify the exports.
-pub fn encode_module(root: &Path, component: &Component, mut module: Vec<u8>, window: bool) -> Result<Vec<u8>> {
+/// Encodes `module` as it is, as the field's tools do (the second half of [`encode`], without forwarding): embed
+/// the world's metadata (with the window interface added to its exports when `window`), add the adapter,
+/// validate, verify the exports.
+pub fn encode_module(root: &Path, component: &Component, module: Vec<u8>, window: bool) -> Result<Vec<u8>> {
+    let (bytes, resolve, world) = encode_unchecked(root, component, module, window)?;
+    check_encoded(&bytes, &resolve, world, &component.world)?;
+    Ok(bytes)
+}
+
+/// [`encode_module`] before its checks: the bytes, and the world they must export.
+fn encode_unchecked(
+    root: &Path,
+    component: &Component,
+    mut module: Vec<u8>,
+    window: bool,
+) -> Result<(Vec<u8>, Resolve, WorldId)> {
     let (mut resolve, world) = wit::load_world(root, component)?;
     let collector = exports_function(&module, harden::COLLECTOR_EXPORT)?;
     let stress = exports_function(&module, harden::COLLECT_EXPORT)?;
@@ -62,34 +80,38 @@ pub fn encode_module(root: &Path, component: &Component, mut module: Vec<u8>, wi
     }
     wit_component::embed_component_metadata(&mut module, &resolve, world, StringEncoding::UTF8)
         .context("failed to embed the WIT metadata")?;
+    // Not validated here: `check_encoded` validates what is finally shipped, once.
     let bytes = ComponentEncoder::default()
-        .validate(true)
         .module(&module)
         .context("the core module does not fit the world")?
         .adapter(adapter::NAME, adapter::reactor()?)
         .context("failed to add the WASI preview1 adapter")?
         .encode()
         .with_context(|| format!("the core module does not implement world `{}`", component.world))?;
-    util::validate(&bytes).context("the encoded component does not validate")?;
-    verify_exports(&bytes, &resolve, world, &component.world)?;
-    Ok(bytes)
+    Ok((bytes, resolve, world))
+}
+
+/// Validates an encoded component and verifies that it exports exactly `world`.
+fn check_encoded(bytes: &[u8], resolve: &Resolve, world: WorldId, name: &str) -> Result<()> {
+    util::validate(bytes).context("the encoded component does not validate")?;
+    verify_exports(bytes, resolve, world, name)
 }
 
 /// A core module that imports nothing → a validated component of `world` in the WIT text `wit`, exporting
-/// exactly that world: no hardening, no adapter (there is no WASI to adapt). The bench's floor is one: the
-/// cheapest component a call can cross into.
+/// exactly that world: no hardening, no adapter (there is no WASI to adapt), its lifted export forwarded as the
+/// shipped components' are (see `forward`). The bench's floor is one: the cheapest component a call can cross
+/// into.
 pub fn encode_bare(mut module: Vec<u8>, wit: &str, world: &str) -> Result<Vec<u8>> {
     let (resolve, world_id) = wit::parse_world(wit, Path::new("<bare>.wit"), world)?;
     wit_component::embed_component_metadata(&mut module, &resolve, world_id, StringEncoding::UTF8)
         .context("failed to embed the WIT metadata")?;
     let bytes = ComponentEncoder::default()
-        .validate(true)
         .module(&module)
         .context("the core module does not fit the world")?
         .encode()
         .with_context(|| format!("the core module does not implement world `{world}`"))?;
-    util::validate(&bytes).context("the encoded component does not validate")?;
-    verify_exports(&bytes, &resolve, world_id, world)?;
+    let bytes = forward::forward_exports(&bytes).context("failed to forward the component's lifted exports")?;
+    check_encoded(&bytes, &resolve, world_id, world)?;
     Ok(bytes)
 }
 

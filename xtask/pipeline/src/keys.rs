@@ -80,8 +80,8 @@ pub fn wizer(src: &Sources, opt: &str) -> String {
 }
 
 /// Componentizing a module (`module`: its SHA-256): the component's WIT (every file of a WIT directory), its world,
-/// the adapter, and the code of harden, componentize, the adapter and the WIT reader. An edit to harden re-runs
-/// this step and the check after it, nothing before.
+/// the adapter, and the code of harden, componentize, the forwarding pass, the adapter and the WIT reader. An edit
+/// to harden re-runs this step and the check after it, nothing before.
 pub fn componentize(src: &Sources, ws: &Workspace, component: &Component, module: &str) -> Result<String> {
     let mut wit = Sha256::new();
     let path = ws.root.join(&component.wit);
@@ -94,6 +94,7 @@ pub fn componentize(src: &Sources, ws: &Workspace, component: &Component, module
         src,
         &[
             "xtask/pipeline/src/componentize.rs",
+            "xtask/pipeline/src/forward.rs",
             "xtask/pipeline/src/harden.rs",
             "xtask/pipeline/src/adapter.rs",
             "xtask/pipeline/src/wit.rs",
@@ -257,6 +258,7 @@ mod tests {
         let changed = |path: &str| changed_to(path, b"// an edit\n");
         assert_eq!(changed("xtask/pipeline/src/harden.rs"), ["componentize"]);
         assert_eq!(changed("xtask/pipeline/src/componentize.rs"), ["componentize"]);
+        assert_eq!(changed("xtask/pipeline/src/forward.rs"), ["componentize"]);
         assert_eq!(changed("xtask/pipeline/src/postprocess.rs"), ["strip", "opt"]);
         assert_eq!(changed("xtask/pipeline/src/wizer.rs"), ["wizer"]);
         assert_eq!(changed("xtask/pipeline/src/suites/hasher.rs"), ["check hasher"]);

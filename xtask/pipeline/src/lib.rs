@@ -7,7 +7,7 @@
 //! - [`model`]: components, builds, variants, selections, stress, workspace, paths (a leaf);
 //! - [`status`], [`util`], [`tools`], [`toolchain`], [`tinygo`], [`versions`]: output, files, external tools;
 //! - stages, each taking inputs and returning bytes or a report: [`wit`], [`bindgen`], [`gobuild`] (go and TinyGo),
-//!   [`postprocess`] (strip, wasm-opt), [`wizer`], [`harden`], [`adapter`], [`componentize`];
+//!   [`postprocess`] (strip, wasm-opt), [`wizer`], [`harden`], [`adapter`], [`componentize`] (its last step [`forward`]);
 //! - [`check`] (the runner, its declarative cases) over [`suites`] (the typed suites, one registry keyed by world);
 //! - [`scheduler`] over [`keys`], [`records`] and [`progress`]: what runs, in parallel, what is fresh, how far it is.
 
@@ -16,6 +16,7 @@ pub mod bindgen;
 pub mod check;
 pub mod componentize;
 pub mod compose;
+pub mod forward;
 pub mod gobuild;
 pub mod harden;
 pub mod keys;

@@ -1,7 +1,9 @@
 //! The floor: the cheapest component a call can cross into — a core module of one function returning its
 //! argument, built here with wasm-encoder, encoded as a component of a one-export world (no Go, no WASI, no
-//! adapter). Its `echo` through the same host, engines and typed bindings as every artifact's is what this
-//! wasmtime charges for a component call and nothing else: the empty call of a Go component is set beside it.
+//! adapter), its export forwarded as every shipped component's is (pipeline's `forward`: the cheapest way this
+//! wasmtime calls a lifted function). Its `echo` through the same host, engines and typed bindings as every
+//! artifact's is what this wasmtime charges for a component call and nothing else: the empty call of a Go
+//! component is set beside it.
 
 use anyhow::Result;
 use wasm_encoder::{CodeSection, ExportKind, ExportSection, Function, FunctionSection, Module, TypeSection, ValType};

@@ -345,7 +345,9 @@ fn markdown(report: &Report) -> String {
              costs when the guest does nothing. Default engine: a per-call deadline by epoch interruption (a call \
              hook re-arms it); lean: no deadline. ÷ floor: the median over the rounds of the artifact's call over the \
              floor's in the same engine, the floor measured just before and just after the artifact in each round \
-             (the floor's own row: one sample of its own per round).\n\n| Artifact | Default (ns) | Lean (ns) | Default ÷ floor | Lean ÷ floor |\n\
+             (the floor's own row: one sample of its own per round). Every component here, the floor included, takes \
+             its lifted exports from a forwarding core instance (ARCHITECTURE.md, \"Forwarded exports\"); the peer \
+             does not.\n\n| Artifact | Default (ns) | Lean (ns) | Default ÷ floor | Lean ÷ floor |\n\
              |---|---|---|---|---|\n",
         );
         let floor = report.floor.as_ref();
