@@ -44,9 +44,7 @@ pub fn componentize(ws: &Workspace, component: &Component, variant: &Variant) ->
 pub fn encode(root: &Path, component: &Component, core: &[u8]) -> Result<Vec<u8>> {
     let (hardened, report) = harden::harden(core).context("failed to harden the core module")?;
     let (bytes, resolve, world) = encode_unchecked(root, component, hardened, report.counts_window())?;
-    let bytes = forward::forward_exports(&bytes).context("failed to forward the component's lifted exports")?;
-    check_encoded(&bytes, &resolve, world, &component.world)?;
-    Ok(bytes)
+    forward_and_check(&bytes, &resolve, world, &component.world)
 }
 
 /// Encodes `module` as it is, as the field's tools do (the second half of [`encode`], without forwarding): embed
@@ -91,6 +89,13 @@ fn encode_unchecked(
     Ok((bytes, resolve, world))
 }
 
+/// An encoded component with its lifted exports forwarded (see `forward`), then checked.
+fn forward_and_check(bytes: &[u8], resolve: &Resolve, world: WorldId, name: &str) -> Result<Vec<u8>> {
+    let bytes = forward::forward_exports(bytes).context("failed to forward the component's lifted exports")?;
+    check_encoded(&bytes, resolve, world, name)?;
+    Ok(bytes)
+}
+
 /// Validates an encoded component and verifies that it exports exactly `world`.
 fn check_encoded(bytes: &[u8], resolve: &Resolve, world: WorldId, name: &str) -> Result<()> {
     util::validate(bytes).context("the encoded component does not validate")?;
@@ -110,9 +115,7 @@ pub fn encode_bare(mut module: Vec<u8>, wit: &str, world: &str) -> Result<Vec<u8
         .context("the core module does not fit the world")?
         .encode()
         .with_context(|| format!("the core module does not implement world `{world}`"))?;
-    let bytes = forward::forward_exports(&bytes).context("failed to forward the component's lifted exports")?;
-    check_encoded(&bytes, &resolve, world_id, world)?;
-    Ok(bytes)
+    forward_and_check(&bytes, &resolve, world_id, world)
 }
 
 /// Adds `export <interface>` to `world` (the `gowasm:harden` interfaces, see `harden`).

@@ -7,7 +7,8 @@
 //! - [`model`]: components, builds, variants, selections, stress, workspace, paths (a leaf);
 //! - [`status`], [`util`], [`tools`], [`toolchain`], [`tinygo`], [`versions`]: output, files, external tools;
 //! - stages, each taking inputs and returning bytes or a report: [`wit`], [`bindgen`], [`gobuild`] (go and TinyGo),
-//!   [`postprocess`] (strip, wasm-opt), [`wizer`], [`harden`], [`adapter`], [`componentize`] (its last step [`forward`]);
+//!   [`postprocess`] (strip, wasm-opt), [`wizer`], [`harden`], [`adapter`], [`componentize`] (its last step:
+//!   [`forward`]);
 //! - [`check`] (the runner, its declarative cases) over [`suites`] (the typed suites, one registry keyed by world);
 //! - [`scheduler`] over [`keys`], [`records`] and [`progress`]: what runs, in parallel, what is fresh, how far it is.
 
