@@ -122,6 +122,10 @@ pub(crate) struct VariantFigures {
     pub(crate) cold_start_ms: Stat,
     /// The probe call on a fresh instance.
     pub(crate) first_call_us: Option<Stat>,
+    /// `InstancePre` (on demand) and the probe call on the new instance, timed together: a service's cost per
+    /// request when it makes an instance per request (the mean of a burst of fresh instances).
+    #[serde(default)]
+    pub(crate) fresh_first_call_us: Option<Stat>,
     /// `echo(u32) -> u32` (components exporting it), default engine (10 s deadline by epochs) and lean (none).
     pub(crate) empty_call_ns: Option<Stat>,
     pub(crate) empty_call_lean_ns: Option<Stat>,

@@ -131,6 +131,7 @@ struct SubjectSamples {
     instantiate_pool_nocow_us: Samples,
     cold_start_ms: Samples,
     first_call_us: Samples,
+    fresh_first_call_us: Samples,
     empty_call_ns: Samples,
     empty_call_lean_ns: Samples,
     empty_call_over_floor: Samples,
@@ -282,6 +283,23 @@ impl Subject {
                 took += lap;
             }
             samples.push_us(took / INSTANCE_BURST);
+        }
+        // What a service making one instance per request pays before its answer: `InstancePre` (on demand) and
+        // the probe on the new instance, timed together (the call's preparation — parsing the probe, finding the
+        // export — is not). A snapshot's instance is cheap to make and pays its pages' copy-on-write faults in
+        // this first call instead; this figure holds both.
+        if let Some(probe) = &self.probe {
+            let mut took = Duration::ZERO;
+            for _ in 0..INSTANCE_BURST {
+                let mut store = host.store();
+                let (instance, lap) = timed(|| self.pre.instantiate(&mut store));
+                let instance = instance.map_err(|e| host::explain(&store, "instantiation", e))?;
+                let mut call = host::dynamic::prepare(host, &self.default, &mut store, &instance, probe)?;
+                let (result, call_lap) = timed(|| call.call(&mut store).map(|_| ()));
+                result?;
+                took += lap + call_lap;
+            }
+            self.samples.fresh_first_call_us.push_us(took / INSTANCE_BURST);
         }
 
         // The empty call: a component exporting `echo: func(u32) -> u32`, between two halves of the floor's.
@@ -472,6 +490,7 @@ impl Subject {
             instantiate_pool_nocow_us: need(&s.instantiate_pool_nocow_us, "pooling without CoW")?,
             cold_start_ms: need(&s.cold_start_ms, "cold start")?,
             first_call_us: s.first_call_us.stat(),
+            fresh_first_call_us: s.fresh_first_call_us.stat(),
             empty_call_ns: s.empty_call_ns.stat(),
             empty_call_lean_ns: s.empty_call_lean_ns.stat(),
             empty_call_over_floor: s.empty_call_over_floor.stat(),
