@@ -445,7 +445,9 @@ fn markdown(report: &Report) -> String {
          - Instantiate: `Linker::instantiate`; InstancePre: `InstancePre::instantiate` on demand, then with the \
          pooling allocator, with and without copy-on-write memory initialisation; each of these three samples is \
          the mean over a burst of {} fresh instances (each store made outside the timing and dropped before the \
-         next, as a service making one instance per request does).\n\
+         next, as a service making one instance per request does). First call: the probe on the plainly made \
+         instance; InstancePre + first call: another such burst on demand, each instance's probe timed with its \
+         instantiation (the call's preparation is not).\n\
          - Per-call figures: batches of calls on one warm instance divided by the batch size. Throughput: 10 × \
          64 KiB, 1 × 1 MiB, 1 × 64 KiB JSON per sample, each result compared with the expected one.\n\
          - Memory: linear memory of the instance (the Go module's and the adapter's) after instantiation, after \
