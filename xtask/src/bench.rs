@@ -143,10 +143,23 @@ pub(crate) struct VariantFigures {
     pub(crate) process_ms: Option<Stat>,
     #[serde(default)]
     pub(crate) cli_process_ms: Option<Stat>,
+    /// Ours ÷ the peer, per paired sample, for the artifacts of the peer's own build (`measure::Subject::
+    /// sample_against_peer`): the peer measured just before and just after the artifact in every round.
+    #[serde(default)]
+    pub(crate) over_peer: Option<OverPeer>,
     /// The call that stands for "the first result" (the first successful case of the component's checks.toml).
     pub(crate) probe: Option<String>,
     pub(crate) hasher: Option<HasherFigures>,
     pub(crate) rss: Option<RssFigures>,
+}
+
+/// Paired ratios ours ÷ the peer (each the median over the rounds of the artifact's sample over the mean of the
+/// peer's just before and just after it).
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct OverPeer {
+    pub(crate) cold_start_ms: Stat,
+    pub(crate) instantiate_pre_us: Stat,
+    pub(crate) instantiate_pool_us: Stat,
 }
 
 /// Figures of the hasher world.
@@ -391,6 +404,13 @@ fn measure(sh: &Shell, root: &Path, mode: Mode, command: String, artifacts: &[Ar
         }
         None => None,
     };
+    // The artifacts of the peer's own build (its table's columns) are also sampled in pairs with it.
+    let paired: Vec<bool> = artifacts
+        .iter()
+        .map(|a| {
+            reference_build.as_ref().is_some_and(|(c, b)| a.component.name == c.name && a.variant.build.name == b.name)
+        })
+        .collect();
     let mut floor = measure::Floor::load(&hosts)?;
     crate::setup::ensure_wasmtime_cli(sh)?;
     let cli_binary = pipeline::tools::WASMTIME.locate()?;
@@ -414,7 +434,16 @@ fn measure(sh: &Shell, root: &Path, mode: Mode, command: String, artifacts: &[Ar
     }
     for round in 0..plan.rounds {
         status::step("Sampling", format!("round {}/{} over {} artifacts", round + 1, plan.rounds, subjects.len()));
-        for s in subjects.iter_mut().chain(peer.as_mut().map(|p| &mut p.3)) {
+        for (s, paired) in subjects.iter_mut().zip(&paired) {
+            s.sample_round(&hosts, &plan, &runtime, &floor).with_context(|| format!("measuring {}", s.label))?;
+            if let (true, Some((.., p))) = (paired, peer.as_mut()) {
+                let faults = s.sample_against_peer(&hosts, p).with_context(|| format!("measuring {}", s.label))?;
+                p.faults.extend(faults);
+            }
+            s.sample_process(&host_binary, &hosts.cache, Some(&cli))
+                .with_context(|| format!("timing {} as a process", s.label))?;
+        }
+        if let Some((.., s)) = peer.as_mut() {
             s.sample_round(&hosts, &plan, &runtime, &floor).with_context(|| format!("measuring {}", s.label))?;
             s.sample_process(&host_binary, &hosts.cache, Some(&cli))
                 .with_context(|| format!("timing {} as a process", s.label))?;

@@ -14,7 +14,7 @@ use sha2::Digest;
 
 use super::peer::PeerStress;
 use super::stats::{Samples, timed};
-use super::{Concurrency, FloorFigures, HasherFigures, Mode, Native, RssFigures, VariantFigures};
+use super::{Concurrency, FloorFigures, HasherFigures, Mode, Native, OverPeer, RssFigures, VariantFigures};
 use pipeline::status;
 use pipeline::suites::hasher::{large_json, reference};
 use pipeline::suites::pseudo_random;
@@ -138,6 +138,15 @@ struct SubjectSamples {
     empty_call_lean_over_floor: Samples,
     process_ms: Samples,
     cli_process_ms: Samples,
+    over_peer: PeerPairs,
+}
+
+/// Ours ÷ the peer, one ratio per paired sample (`Subject::sample_against_peer`).
+#[derive(Default)]
+struct PeerPairs {
+    cold_start: Samples,
+    instantiate_pre: Samples,
+    instantiate_pool: Samples,
 }
 
 #[derive(Default)]
@@ -248,14 +257,8 @@ impl Subject {
         self.samples.deserialize_ms.push(took.as_secs_f64() * 1e3);
 
         // Cold start: artifact on disk → first result, through the checked cache (what an embedder runs).
-        let start = Instant::now();
-        let (component, _) = host.load_cached(&self.path, &hosts.cache)?;
-        let mut store = host.store();
-        let instance = host.instantiate(&mut store, &component)?;
-        if let Some(probe) = &self.probe {
-            host::dynamic::call(host, &component, &mut store, &instance, probe)?;
-        }
-        self.samples.cold_start_ms.push(start.elapsed().as_secs_f64() * 1e3);
+        let took = self.cold_start(host, &hosts.cache)?;
+        self.samples.cold_start_ms.push(took.as_secs_f64() * 1e3);
 
         // Instantiation, four ways; the first call after the plain one.
         let mut store = host.store();
@@ -273,16 +276,7 @@ impl Subject {
             (&self.pool_pre, &hosts.pool, &mut self.samples.instantiate_pool_us),
             (&self.nocow_pre, &hosts.pool_nocow, &mut self.samples.instantiate_pool_nocow_us),
         ] {
-            // A burst of fresh instances, as a service making one per request does: each store made outside the
-            // timing and dropped (its slot returned to the pool) before the next.
-            let mut took = Duration::ZERO;
-            for _ in 0..INSTANCE_BURST {
-                let mut store = host.store();
-                let (instance, lap) = timed(|| pre.instantiate(&mut store));
-                instance.map_err(|e| host::explain(&store, "instantiation", e))?;
-                took += lap;
-            }
-            samples.push_us(took / INSTANCE_BURST);
+            samples.push_us(burst(host, pre)?);
         }
         // What a service making one instance per request pays before its answer: `InstancePre` (on demand) and
         // the probe on the new instance, timed together (the call's preparation — parsing the probe, finding the
@@ -321,6 +315,44 @@ impl Subject {
             self.sample_hasher(hosts, plan, runtime)?;
         }
         Ok(())
+    }
+
+    /// Artifact on disk → first result, in process: the checked cache (`Host::load_cached`), a fresh store and
+    /// instance, the probe.
+    fn cold_start(&self, host: &Host, cache: &Path) -> Result<Duration> {
+        let start = Instant::now();
+        let (component, _) = host.load_cached(&self.path, cache)?;
+        let mut store = host.store();
+        let instance = host.instantiate(&mut store, &component)?;
+        if let Some(probe) = &self.probe {
+            host::dynamic::call(host, &component, &mut store, &instance, probe)?;
+        }
+        Ok(start.elapsed())
+    }
+
+    /// One paired sample against the peer, for an artifact of the peer's own build: cold start and `InstancePre`
+    /// (on demand and pooled), each measured on the peer just before and just after this artifact, the artifact's
+    /// time divided by the mean of the two. Where the machine's speed drifts during a round (the other core, the
+    /// order in which the round visits artifacts), the drift cancels out of the ratio, as it does for the empty
+    /// call over the floor. Returns the peer's failed samples (the pair is then left out).
+    pub(crate) fn sample_against_peer(&mut self, hosts: &Hosts, peer: &Subject) -> Result<Vec<String>> {
+        let mut faults = Vec::new();
+        let mut ratios = std::mem::take(&mut self.samples.over_peer);
+        let this = &*self;
+        let mut pair = |own: &mut Samples, sample: &dyn Fn(&Subject) -> Result<Duration>| -> Result<()> {
+            let before = sample(peer);
+            let mine = sample(this)?;
+            match (before, sample(peer)) {
+                (Ok(before), Ok(after)) => own.push(mine.as_secs_f64() / ((before + after).as_secs_f64() / 2.0)),
+                (Err(e), _) | (_, Err(e)) => faults.push(failure_line(&format!("{e:#}"))),
+            }
+            Ok(())
+        };
+        pair(&mut ratios.cold_start, &|s| s.cold_start(&hosts.default, &hosts.cache))?;
+        pair(&mut ratios.instantiate_pre, &|s| burst(&hosts.default, &s.pre))?;
+        pair(&mut ratios.instantiate_pool, &|s| burst(&hosts.pool, &s.pool_pre))?;
+        self.samples.over_peer = ratios;
+        Ok(faults)
     }
 
     /// One sample of each process from disk to the first result, run one after the other: the host binary
@@ -497,6 +529,16 @@ impl Subject {
             empty_call_lean_over_floor: s.empty_call_lean_over_floor.stat(),
             process_ms: s.process_ms.stat(),
             cli_process_ms: s.cli_process_ms.stat(),
+            over_peer: match (
+                s.over_peer.cold_start.stat(),
+                s.over_peer.instantiate_pre.stat(),
+                s.over_peer.instantiate_pool.stat(),
+            ) {
+                (Some(cold_start_ms), Some(instantiate_pre_us), Some(instantiate_pool_us)) => {
+                    Some(OverPeer { cold_start_ms, instantiate_pre_us, instantiate_pool_us })
+                }
+                _ => None,
+            },
             probe: self.probe.clone(),
             hasher,
             rss,
@@ -560,6 +602,19 @@ fn failure_line(report: &str) -> String {
         return message.to_string();
     }
     format!("{message} (in {})", frames[..end].join(" ← "))
+}
+
+/// The mean `InstancePre::instantiate` of a burst of fresh instances, as a service making one per request does:
+/// each store made outside the timing and dropped (its slot returned to the pool) before the next.
+fn burst(host: &Host, pre: &InstancePre<State>) -> Result<Duration> {
+    let mut took = Duration::ZERO;
+    for _ in 0..INSTANCE_BURST {
+        let mut store = host.store();
+        let (instance, lap) = timed(|| pre.instantiate(&mut store));
+        instance.map_err(|e| host::explain(&store, "instantiation", e))?;
+        took += lap;
+    }
+    Ok(took / INSTANCE_BURST)
 }
 
 /// `echo(u32) -> u32` on one warm instance of `component`: nanoseconds per call over `batch` calls, every result

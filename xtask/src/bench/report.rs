@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 
-use super::{PeerReport, Report, Stat, VariantReport, chart};
+use super::{OverPeer, PeerReport, Report, Stat, VariantReport, chart};
 use pipeline::util;
 
 /// Writes report.md, report.json and chart.svg into `dir` (each atomically); returns their paths.
@@ -120,7 +120,11 @@ fn peer_table(report: &Report, peer: &PeerReport) -> String {
          glue and its bundled runtime package unmodified, `go build -buildmode=c-shared` with the same toolchain \
          ({}), the WASI preview1 reactor adapter; no harden pass, no wasm-opt, no snapshot (what componentize-go \
          ships). Built by the bench under target/bench/peer, never shipped. Ratio = ours ÷ peer: below 1 ours is \
-         faster or smaller (for throughput, above 1 ours is faster). A snapshot (`opt-wizer`) moves work from \
+         faster or smaller (for throughput, above 1 ours is faster). For cold start, InstancePre and InstancePre + \
+         pooling it is measured in pairs: in every round the peer is sampled just before and just after each of \
+         these artifacts, and the ratio is the median over the rounds of the artifact's sample over the mean of \
+         those two, so that a drift of the machine's speed within a round cancels out (the other ratios divide the \
+         two medians). A snapshot (`opt-wizer`) moves work from \
          instantiation to the first call: its instance maps the snapshot's memory copy-on-write, and the pages Go \
          writes are copied when first written — in the first call — where the others' instantiation ran \
          `_initialize` and wrote them then. `InstancePre + first call` (a fresh instance and its first answer, what \
@@ -155,28 +159,37 @@ fn peer_table(report: &Report, peer: &PeerReport) -> String {
         }
         out.push('\n');
     }
-    type Figure = (&'static str, fn(&VariantReport) -> Option<Stat>, usize);
+    // The figures measured in pairs with the peer take their ratio from those pairs (`OverPeer`), the others the
+    // ratio of the two medians.
+    type Paired = Option<fn(&OverPeer) -> Stat>;
+    type Figure = (&'static str, fn(&VariantReport) -> Option<Stat>, usize, Paired);
     let figures: [Figure; 16] = [
-        ("Component (MB)", |v| Some(Stat::exact(v.component_bytes as f64 / 1e6)), 2),
-        ("Cold start (ms)", |v| Some(v.figures.cold_start_ms), 2),
-        ("Deserialize (ms)", |v| Some(v.figures.deserialize_ms), 2),
-        ("Compile (ms)", |v| Some(v.figures.compile_ms), 0),
-        ("Instantiate (µs)", |v| Some(v.figures.instantiate_us), 0),
-        ("InstancePre (µs)", |v| Some(v.figures.instantiate_pre_us), 0),
-        ("InstancePre + pooling (µs)", |v| Some(v.figures.instantiate_pool_us), 0),
-        ("First call (µs)", |v| v.figures.first_call_us, 1),
-        ("InstancePre + first call (µs)", |v| v.figures.fresh_first_call_us, 0),
-        ("5-byte call, deadline on (µs)", |v| v.figures.hasher.as_ref().map(|h| h.call_us), 2),
-        ("5-byte call, lean (µs)", |v| v.figures.hasher.as_ref().map(|h| h.call_lean_us), 2),
-        ("5-byte call, async (µs)", |v| v.figures.hasher.as_ref().map(|h| h.call_async_us), 2),
-        ("SHA-256 64 KiB (MiB/s)", |v| v.figures.hasher.as_ref().and_then(|h| h.sha_64k_mibps), 0),
-        ("Process: host call, disk → first result (ms)", |v| v.figures.process_ms, 2),
+        ("Component (MB)", |v| Some(Stat::exact(v.component_bytes as f64 / 1e6)), 2, None),
+        ("Cold start (ms)", |v| Some(v.figures.cold_start_ms), 2, Some(|o| o.cold_start_ms)),
+        ("Deserialize (ms)", |v| Some(v.figures.deserialize_ms), 2, None),
+        ("Compile (ms)", |v| Some(v.figures.compile_ms), 0, None),
+        ("Instantiate (µs)", |v| Some(v.figures.instantiate_us), 0, None),
+        ("InstancePre (µs)", |v| Some(v.figures.instantiate_pre_us), 0, Some(|o| o.instantiate_pre_us)),
+        ("InstancePre + pooling (µs)", |v| Some(v.figures.instantiate_pool_us), 0, Some(|o| o.instantiate_pool_us)),
+        ("First call (µs)", |v| v.figures.first_call_us, 1, None),
+        ("InstancePre + first call (µs)", |v| v.figures.fresh_first_call_us, 0, None),
+        ("5-byte call, deadline on (µs)", |v| v.figures.hasher.as_ref().map(|h| h.call_us), 2, None),
+        ("5-byte call, lean (µs)", |v| v.figures.hasher.as_ref().map(|h| h.call_lean_us), 2, None),
+        ("5-byte call, async (µs)", |v| v.figures.hasher.as_ref().map(|h| h.call_async_us), 2, None),
+        ("SHA-256 64 KiB (MiB/s)", |v| v.figures.hasher.as_ref().and_then(|h| h.sha_64k_mibps), 0, None),
+        ("Process: host call, disk → first result (ms)", |v| v.figures.process_ms, 2, None),
         (
             "Process: main → first result (ms)",
             |v| v.figures.rss.as_ref().map(|r| Stat::exact(r.process_first_result_ms)),
             2,
+            None,
         ),
-        ("Process: peak RSS (MiB)", |v| v.figures.rss.as_ref().map(|r| Stat::exact(r.peak_rss_kib as f64 / 1024.0)), 1),
+        (
+            "Process: peak RSS (MiB)",
+            |v| v.figures.rss.as_ref().map(|r| Stat::exact(r.peak_rss_kib as f64 / 1024.0)),
+            1,
+            None,
+        ),
     ];
     out.push_str("| Figure | peer |");
     for v in &ours {
@@ -185,13 +198,14 @@ fn peer_table(report: &Report, peer: &PeerReport) -> String {
     out.push_str("\n|---|---|");
     out.push_str(&"---|---|".repeat(ours.len()));
     out.push('\n');
-    for (name, get, decimals) in figures {
+    for (name, get, decimals, paired) in figures {
         let theirs = get(p);
         let _ = write!(out, "| {name} | {} |", cell(theirs, decimals));
         for v in &ours {
             let mine = get(v);
-            let ratio = match (mine, theirs) {
-                (Some(a), Some(b)) if b.median > 0.0 => format!("{:.2}", a.median / b.median),
+            let ratio = match (paired.zip(v.figures.over_peer.as_ref()), mine, theirs) {
+                (Some((paired, over)), ..) => format!("{:.2}", paired(over).median),
+                (None, Some(a), Some(b)) if b.median > 0.0 => format!("{:.2}", a.median / b.median),
                 _ => "–".into(),
             };
             let _ = write!(out, " {} | {ratio} |", cell(mine, decimals));
