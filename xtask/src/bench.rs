@@ -147,6 +147,10 @@ pub(crate) struct VariantFigures {
     /// sample_against_peer`): the peer measured just before and just after the artifact in every round.
     #[serde(default)]
     pub(crate) over_peer: Option<OverPeer>,
+    /// WebAssembly instructions an instantiation runs (wasmtime fuel, over fresh instances): the peer and the
+    /// artifacts of its build.
+    #[serde(default)]
+    pub(crate) instantiation_fuel: Option<Stat>,
     /// The call that stands for "the first result" (the first successful case of the component's checks.toml).
     pub(crate) probe: Option<String>,
     pub(crate) hasher: Option<HasherFigures>,
@@ -411,6 +415,12 @@ fn measure(sh: &Shell, root: &Path, mode: Mode, command: String, artifacts: &[Ar
             reference_build.as_ref().is_some_and(|(c, b)| a.component.name == c.name && a.variant.build.name == b.name)
         })
         .collect();
+    for (s, _) in subjects.iter_mut().zip(&paired).filter(|(_, paired)| **paired) {
+        s.count_instantiation(&hosts).with_context(|| format!("counting {}'s instantiation", s.label))?;
+    }
+    if let Some((.., s)) = peer.as_mut() {
+        s.count_instantiation(&hosts).with_context(|| format!("counting {}'s instantiation", s.label))?;
+    }
     let mut floor = measure::Floor::load(&hosts)?;
     crate::setup::ensure_wasmtime_cli(sh)?;
     let cli_binary = pipeline::tools::WASMTIME.locate()?;

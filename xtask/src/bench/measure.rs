@@ -13,7 +13,7 @@ use host::{Host, HostConfig, State};
 use sha2::Digest;
 
 use super::peer::PeerStress;
-use super::stats::{Samples, timed};
+use super::stats::{Samples, Stat, timed};
 use super::{Concurrency, FloorFigures, HasherFigures, Mode, Native, OverPeer, RssFigures, VariantFigures};
 use pipeline::status;
 use pipeline::suites::hasher::{large_json, reference};
@@ -25,6 +25,8 @@ const FIVE_BYTES: &[u8] = &[1, 2, 3, 4, 5];
 /// Fresh instances per `InstancePre` sample (on demand, pooled, pooled without copy-on-write): a sample is their
 /// mean.
 pub(crate) const INSTANCE_BURST: u32 = 20;
+/// Fresh instances whose instantiation's WebAssembly instructions are counted (`Subject::count_instantiation`).
+pub(crate) const FUEL_INSTANCES: usize = 25;
 
 /// How many samples each metric takes in a mode.
 #[derive(Debug, Clone, Copy)]
@@ -73,6 +75,9 @@ pub(crate) struct Hosts {
     pub(crate) pool: Host,
     pub(crate) pool_nocow: Host,
     pub(crate) asynchronous: host::asynchronous::AsyncHost,
+    /// Fuel accounting on: counts the WebAssembly instructions an instantiation runs
+    /// (`Subject::count_instantiation`).
+    pub(crate) counting: Host,
     /// Precompiled artifacts, one per engine configuration (target/bench/cache).
     pub(crate) cache: PathBuf,
 }
@@ -87,6 +92,7 @@ impl Hosts {
             pool: Host::new(&pooled)?,
             pool_nocow: Host::new(&HostConfig { memory_init_cow: false, ..pooled })?,
             asynchronous: host::asynchronous::AsyncHost::new(&HostConfig::default())?,
+            counting: Host::new(&HostConfig { fuel_per_call: Some(u64::MAX / 2), ..HostConfig::default() })?,
             cache,
         })
     }
@@ -119,6 +125,8 @@ pub(crate) struct Subject {
     peer: bool,
     /// The peer's failed samples, one line each.
     pub(crate) faults: Vec<String>,
+    /// WebAssembly instructions of an instantiation (`count_instantiation`), for the peer and its build.
+    instantiation_fuel: Option<Stat>,
 }
 
 #[derive(Default)]
@@ -191,6 +199,7 @@ impl Subject {
             hasher,
             peer: false,
             faults: Vec::new(),
+            instantiation_fuel: None,
         })
     }
 
@@ -314,6 +323,26 @@ impl Subject {
         if self.hasher.is_some() {
             self.sample_hasher(hosts, plan, runtime)?;
         }
+        Ok(())
+    }
+
+    /// Counts the WebAssembly instructions instantiation runs (wasmtime fuel: the adapter's and Go's
+    /// `_initialize`, or a snapshot's `gowasm_resume`) on fresh instances. It does not depend on the machine or
+    /// its load, only on the randomness each instance draws (the Go runtime's hash seeds: a few thousand
+    /// instructions more when one of its maps collides), so a median over many instances compares exactly.
+    pub(crate) fn count_instantiation(&mut self, hosts: &Hosts) -> Result<()> {
+        let host = &hosts.counting;
+        let (component, _) = host.load_cached(&self.path, &hosts.cache)?;
+        let pre = host.prepare(&component)?;
+        let fuel = |store: &Store<State>| store.get_fuel().map_err(|e| anyhow!("fuel accounting is off: {e}"));
+        let mut counts = Samples::default();
+        for _ in 0..FUEL_INSTANCES {
+            let mut store = host.store();
+            let before = fuel(&store)?;
+            pre.instantiate(&mut store).map_err(|e| host::explain(&store, "instantiation", e))?;
+            counts.push((before - fuel(&store)?) as f64);
+        }
+        self.instantiation_fuel = counts.stat();
         Ok(())
     }
 
@@ -539,6 +568,7 @@ impl Subject {
                 }
                 _ => None,
             },
+            instantiation_fuel: self.instantiation_fuel,
             probe: self.probe.clone(),
             hasher,
             rss,

@@ -163,7 +163,7 @@ fn peer_table(report: &Report, peer: &PeerReport) -> String {
     // ratio of the two medians.
     type Paired = Option<fn(&OverPeer) -> Stat>;
     type Figure = (&'static str, fn(&VariantReport) -> Option<Stat>, usize, Paired);
-    let figures: [Figure; 16] = [
+    let figures: [Figure; 17] = [
         ("Component (MB)", |v| Some(Stat::exact(v.component_bytes as f64 / 1e6)), 2, None),
         ("Cold start (ms)", |v| Some(v.figures.cold_start_ms), 2, Some(|o| o.cold_start_ms)),
         ("Deserialize (ms)", |v| Some(v.figures.deserialize_ms), 2, None),
@@ -171,6 +171,12 @@ fn peer_table(report: &Report, peer: &PeerReport) -> String {
         ("Instantiate (µs)", |v| Some(v.figures.instantiate_us), 0, None),
         ("InstancePre (µs)", |v| Some(v.figures.instantiate_pre_us), 0, Some(|o| o.instantiate_pre_us)),
         ("InstancePre + pooling (µs)", |v| Some(v.figures.instantiate_pool_us), 0, Some(|o| o.instantiate_pool_us)),
+        (
+            "Instantiation (WebAssembly instructions, thousands)",
+            |v| v.figures.instantiation_fuel.map(|f| f.scaled(1e-3)),
+            1,
+            None,
+        ),
         ("First call (µs)", |v| v.figures.first_call_us, 1, None),
         ("InstancePre + first call (µs)", |v| v.figures.fresh_first_call_us, 0, None),
         ("5-byte call, deadline on (µs)", |v| v.figures.hasher.as_ref().map(|h| h.call_us), 2, None),
@@ -461,7 +467,10 @@ fn markdown(report: &Report) -> String {
          the mean over a burst of {} fresh instances (each store made outside the timing and dropped before the \
          next, as a service making one instance per request does). First call: the probe on the plainly made \
          instance; InstancePre + first call: another such burst on demand, each instance's probe timed with its \
-         instantiation (the call's preparation is not).\n\
+         instantiation (the call's preparation is not). Instantiation in WebAssembly instructions (the peer and \
+         its build): wasmtime's fuel over `InstancePre::instantiate` of {} fresh instances — the adapter's and Go's \
+         `_initialize`, or a snapshot's resume; it varies only with the randomness each instance draws (the Go \
+         runtime's hash seeds), not with the machine.\n\
          - Per-call figures: batches of calls on one warm instance divided by the batch size. Throughput: 10 × \
          64 KiB, 1 × 1 MiB, 1 × 64 KiB JSON per sample, each result compared with the expected one.\n\
          - Memory: linear memory of the instance (the Go module's and the adapter's) after instantiation, after \
@@ -471,6 +480,7 @@ fn markdown(report: &Report) -> String {
         report.variants.first().map_or(0, |v| v.figures.instantiate_us.n),
         if report.mode == super::Mode::Quick { ", quick mode" } else { "" },
         super::measure::INSTANCE_BURST,
+        super::measure::FUEL_INSTANCES,
         report.tools.iter().map(|(k, v)| format!("{k}: {v}")).collect::<Vec<_>>().join("; "),
         report.took_s
     );

@@ -32,6 +32,11 @@ impl Stat {
         Stat { median: value, min: value, max: value, n: 1 }
     }
 
+    /// The same figure in another unit (`factor` > 0).
+    pub(crate) fn scaled(self, factor: f64) -> Stat {
+        Stat { median: self.median * factor, min: self.min * factor, max: self.max * factor, n: self.n }
+    }
+
     /// A rate from a time: `amount / time`, so the smallest time gives the largest rate.
     pub(crate) fn rate(self, amount: f64) -> Stat {
         Stat { median: amount / self.median, min: amount / self.max, max: amount / self.min, n: self.n }
