@@ -35,7 +35,8 @@ pub struct HostConfig {
     /// recursion traps with a stack overflow instead of crashing the host.
     pub max_wasm_stack: usize,
     /// Wall-clock limit of one call into the guest (default 10 s), enforced with epoch interruption (checked
-    /// every [`EPOCH_TICK`]); `None` lets calls run forever.
+    /// every [`EPOCH_TICK`]); `None` lets calls run forever. It bounds the whole call, the host's own entries
+    /// into the guest during it (`cabi_realloc` for an import's results) included; the same holds for fuel.
     pub call_timeout: Option<Duration>,
     /// Capture what the guest writes to stderr (Go panics and fatal errors print there) and attach it to call
     /// errors, instead of passing it through to the host's stderr (default true).
@@ -277,15 +278,26 @@ impl<T: Send + 'static> Host<T> {
             store.set_fuel(fuel).expect("fuel accounting is on in this engine");
         }
         if deadline.is_some() || fuel.is_some() {
-            // Every entry from the host into the guest gets the full budget again.
+            // Every call from the host into the guest gets the full budget again, but not an entry made while a
+            // call runs: the host enters the guest's `cabi_realloc` to lower each list or string an import
+            // returns, and re-arming there would let a guest that keeps calling such an import run for ever.
+            let mut depth = 0u32;
             store.call_hook(move |mut ctx, hook| {
-                if let CallHook::CallingWasm = hook {
-                    if let Some(ticks) = deadline {
-                        ctx.set_epoch_deadline(ticks);
+                match hook {
+                    CallHook::CallingWasm => {
+                        if depth == 0 {
+                            if let Some(ticks) = deadline {
+                                ctx.set_epoch_deadline(ticks);
+                            }
+                            if let Some(fuel) = fuel {
+                                ctx.set_fuel(fuel)?;
+                            }
+                        }
+                        depth += 1;
                     }
-                    if let Some(fuel) = fuel {
-                        ctx.set_fuel(fuel)?;
-                    }
+                    // wasmtime calls this on the way out of every entry whose `CallingWasm` succeeded, traps too.
+                    CallHook::ReturningFromWasm => depth -= 1,
+                    CallHook::CallingHost | CallHook::ReturningFromHost => {}
                 }
                 Ok(())
             });

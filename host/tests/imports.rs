@@ -8,6 +8,7 @@ mod support;
 
 use std::cell::Cell;
 use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
 
 use host::wasmtime::component::{HasSelf, Linker};
 use host::wasmtime::{StoreContextMut, format_err};
@@ -129,6 +130,40 @@ fn typed_imports_serve_the_guest_from_the_stores_data() {
     assert_eq!(other.call_stamp(&mut other_store).unwrap(), 0);
     assert!(other_store.data().data().entries.is_empty());
     assert_eq!(store.data().data().entries.len(), 4);
+}
+
+/// The per-call deadline and fuel bound the whole call. While a call runs, the host enters the guest again
+/// each time it lowers an import's string (`cabi_realloc`); those entries must not re-arm the budget, or a guest
+/// that only waits on its embedder would never be stopped. `poll` calls `kv.get` for ever, each answer lowered.
+#[test]
+fn a_guest_looping_on_an_import_is_stopped_by_the_call_deadline_and_fuel() {
+    for (config, expected) in [
+        (HostConfig { call_timeout: Some(Duration::from_millis(200)), ..HostConfig::default() }, "interrupt"),
+        (HostConfig { call_timeout: None, fuel_per_call: Some(1_000_000), ..HostConfig::default() }, "fuel"),
+    ] {
+        let mut host = Host::<KvData>::with_data(&config).expect("create the host");
+        bindings::host::caller::kv::add_to_linker::<_, HasSelf<_>>(host.linker_mut(), State::data_mut).unwrap();
+        bindings::Caller::add_to_linker_imports::<_, HasSelf<_>>(host.linker_mut(), State::data_mut).unwrap();
+        let component = host.load_bytes(&caller().bytes).expect("load the caller fixture");
+        let pre = bindings::CallerPre::new(host.prepare(&component).unwrap()).unwrap();
+        // The guest runs on a thread of its own, so that a budget re-armed for ever fails the test, not hangs it.
+        let (done, outcome) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut data = KvData::default();
+            data.entries.insert("k".into(), "an answer the host lowers into the guest".into());
+            let mut store = host.store_with(data);
+            let caller = pre.instantiate(&mut store).unwrap();
+            let started = Instant::now();
+            let result = caller.call_poll(&mut store, "k").map_err(|e| format!("{e:?}"));
+            let _ = done.send((result, store.data().data().gets, started.elapsed()));
+        });
+        let (result, gets, took) = outcome.recv_timeout(Duration::from_secs(60)).unwrap_or_else(|_| {
+            panic!("`poll` ran for a minute: the host's entries into the guest re-armed its budget ({expected})")
+        });
+        let error = result.expect_err("`poll` never returns");
+        assert!(error.contains(expected), "stopped for another reason than {expected}: {error}");
+        assert!(gets > 1, "the guest was stopped before it looped: {gets} gets in {took:?}");
+    }
 }
 
 /// Defines each of `functions` in `interface` (the root for `None`) of `linker` as a stub that is never called.
