@@ -17,7 +17,8 @@ It is verified before it is loaded and kept in the cache (default: ~/.cache/gowa
 call      instantiate the component and call one export; results are printed as WAVE, one per line\n\
           --repeat N       make the call N times on the same instance (results of the last one are printed)\n\
           --cache DIR      load through the precompiled cache in DIR (compiled once, then deserialized)\n\
-          --stats          print `stats: calls=… first_result_ms=… total_ms=… peak_rss_kib=…` on stderr at the end\n\
+          --stats          print `stats: calls=… first_result_ms=… total_ms=… peak_rss_kib=… anon_kib=…` on stderr at the\n\
+                           end: the peak resident set, and the anonymous (private) part of it at the end, in KiB\n\
           --digest SHA256  the sha256 an oci:// component must have (required with a tag)\n\
           --plain-http     talk plain HTTP to the registry (loopback registries only)\n\
           --ca-file PEM    trust the certificates in PEM besides the system's roots (a registry behind a private CA)\n\
@@ -120,11 +121,12 @@ fn call_command(path: &str, call: &str, options: &CallOptions, started: Instant)
     }
     if options.stats {
         eprintln!(
-            "stats: calls={} first_result_ms={:.3} total_ms={:.3} peak_rss_kib={}",
+            "stats: calls={} first_result_ms={:.3} total_ms={:.3} peak_rss_kib={} anon_kib={}",
             options.repeat,
             first_result.as_secs_f64() * 1e3,
             started.elapsed().as_secs_f64() * 1e3,
-            peak_rss_kib().map_or("unknown".to_string(), |k| k.to_string())
+            status_kib("VmHWM").map_or("unknown".to_string(), |k| k.to_string()),
+            status_kib("RssAnon").map_or("unknown".to_string(), |k| k.to_string())
         );
     }
     // The process ends here: the kernel takes back the instance's mappings and the epoch ticker thread at exit,
@@ -161,12 +163,15 @@ fn user_cache() -> Option<PathBuf> {
     Some(base.join("gowasm/host"))
 }
 
-/// The process's peak resident set size as the kernel recorded it (`VmHWM` in /proc/self/status, Linux).
-fn peak_rss_kib() -> Option<u64> {
+/// A figure of /proc/self/status in KiB (Linux): `VmHWM`, the peak resident set size as the kernel recorded it;
+/// `RssAnon`, the resident anonymous memory (the process's own: heap, the instance's written pages, relocated
+/// data), where the rest of the resident set is file pages the page cache shares (the binary's and the
+/// precompiled component's code).
+fn status_kib(field: &str) -> Option<u64> {
     std::fs::read_to_string("/proc/self/status")
         .ok()?
         .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))?
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))?
         .split_whitespace()
         .next()?
         .parse()
