@@ -10,6 +10,7 @@ mod chart;
 mod claims;
 mod floor;
 mod measure;
+pub(crate) mod peak_rss;
 mod peer;
 mod report;
 mod stats;
@@ -143,6 +144,12 @@ pub(crate) struct VariantFigures {
     pub(crate) process_ms: Option<Stat>,
     #[serde(default)]
     pub(crate) cli_process_ms: Option<Stat>,
+    /// The peak resident set in KiB of the same two processes, each making the probe call once, as the kernel
+    /// counted it for that process (`peak_rss::run`): the median over a few runs.
+    #[serde(default)]
+    pub(crate) process_peak_rss_kib: Option<Stat>,
+    #[serde(default)]
+    pub(crate) cli_process_peak_rss_kib: Option<Stat>,
     /// Ours ÷ the peer, per paired sample, for the artifacts of the peer's own build (`measure::Subject::
     /// sample_against_peer`): the peer measured just before and just after the artifact in every round.
     #[serde(default)]
@@ -192,6 +199,10 @@ pub(crate) struct HasherFigures {
 pub(crate) struct RssFigures {
     /// Peak resident set size as the kernel counted it (VmHWM).
     pub(crate) peak_rss_kib: u64,
+    /// The resident anonymous memory after the 1000 calls (RssAnon): what the process holds of its own; the rest
+    /// of its resident set is file pages the page cache shares (the binary's and the precompiled code).
+    #[serde(default)]
+    pub(crate) anon_kib: Option<u64>,
     /// From the process's start of `main` to the first result (engine creation included).
     pub(crate) process_first_result_ms: f64,
     pub(crate) calls: usize,
@@ -470,7 +481,7 @@ fn measure(sh: &Shell, root: &Path, mode: Mode, command: String, artifacts: &[Ar
     for (a, s) in artifacts.iter().zip(subjects) {
         let label = s.label.clone();
         status::step("Finishing", format!("{label}: memory over {} calls, host RSS in a child", plan.many_calls));
-        let (figures, _) = s.finish(&hosts, &plan, &host_binary).with_context(|| format!("measuring {label}"))?;
+        let (figures, _) = s.finish(&hosts, &plan, &host_binary, &cli).with_context(|| format!("measuring {label}"))?;
         variants.push(VariantReport {
             component: a.component.name.clone(),
             variant: a.variant.name(),
@@ -501,7 +512,7 @@ fn measure(sh: &Shell, root: &Path, mode: Mode, command: String, artifacts: &[Ar
             let label = subject.label.clone();
             status::step("Finishing", format!("{label}: memory over {} calls, host RSS in a child", plan.many_calls));
             let (figures, faults) =
-                subject.finish(&hosts, &plan, &host_binary).with_context(|| format!("measuring {label}"))?;
+                subject.finish(&hosts, &plan, &host_binary, &cli).with_context(|| format!("measuring {label}"))?;
             for fault in &faults {
                 status::warn(format!("{label}: a sample failed: {fault}"));
             }

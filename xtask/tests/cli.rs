@@ -126,3 +126,27 @@ fn a_second_run_in_the_same_checkout_waits_for_the_first() {
     assert!(!status.success());
     assert!(rest.iter().any(|l| l.contains("unknown component `nope`")), "{rest:?}");
 }
+
+/// `bench`'s process figures start each process from `xtask __peak-rss`, because a child of a large process
+/// would carry that process's peak in its own (`ru_maxrss` keeps the peak of the memory it had before `exec`).
+/// Here the test holds 256 MiB while it starts the launcher, whose child (`dd` with a 64 MiB buffer) must be
+/// reported at its own size; a failing program's status comes back.
+#[test]
+fn the_rss_launcher_reports_its_childs_own_peak_not_its_parents() {
+    let ballast = vec![1u8; 256 << 20];
+    let out = xtask(&["__peak-rss", "dd", "if=/dev/zero", "of=/dev/null", "bs=64M", "count=1"], &[]);
+    std::hint::black_box(&ballast);
+    let err = stderr(&out);
+    assert!(out.status.success(), "{err}");
+    let report = err.lines().rev().find_map(|l| l.strip_prefix("peak-rss: ")).unwrap_or_else(|| panic!("{err}"));
+    let field = |name: &str| -> u64 {
+        let value = report.split_whitespace().find_map(|kv| kv.strip_prefix(name)?.strip_prefix('='));
+        value.and_then(|v| v.parse().ok()).unwrap_or_else(|| panic!("no {name} in {report}"))
+    };
+    let (child, launcher) = (field("child_kib"), field("launcher_kib"));
+    assert!((64 << 10..128 << 10).contains(&child), "dd's 64 MiB buffer reported as {child} KiB: {report}");
+    assert!(launcher < child, "{report}");
+
+    let out = xtask(&["__peak-rss", "false"], &[]);
+    assert!(!out.status.success(), "{}", stderr(&out));
+}

@@ -12,6 +12,7 @@ use host::wasmtime::component::{Component, InstancePre, TypedFunc};
 use host::{Host, HostConfig, State};
 use sha2::Digest;
 
+use super::peak_rss;
 use super::peer::PeerStress;
 use super::stats::{Samples, Stat, timed};
 use super::{Concurrency, FloorFigures, HasherFigures, Mode, Native, OverPeer, RssFigures, VariantFigures};
@@ -516,14 +517,15 @@ impl Subject {
         Ok(())
     }
 
-    /// The figures that do not need sampling: linear memory over many calls, and the host's peak RSS in a
-    /// child process.
+    /// The figures that do not need sampling: linear memory over many calls, the host's peak RSS in a child
+    /// process over 1000 calls, and over one call beside the wasmtime CLI's.
     /// The figures, and the peer's failed samples.
     pub(crate) fn finish(
         mut self,
         hosts: &Hosts,
         plan: &Plan,
         host_binary: &Path,
+        cli: &Cli,
     ) -> Result<(VariantFigures, Vec<String>)> {
         let hasher = match &self.hasher {
             Some(h) => Some(hasher_figures(h, hosts, &self.pre, plan, self.peer.then_some(&mut self.faults))?),
@@ -539,6 +541,19 @@ impl Subject {
                 Err(e) => return Err(e),
             },
             None => None,
+        };
+        let one_call_rss = match (&self.probe, rss.is_some()) {
+            (Some(probe), true) => Some(
+                one_call_rss(
+                    host_binary,
+                    &self.path,
+                    &hosts.cache,
+                    probe,
+                    self.cli_cwasm.as_deref().map(|cwasm| (cli, cwasm)),
+                )
+                .context("the peak RSS of one call, ours and the wasmtime CLI's")?,
+            ),
+            _ => None,
         };
         let s = &self.samples;
         let need = |samples: &Samples, what: &str| samples.stat().with_context(|| format!("no {what} samples"));
@@ -558,6 +573,8 @@ impl Subject {
             empty_call_lean_over_floor: s.empty_call_lean_over_floor.stat(),
             process_ms: s.process_ms.stat(),
             cli_process_ms: s.cli_process_ms.stat(),
+            process_peak_rss_kib: one_call_rss.as_ref().map(|r| r.0),
+            cli_process_peak_rss_kib: one_call_rss.as_ref().and_then(|r| r.1),
             over_peer: match (
                 s.over_peer.cold_start.stat(),
                 s.over_peer.instantiate_pre.stat(),
@@ -776,9 +793,44 @@ fn child_rss(host_binary: &Path, component: &Path, cache: &Path, probe: &str) ->
     };
     Ok(RssFigures {
         peak_rss_kib: field("peak_rss_kib")? as u64,
+        anon_kib: Some(field("anon_kib")? as u64),
         process_first_result_ms: field("first_result_ms")?,
         calls: field("calls")? as usize,
     })
+}
+
+/// How many times each process runs for its one-call peak RSS (the median is reported): the count moves by a
+/// few hundred KiB with what the page cache holds of the binary and the precompiled code.
+const RSS_RUNS: usize = 3;
+
+/// The peak RSS (KiB) of one probe call in a whole process, ours (`host call --cache`) and, given the CLI and the
+/// artifact precompiled for it, the stock wasmtime CLI's (`wasmtime run --allow-precompiled --invoke`): each
+/// through `peak_rss::run`, `RSS_RUNS` times, both printing the same result.
+fn one_call_rss(
+    host_binary: &Path,
+    component: &Path,
+    cache: &Path,
+    probe: &str,
+    cli: Option<(&Cli, &Path)>,
+) -> Result<(Stat, Option<Stat>)> {
+    let (mut ours, mut theirs) = (Samples::default(), Samples::default());
+    for _ in 0..RSS_RUNS {
+        let cache_arg = cache.as_os_str();
+        let (printed, kib) = peak_rss::run(
+            host_binary,
+            &["call".as_ref(), "--cache".as_ref(), cache_arg, component.as_os_str(), probe.as_ref()],
+        )?;
+        ours.push(kib as f64);
+        if let Some((cli, cwasm)) = cli {
+            let args = ["run".as_ref(), "--allow-precompiled".as_ref(), "--invoke".as_ref(), probe.as_ref()];
+            let (cli_printed, kib) = peak_rss::run(&cli.binary, &[&args[..], &[cwasm.as_os_str()]].concat())?;
+            if cli_printed.trim() != printed.trim() {
+                bail!("`wasmtime run --invoke {probe}` printed {cli_printed:?} where `host call` printed {printed:?}");
+            }
+            theirs.push(kib as f64);
+        }
+    }
+    Ok((ours.stat().context("no RSS runs")?, theirs.stat()))
 }
 
 /// The native baselines: SHA-256 with and without hardware acceleration, and serde_json on the JSON input.
