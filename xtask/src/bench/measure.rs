@@ -783,14 +783,7 @@ fn child_rss(host_binary: &Path, component: &Path, cache: &Path, probe: &str) ->
         .lines()
         .find_map(|l| l.strip_prefix("stats: "))
         .with_context(|| format!("no `stats:` line from the host binary: {stderr}"))?;
-    let field = |name: &str| -> Result<f64> {
-        stats
-            .split_whitespace()
-            .find_map(|kv| kv.strip_prefix(name).and_then(|v| v.strip_prefix('=')))
-            .with_context(|| format!("no {name} in `{stats}`"))?
-            .parse()
-            .with_context(|| format!("bad {name} in `{stats}`"))
-    };
+    let field = |name: &str| super::stats::field::<f64>(stats, name);
     Ok(RssFigures {
         peak_rss_kib: field("peak_rss_kib")? as u64,
         anon_kib: Some(field("anon_kib")? as u64),

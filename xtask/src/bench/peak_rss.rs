@@ -76,14 +76,7 @@ pub(crate) fn run(program: &Path, args: &[&OsStr]) -> Result<(String, u64)> {
         .rev()
         .find_map(|l| l.strip_prefix(REPORT))
         .with_context(|| format!("no `{REPORT}` line from the launcher of `{}`: {}", what(), stderr.trim()))?;
-    let field = |name: &str| -> Result<u64> {
-        report
-            .split_whitespace()
-            .find_map(|kv| kv.strip_prefix(name)?.strip_prefix('='))
-            .with_context(|| format!("no {name} in `{report}`"))?
-            .parse()
-            .with_context(|| format!("bad {name} in `{report}`"))
-    };
+    let field = |name: &str| super::stats::field::<u64>(report, name);
     let (child_kib, launcher_kib) = (field("child_kib")?, field("launcher_kib")?);
     if child_kib <= launcher_kib {
         bail!(

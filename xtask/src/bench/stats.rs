@@ -62,6 +62,20 @@ impl Samples {
     }
 }
 
+/// The value of `name=value` among the space-separated fields of a report line a child process printed
+/// (`host call --stats`, the RSS launcher).
+pub(crate) fn field<T: std::str::FromStr>(line: &str, name: &str) -> anyhow::Result<T>
+where
+    T::Err: std::error::Error + Send + Sync + 'static,
+{
+    use anyhow::Context;
+    line.split_whitespace()
+        .find_map(|kv| kv.strip_prefix(name)?.strip_prefix('='))
+        .with_context(|| format!("no {name} in `{line}`"))?
+        .parse()
+        .with_context(|| format!("bad {name} in `{line}`"))
+}
+
 /// Runs `f` and returns its result and how long it took.
 pub(crate) fn timed<T>(f: impl FnOnce() -> T) -> (T, Duration) {
     let start = Instant::now();
