@@ -95,6 +95,9 @@ pub(crate) fn scaffold(sh: &Shell, root: &Path, name: &str, world: Option<&str>)
     if let Some(checks) = checks {
         files.push((PathBuf::from(pipeline::check::DECLARATIVE_FILE), checks));
     }
+    // Each newer Go builds it with its own GODEBUG defaults, as it does the repository's components.
+    let pinned = pipeline::toolchain::all_pinned(root)?;
+    files.extend(pipeline::bindgen::godebug_files(pinned.keys().map(String::as_str)));
 
     let wrote_wit = wit_text.is_some();
     let result = (|| {
@@ -269,7 +272,8 @@ mod tests {
     use pipeline::scheduler::{self, Options, Until};
     use pipeline::testing::root;
 
-    /// A scaffolded component builds, componentizes and passes its declarative check with no edits.
+    /// A scaffolded component (with the files that give each newer Go its own GODEBUG defaults) builds,
+    /// componentizes and passes its declarative check with no edits.
     #[test]
     fn a_new_component_ships_without_edits_and_names_are_guarded() {
         let tmp = scratch_project("plain");
@@ -284,6 +288,11 @@ mod tests {
         assert!(!tmp.join("go/taken").exists(), "a refused scaffold left files behind");
         let err = scaffold(&sh, &tmp, "Demo_App", None).unwrap_err().to_string();
         assert!(err.contains("is not a usable component name"), "{err}");
+        // The GODEBUG files the repository's components carry (pipeline::bindgen's test holds those).
+        for release in ["25", "26", "27"] {
+            let text = std::fs::read_to_string(tmp.join(format!("go/demo-app/godebug_go1{release}.go"))).unwrap();
+            assert!(text.contains(&format!("//go:debug default=go1.{release}\n")), "{text}");
+        }
 
         let component = model::discover(&tmp).unwrap().remove(0);
         let build = model::builds().into_iter().find(|b| b.name == "go1.26").unwrap();
