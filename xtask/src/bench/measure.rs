@@ -2,6 +2,7 @@
 //! is sampled in rounds that visit every variant in turn (a round takes one sample of each metric of each
 //! variant), so a change in machine load during the run spreads over all variants instead of biasing one.
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -397,7 +398,7 @@ impl Subject {
         let Some(probe) = self.probe.clone() else { return Ok(()) };
         let ours = std::process::Command::new(host_binary);
         let (ours, took) = run_timed(ours, |c| {
-            c.args(["call", "--cache"]).arg(cache).arg(&self.path).arg(&probe);
+            c.args(host_call_args(cache, &self.path, &probe));
         })?;
         self.samples.process_ms.push(took.as_secs_f64() * 1e3);
         let Some(cli) = cli else { return Ok(()) };
@@ -406,11 +407,9 @@ impl Subject {
         }
         let cwasm = self.cli_cwasm.as_ref().expect("compiled above");
         let (theirs, took) = run_timed(std::process::Command::new(&cli.binary), |c| {
-            c.args(["run", "--allow-precompiled", "--invoke"]).arg(&probe).arg(cwasm);
+            c.args(cli_run_args(&probe, cwasm));
         })?;
-        if theirs.trim() != ours.trim() {
-            bail!("`wasmtime run --invoke {probe}` printed {theirs:?} where `host call` printed {ours:?}");
-        }
+        same_result(&probe, &ours, &theirs)?;
         self.samples.cli_process_ms.push(took.as_secs_f64() * 1e3);
         Ok(())
     }
@@ -794,7 +793,7 @@ fn child_rss(host_binary: &Path, component: &Path, cache: &Path, probe: &str) ->
 
 /// How many times each process runs for its one-call peak RSS (the median is reported): the count moves by a
 /// few hundred KiB with what the page cache holds of the binary and the precompiled code.
-const RSS_RUNS: usize = 3;
+pub(crate) const RSS_RUNS: usize = 3;
 
 /// The peak RSS (KiB) of one probe call in a whole process, ours (`host call --cache`) and, given the CLI and the
 /// artifact precompiled for it, the stock wasmtime CLI's (`wasmtime run --allow-precompiled --invoke`): each
@@ -808,22 +807,33 @@ fn one_call_rss(
 ) -> Result<(Stat, Option<Stat>)> {
     let (mut ours, mut theirs) = (Samples::default(), Samples::default());
     for _ in 0..RSS_RUNS {
-        let cache_arg = cache.as_os_str();
-        let (printed, kib) = peak_rss::run(
-            host_binary,
-            &["call".as_ref(), "--cache".as_ref(), cache_arg, component.as_os_str(), probe.as_ref()],
-        )?;
+        let (printed, kib) = peak_rss::run(host_binary, &host_call_args(cache, component, probe))?;
         ours.push(kib as f64);
         if let Some((cli, cwasm)) = cli {
-            let args = ["run".as_ref(), "--allow-precompiled".as_ref(), "--invoke".as_ref(), probe.as_ref()];
-            let (cli_printed, kib) = peak_rss::run(&cli.binary, &[&args[..], &[cwasm.as_os_str()]].concat())?;
-            if cli_printed.trim() != printed.trim() {
-                bail!("`wasmtime run --invoke {probe}` printed {cli_printed:?} where `host call` printed {printed:?}");
-            }
+            let (cli_printed, kib) = peak_rss::run(&cli.binary, &cli_run_args(probe, cwasm))?;
+            same_result(probe, &printed, &cli_printed)?;
             theirs.push(kib as f64);
         }
     }
     Ok((ours.stat().context("no RSS runs")?, theirs.stat()))
+}
+
+/// The process figures' command of ours: `host call --cache <cache> <component> <probe>` (settled cache entries).
+fn host_call_args<'a>(cache: &'a Path, component: &'a Path, probe: &'a str) -> [&'a OsStr; 5] {
+    ["call".as_ref(), "--cache".as_ref(), cache.as_os_str(), component.as_os_str(), probe.as_ref()]
+}
+
+/// The process figures' command of the wasmtime CLI: `wasmtime run --allow-precompiled --invoke <probe> <cwasm>`.
+fn cli_run_args<'a>(probe: &'a str, cwasm: &'a Path) -> [&'a OsStr; 5] {
+    ["run".as_ref(), "--allow-precompiled".as_ref(), "--invoke".as_ref(), probe.as_ref(), cwasm.as_os_str()]
+}
+
+/// The two processes printed the same result (what `host call` and `wasmtime run` print for the probe).
+fn same_result(probe: &str, ours: &str, theirs: &str) -> Result<()> {
+    if theirs.trim() != ours.trim() {
+        bail!("`wasmtime run --invoke {probe}` printed {theirs:?} where `host call` printed {ours:?}");
+    }
+    Ok(())
 }
 
 /// The native baselines: SHA-256 with and without hardware acceleration, and serde_json on the JSON input.

@@ -428,13 +428,15 @@ fn markdown(report: &Report) -> String {
          <artifact> <probe>`, settled cache entries) against the stock wasmtime CLI ({}: `wasmtime run \
          --allow-precompiled --invoke <probe>` of the same component precompiled by `wasmtime compile`), one after \
          the other in every round, both printing the same result; ÷ CLI below 1: ours is faster. Each process's \
-         peak RSS is the one the kernel kept for that child (`wait4`), the median over the rounds. Then the host \
+         peak RSS (one call): the process started from a small launcher that reaps it with `wait4` (a child of the \
+         bench itself would carry the bench's own peak), the median of {} runs of each. Then the host \
          binary with `--repeat 1000 --stats`: from the start of `main` (engine creation included) to the first \
          result, the peak RSS the kernel recorded over load + 1000 calls, and the anonymous part of the resident \
          set at the end (the process's own memory: heap, the instance's written pages, relocated data; the rest is \
          file pages the page cache shares among processes — the binary's code and the precompiled component's, \
          which the kernel maps 64 KiB around each page touched).\n",
-        report.tools.get("wasmtime CLI (process comparison)").map_or("?", String::as_str)
+        report.tools.get("wasmtime CLI (process comparison)").map_or("?", String::as_str),
+        super::measure::RSS_RUNS
     );
     out.push_str(
         "| Artifact | host call (ms) | wasmtime run (ms) | ÷ CLI | host call peak RSS (MiB) | wasmtime run peak RSS \
