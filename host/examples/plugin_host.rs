@@ -14,10 +14,40 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, Result};
-use host::indexer::gowasm::indexer::{log, store};
-use host::indexer::{Cursor, Indexer, IndexerPre};
 use host::wasmtime::component::{HasSelf, Resource, ResourceTable};
 use host::{Host, HostConfig, State};
+
+// The plugin's world, as the service compiles it: `Indexer` and `IndexerPre` for the exports, and one host trait
+// per imported interface (`store::Host`, `log::Host`). Imports are trappable: an `Err` fails the guest's call.
+// The store's `cursor` resource is this service's [`Cursor`].
+wasmtime::component::bindgen!({
+    world: "indexer",
+    path: "../wit/indexer.wit",
+    imports: { default: trappable },
+    with: { "gowasm:indexer/store.cursor": Cursor },
+});
+
+use gowasm::indexer::{log, store};
+
+/// The service's state behind a `store.cursor` handle: which keys it walks and the last one it returned.
+pub struct Cursor {
+    prefix: String,
+    after: Option<String>,
+}
+
+impl Cursor {
+    /// The next at most `max` (at least one) of the sorted `keys` under the prefix after the last one returned.
+    fn advance<'k>(&mut self, keys: impl Iterator<Item = &'k String>, max: u32) -> Vec<&'k String> {
+        let taken: Vec<&String> = keys
+            .filter(|k| k.starts_with(&self.prefix) && self.after.as_ref().is_none_or(|after| *k > after))
+            .take(max.max(1) as usize)
+            .collect();
+        if let Some(last) = taken.last() {
+            self.after = Some((*last).clone());
+        }
+        taken
+    }
+}
 
 /// What one instance of the plugin sees of the service: the shared documents, its own log and the cursors it
 /// holds (host-side state behind `store.cursor` handles).
@@ -52,7 +82,7 @@ impl store::Host for Service {
     }
 
     fn scan(&mut self, prefix: String) -> host::wasmtime::Result<Resource<Cursor>> {
-        Ok(self.cursors.push(Cursor::new(prefix))?)
+        Ok(self.cursors.push(Cursor { prefix, after: None })?)
     }
 }
 

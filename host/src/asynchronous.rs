@@ -31,7 +31,7 @@ impl AsyncHost {
         &self.host
     }
 
-    /// The async linker, for the typed async bindings (`hasher::Hasher::instantiate_async`).
+    /// The async linker, for typed async bindings (`bindgen!` with `exports: { default: async }`: `instantiate_async`).
     pub fn linker(&self) -> &Linker<State> {
         &self.linker
     }

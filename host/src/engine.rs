@@ -245,7 +245,7 @@ impl<T: Send + 'static> Host<T> {
     }
 
     /// Type-checks and links a component once, so that each later instantiation only allocates and initialises
-    /// (`InstancePre`; the typed bindings wrap it, e.g. `hasher::HasherPre::new(pre)`). A component importing
+    /// (`InstancePre`; typed bindings wrap it, e.g. a `bindgen!` world's `HasherPre::new(pre)`). A component importing
     /// what this host does not provide fails here, with every missing import named.
     pub fn prepare(&self, component: &Component) -> Result<InstancePre<State<T>>> {
         self.linker.instantiate_pre(component).map_err(|err| {

@@ -3,14 +3,20 @@
 //! It is both the pipeline's checker (`cargo xtask check` links it) and the library a Rust service embeds.
 //! It never builds anything: it takes component bytes and runs them.
 //!
-//! Typed calls through the generated bindings, with the precompiled cache and a prepared component:
+//! Typed calls through bindings your crate generates from the plugin's world with wasmtime's `bindgen!` (this
+//! library holds no component's bindings), with the precompiled cache and a prepared component:
 //!
 //! ```no_run
 //! use host::{Host, HostConfig};
 //!
+//! wasmtime::component::bindgen!({ world: "hasher", inline: "
+//!     package example:hasher;
+//!     world hasher { export compute-hash: func(data: list<u8>) -> string; }
+//! " });
+//!
 //! let host = Host::new(&HostConfig::default())?;
 //! let (component, _outcome) = host.load_cached("target/dist/hasher/go1.26-opt.wasm", "target/cwasm-cache")?;
-//! let pre = host::hasher::HasherPre::new(host.prepare(&component)?)?;
+//! let pre = HasherPre::new(host.prepare(&component)?)?;
 //! let mut store = host.store();
 //! let hasher = pre.instantiate(&mut store)?;
 //! let digest = hasher.call_compute_hash(&mut store, b"abc")?;
@@ -42,11 +48,8 @@ mod store;
 
 pub mod asynchronous;
 pub mod dynamic;
-pub mod hasher;
-pub mod indexer;
 #[cfg(feature = "oci")]
 pub mod oci;
-pub mod textkit;
 
 pub use cache::{CacheOutcome, SETTLE};
 pub use compile_cache::{CompileCache, CompileCacheStats};

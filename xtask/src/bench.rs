@@ -13,6 +13,7 @@ mod measure;
 pub(crate) mod peak_rss;
 mod peer;
 mod report;
+mod seed;
 mod stats;
 
 use std::collections::BTreeMap;
@@ -23,8 +24,9 @@ use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 use xshell::{Shell, cmd};
 
+use pipeline::env::tools;
 use pipeline::model::{self, paths};
-use pipeline::{check, scheduler, status, util};
+use pipeline::{run::scheduler, stages::check, status, util};
 
 use crate::dist::Manifest;
 use crate::flags;
@@ -49,6 +51,10 @@ pub(crate) struct Report {
     pub(crate) command: String,
     pub(crate) machine: Machine,
     pub(crate) git_commit: String,
+    /// The component that runs the seed table's workload (`seed-table = true` in its component.toml), if this run
+    /// measured it: its figures are set beside the article's.
+    #[serde(default)]
+    pub(crate) seed_component: Option<String>,
     /// Versions of everything that shapes the numbers (Go per line, wasm-opt, wasmtime, rustc).
     pub(crate) tools: BTreeMap<String, String>,
     pub(crate) native: Native,
@@ -396,14 +402,14 @@ fn measure(sh: &Shell, root: &Path, mode: Mode, command: String, artifacts: &[Ar
         let label = format!("{} {}", a.component.name, a.variant.name());
         status::step("Loading", &label);
         let probe = check::probe_call(&root.join(&a.component.dir))?;
-        let seed = pipeline::suites::for_component(&a.component).is_some_and(|s| s.seed_table);
+        let seed = a.component.seed_table;
         subjects.push(measure::Subject::load(&hosts, label, &a.path, seed, probe)?);
     }
     // The field's build of the seed component, with the build of the reference artifact (the seed's go1.26
     // line when selected): bench-only, loaded and sampled like every artifact.
     let reference_build = artifacts
         .iter()
-        .filter(|a| pipeline::suites::for_component(&a.component).is_some_and(|s| s.seed_table))
+        .filter(|a| a.component.seed_table)
         .filter(|a| a.variant.build.tinygo.is_none())
         .min_by_key(|a| (a.variant.build.name != "go1.26", a.variant.name()))
         .map(|a| (a.component.clone(), a.variant.build.clone()));
@@ -434,8 +440,8 @@ fn measure(sh: &Shell, root: &Path, mode: Mode, command: String, artifacts: &[Ar
     }
     let mut floor = measure::Floor::load(&hosts)?;
     crate::setup::ensure_wasmtime_cli(sh)?;
-    let cli_binary = pipeline::tools::WASMTIME.locate()?;
-    let cli_version = pipeline::tools::WASMTIME.version(sh, &cli_binary)?;
+    let cli_binary = pipeline::env::tools::WASMTIME.locate()?;
+    let cli_version = pipeline::env::tools::WASMTIME.version(sh, &cli_binary)?;
     let cli = measure::Cli::new(cli_binary, cli_version, root.join("target/bench/cli"));
     let loaded = Instant::now();
     status::step("Measuring", format!("native SHA-256 and serde_json ({mode:?} mode)"));
@@ -547,6 +553,7 @@ fn measure(sh: &Shell, root: &Path, mode: Mode, command: String, artifacts: &[Ar
         command,
         machine,
         git_commit: git_commit(sh),
+        seed_component: artifacts.iter().find(|a| a.component.seed_table).map(|a| a.component.name.clone()),
         tools,
         native,
         variants,
@@ -562,7 +569,9 @@ fn host_binary(sh: &Shell, root: &Path) -> Result<PathBuf> {
     let _cwd = sh.push_dir(root);
     status::step("Building", "the host binary, for the child-process figures");
     // Selecting xtask too keeps the features unified as in this xtask's own build, so nothing is compiled again.
-    cmd!(sh, "cargo build --quiet -p xtask -p host --bin host").run().context("failed to build the host binary")?;
+    tools::without_cargo_run_env(cmd!(sh, "cargo build --quiet -p xtask -p host --bin host"))
+        .run()
+        .context("failed to build the host binary")?;
     let exe = std::env::current_exe().context("cannot locate the running xtask")?;
     let binary = exe.with_file_name(format!("host{}", std::env::consts::EXE_SUFFIX));
     if !binary.is_file() {
@@ -622,9 +631,9 @@ fn measuring_tools(sh: &Shell, artifacts: &[Artifact]) -> Result<BTreeMap<String
     for a in artifacts {
         tools.insert(format!("go ({})", a.variant.build.go_minor), a.toolchain.clone());
     }
-    tools.insert("wasmtime".into(), pipeline::tools::crate_version("wasmtime")?);
-    if let Ok(path) = pipeline::tools::WASM_OPT.locate() {
-        tools.insert("wasm-opt".into(), pipeline::tools::WASM_OPT.version(sh, &path)?);
+    tools.insert("wasmtime".into(), pipeline::versions::crate_version("wasmtime")?);
+    if let Ok(path) = pipeline::env::tools::WASM_OPT.locate() {
+        tools.insert("wasm-opt".into(), pipeline::env::tools::WASM_OPT.version(sh, &path)?);
     }
     tools.insert("rustc".into(), cmd!(sh, "rustc --version").quiet().read().unwrap_or_default());
     Ok(tools)

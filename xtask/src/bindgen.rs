@@ -1,5 +1,5 @@
 //! `cargo xtask bindgen [--check]`: regenerates (or compares) each component's Go bindings from its WIT world
-//! (`pipeline::bindgen`, wit-bindgen-go in-process).
+//! (`pipeline::stages::bindgen`, wit-bindgen-go in-process).
 
 use std::path::Path;
 
@@ -10,6 +10,6 @@ use crate::flags;
 
 impl flags::Bindgen {
     pub(crate) fn run(self, sh: &Shell, root: &Path) -> Result<()> {
-        pipeline::bindgen::regenerate(sh, root, &self.components, self.check)
+        pipeline::stages::bindgen::regenerate(sh, root, &self.components, self.check)
     }
 }

@@ -1,11 +1,11 @@
 //! `cargo xtask build`: compiles the selected components' Go modules, one core module per build, and
-//! post-processes them (strip, wasm-opt, snapshot) under `target/wasm/` (`pipeline::gobuild`, `postprocess`, `wizer`).
+//! post-processes them (strip, wasm-opt, snapshot) under `target/wasm/` (`pipeline::stages::gobuild`, `postprocess`, `wizer`).
 
 use std::path::Path;
 
 use anyhow::Result;
 use pipeline::model::{self, Workspace};
-use pipeline::scheduler::{self, Options, Until};
+use pipeline::run::scheduler::{self, Options, Until};
 use xshell::Shell;
 
 use crate::flags;

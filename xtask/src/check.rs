@@ -1,13 +1,13 @@
 //! `cargo xtask check`: builds and componentizes each selected (component, variant), then runs it in the real
-//! wasmtime host — its world's typed suite and stress, then its declarative cases (`pipeline::check`,
+//! wasmtime host — its world's typed suite and stress, then its declarative cases (`pipeline::stages::check`,
 //! `pipeline::suites`). `--repeat N` runs every check N times for the spread of the stress's memory peak.
 
 use std::path::Path;
 
 use anyhow::{Result, ensure};
-use pipeline::check::Repeat;
 use pipeline::model::{self, Stress, Workspace};
-use pipeline::scheduler::{self, Options, Until};
+use pipeline::run::scheduler::{self, Options, Until};
+use pipeline::stages::check::Repeat;
 use xshell::Shell;
 
 use crate::flags;

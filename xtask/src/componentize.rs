@@ -1,11 +1,11 @@
 //! `cargo xtask componentize`: builds, then wraps each selected core module into a component (WIT metadata + the
-//! WASI preview1 reactor adapter, hardened, validated: `pipeline::componentize`) under `target/wasm/`.
+//! WASI preview1 reactor adapter, hardened, validated: `pipeline::stages::componentize`) under `target/wasm/`.
 
 use std::path::Path;
 
 use anyhow::Result;
 use pipeline::model::{self, Workspace};
-use pipeline::scheduler::{self, Options, Until};
+use pipeline::run::scheduler::{self, Options, Until};
 use xshell::Shell;
 
 use crate::flags;

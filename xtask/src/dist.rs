@@ -11,10 +11,13 @@ use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 use xshell::{Shell, cmd};
 
+use pipeline::env::toolchain::GoToolchain;
 use pipeline::model::{self, Workspace, paths};
-use pipeline::scheduler::{self, Product, Until};
-use pipeline::toolchain::GoToolchain;
-use pipeline::{adapter, gobuild, postprocess, status, tools, util};
+use pipeline::run::scheduler::{self, Product, Until};
+use pipeline::{
+    stages::{adapter, gobuild, postprocess},
+    status, util,
+};
 
 use crate::flags;
 
@@ -169,7 +172,7 @@ impl flags::Dist {
         for product in &products {
             let path = product.component_path.as_deref().expect("checked products have a component");
             let digest = product.component_sha256.as_deref().expect("checked products have a component digest");
-            pipeline::records::relinked(path, digest)?;
+            pipeline::run::records::relinked(path, digest)?;
         }
         print_sizes(&products)?;
         status::step(
@@ -491,8 +494,8 @@ pub(crate) fn manifest(products: &[Product]) -> Result<Manifest> {
             flags.push("strip-custom-sections".to_string());
         }
         if p.variant.post == pipeline::model::Post::Wizer {
-            tools.insert("wasmtime-wizer".to_string(), tools::crate_version("wasmtime-wizer")?);
-            flags.push(format!("wizer _initialize, then `{}` as _initialize", pipeline::wizer::RESUME_EXPORT));
+            tools.insert("wasmtime-wizer".to_string(), pipeline::versions::crate_version("wasmtime-wizer")?);
+            flags.push(format!("wizer _initialize, then `{}` as _initialize", pipeline::stages::wizer::RESUME_EXPORT));
         }
         artifacts.push(Artifact {
             component: p.component.name.clone(),
@@ -527,7 +530,7 @@ fn verify_reproducible(sh: &Shell, root: &Path, jobs: Vec<pipeline::model::Job>,
     status::step("Verifying", "reproducibility: a second, clean build of every artifact");
     let base = root.join("target/repro");
     let _ = std::fs::remove_dir_all(&base);
-    let ws = Workspace { root: root.to_path_buf(), work: base.join("wasm"), gocache: Some(base.join("gocache")) };
+    let ws = Workspace { work: base.join("wasm"), gocache: Some(base.join("gocache")), ..Workspace::new(root) };
     let products = scheduler::run(sh, &ws, jobs, &scheduler::Options::until(Until::Componentize))?;
     let second = self::manifest(&products)?;
     let mut differences = Vec::new();
@@ -558,7 +561,7 @@ fn artifact_tools(toolchain: &GoToolchain) -> Result<BTreeMap<String, String>> {
     let mut tools = BTreeMap::new();
     tools.insert("go".to_string(), toolchain.version.clone());
     for name in ["wit-bindgen-go", "wit-component", "wasm-encoder", "wasmtime"] {
-        tools.insert(name.to_string(), tools::crate_version(name)?);
+        tools.insert(name.to_string(), pipeline::versions::crate_version(name)?);
     }
     tools.insert("wasi-preview1-component-adapter-provider".to_string(), adapter::describe()?);
     Ok(tools)
@@ -641,6 +644,8 @@ mod tests {
         let tmp = pipeline::testing::hasher_workspace("failed-dist");
         // A second component of the same world whose declarative case expects a wrong digest.
         pipeline::util::copy_dir(&root.join("go/hasher"), &tmp.join("go/broken"));
+        // Without the hasher's typed suite: its declarative case is what fails.
+        std::fs::write(tmp.join("go/broken/component.toml"), "world = \"hasher\"\nwit = \"wit/hasher.wit\"\n").unwrap();
         std::fs::write(
             tmp.join("go/broken/checks.toml"),
             "[[case]]\ncall = \"compute-hash([])\"\nexpect = '\"not the digest\"'\n",
@@ -654,7 +659,7 @@ mod tests {
             .map(|component| Job::new(component, build.clone(), vec![Post::Raw]))
             .collect();
         let options = scheduler::Options { stress: Stress::fixed(20, 2), ..scheduler::Options::until(Until::Check) };
-        let outcome = scheduler::run_all(&sh, &Workspace::new(&tmp), jobs, &options).unwrap();
+        let outcome = scheduler::run_all(&sh, &pipeline::testing::workspace_of(&tmp), jobs, &options).unwrap();
         assert_eq!(outcome.products.len(), 1);
         assert_eq!(outcome.failures.len(), 1);
 

@@ -7,7 +7,7 @@ use anyhow::{Result, bail};
 use serde::Serialize;
 use xshell::Shell;
 
-use pipeline::tools;
+use pipeline::env::tools;
 
 use crate::flags;
 
@@ -52,8 +52,8 @@ impl flags::Doctor {
         // The pinned Go toolchains (go/toolchains.toml): present in the Go module cache or not. Nothing is
         // downloaded here; `cargo xtask setup` installs what is missing.
         if let Ok(go) = tools::GO.locate() {
-            for (line, release) in pipeline::toolchain::all_pinned(root)? {
-                let found = pipeline::toolchain::is_installed(sh, &go, &release);
+            for (line, release) in pipeline::env::toolchain::all_pinned(root)? {
+                let found = pipeline::env::toolchain::is_installed(sh, &go, &release);
                 entries.push(Entry {
                     name: format!("go{release}"),
                     kind: "toolchain",
@@ -68,7 +68,7 @@ impl flags::Doctor {
             }
         }
         for (name, purpose) in tools::IN_PROCESS {
-            let version = tools::crate_version(name).ok();
+            let version = pipeline::versions::crate_version(name).ok();
             entries.push(Entry {
                 name: name.to_string(),
                 kind: "crate",

@@ -12,7 +12,12 @@ use anyhow::{Context, Result, bail};
 use wit_parser::{Resolve, WorldId};
 use xshell::Shell;
 
-use pipeline::{bindgen, model, status, tools, util, wit};
+use pipeline::{
+    env::tools,
+    model,
+    stages::{bindgen, wit},
+    status, util,
+};
 
 use crate::flags;
 
@@ -93,11 +98,11 @@ pub(crate) fn scaffold(sh: &Shell, root: &Path, name: &str, world: Option<&str>)
         ),
     ));
     if let Some(checks) = checks {
-        files.push((PathBuf::from(pipeline::check::DECLARATIVE_FILE), checks));
+        files.push((PathBuf::from(pipeline::stages::check::DECLARATIVE_FILE), checks));
     }
     // Each newer Go builds it with its own GODEBUG defaults, as it does the repository's components.
-    let pinned = pipeline::toolchain::all_pinned(root)?;
-    files.extend(pipeline::bindgen::godebug_files(pinned.keys().map(String::as_str)));
+    let pinned = pipeline::env::toolchain::all_pinned(root)?;
+    files.extend(pipeline::stages::bindgen::godebug_files(pinned.keys().map(String::as_str)));
 
     let wrote_wit = wit_text.is_some();
     let result = (|| {
@@ -269,7 +274,7 @@ mod tests {
     use super::*;
     use pipeline::model::Workspace;
     use pipeline::model::{Job, Post};
-    use pipeline::scheduler::{self, Options, Until};
+    use pipeline::run::scheduler::{self, Options, Until};
     use pipeline::testing::root;
 
     /// A scaffolded component (with the files that give each newer Go its own GODEBUG defaults) builds,
@@ -288,7 +293,7 @@ mod tests {
         assert!(!tmp.join("go/taken").exists(), "a refused scaffold left files behind");
         let err = scaffold(&sh, &tmp, "Demo_App", None).unwrap_err().to_string();
         assert!(err.contains("is not a usable component name"), "{err}");
-        // The GODEBUG files the repository's components carry (pipeline::bindgen's test holds those).
+        // The GODEBUG files the repository's components carry (pipeline::stages::bindgen's test holds those).
         for release in ["25", "26", "27"] {
             let text = std::fs::read_to_string(tmp.join(format!("go/demo-app/godebug_go1{release}.go"))).unwrap();
             assert!(text.contains(&format!("//go:debug default=go1.{release}\n")), "{text}");

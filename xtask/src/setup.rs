@@ -9,8 +9,8 @@ use std::path::Path;
 use anyhow::{Context, Result, bail};
 use xshell::{Shell, cmd};
 
-use pipeline::toolchain::GoToolchain;
-use pipeline::{model, status, tools};
+use pipeline::env::toolchain::GoToolchain;
+use pipeline::{env::tools, model, status};
 
 use crate::flags::{self, SetupWhat};
 

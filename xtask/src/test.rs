@@ -9,7 +9,7 @@ use anyhow::{Context, Result};
 use xshell::{Shell, cmd};
 
 use pipeline::model::{self, Component};
-use pipeline::{status, tools};
+use pipeline::{env::tools, status};
 
 use crate::flags;
 
@@ -22,14 +22,18 @@ impl flags::Test {
         tools::GOFMT.locate()?;
 
         status::step("Running", "cargo fmt --check");
-        cmd!(sh, "cargo fmt --all -- --check").run().context("Rust code is not formatted (run `cargo fmt --all`)")?;
+        tools::without_cargo_run_env(cmd!(sh, "cargo fmt --all -- --check"))
+            .run()
+            .context("Rust code is not formatted (run `cargo fmt --all`)")?;
         status::step("Running", "cargo clippy");
-        cmd!(sh, "cargo clippy --workspace --all-targets --quiet -- -D warnings")
+        tools::without_cargo_run_env(cmd!(sh, "cargo clippy --workspace --all-targets --quiet -- -D warnings"))
             .run()
             .context("clippy found problems")?;
         // The architecture's invariants first: seconds, and they say what is wrong in words (tidy.rs).
         status::step("Running", "tidy (the architecture's invariants)");
-        cmd!(sh, "cargo test --quiet -p xtask --bin xtask tidy").run().context("a tidy check failed")?;
+        tools::without_cargo_run_env(cmd!(sh, "cargo test --quiet -p xtask --bin xtask tidy"))
+            .run()
+            .context("a tidy check failed")?;
         status::step("Running", "bindgen --check");
         flags::Bindgen { check: true, components: Vec::new() }.run(sh, root)?;
         for component in model::discover(root)? {
@@ -44,7 +48,7 @@ impl flags::Test {
         go_vet(sh, &go, &witpkg, &["-tags".to_string(), "tinygo".to_string(), "./...".to_string()])?;
 
         status::step("Running", "cargo test --workspace");
-        cmd!(sh, "cargo test --workspace").run().context("cargo test failed")?;
+        tools::without_cargo_run_env(cmd!(sh, "cargo test --workspace")).run().context("cargo test failed")?;
         Ok(())
     }
 }

@@ -8,10 +8,14 @@ use std::path::{Path, PathBuf};
 use pipeline::{model, util};
 use xshell::Shell;
 
-/// Every Rust file of the three crates, with its path from the workspace root.
+/// Every Rust file of the workspace's crates (the components' typed suites included), with its path from the
+/// workspace root.
 fn rust_files(root: &Path) -> Vec<(String, String)> {
     let mut out = Vec::new();
-    for dir in ["xtask/src", "xtask/pipeline/src", "xtask/tests", "host/src", "host/tests", "host/examples"] {
+    let suites = model::discover(root).unwrap().into_iter().filter_map(|c| c.suite);
+    let suites: Vec<String> = suites.map(|s| s.to_string_lossy().into_owned()).collect();
+    let fixed = ["xtask/src", "xtask/pipeline/src", "xtask/tests", "host/src", "host/tests", "host/examples"];
+    for dir in fixed.iter().map(|d| d.to_string()).chain(suites) {
         let dir = root.join(dir);
         if !dir.is_dir() {
             continue;
@@ -29,7 +33,7 @@ fn rust_files(root: &Path) -> Vec<(String, String)> {
 /// The part of a file that ships, without comment lines: everything before its `#[cfg(test)] mod tests`, and
 /// without any other `#[cfg(test)]` item line (`mod tidy;`); nothing for test-only files.
 fn shipped<'t>(path: &str, text: &'t str) -> Vec<(usize, &'t str)> {
-    let test_only = ["/tests/", "/examples/", "/testing.rs", "xtask/src/tidy.rs"];
+    let test_only = ["/tests/", "/tests.rs", "/examples/", "/testing.rs", "xtask/src/tidy.rs"];
     if test_only.iter().any(|t| path.contains(t)) {
         return Vec::new();
     }
@@ -56,24 +60,18 @@ fn shipped<'t>(path: &str, text: &'t str) -> Vec<(usize, &'t str)> {
 
 /// Shipped files allowed to name a component outside its suite, each with the reason; the rule's test fails
 /// when an entry is no longer needed, so the list only shrinks.
-const NAMING_EXCEPTIONS: &[(&str, &str)] = &[
-    (
-        "xtask/src/bench/measure.rs",
-        "the seed table's probes are typed calls of the seed world's bindings; moving them into its suite is open",
-    ),
-    (
-        "xtask/pipeline/src/suites/reporter.rs",
-        "the reporter is composed with textkit: its world is in textkit's WIT, its reference is textkit's, composed",
-    ),
-];
+const NAMING_EXCEPTIONS: &[(&str, &str)] = &[(
+    "go/reporter/suite/src/main.rs",
+    "the reporter is composed with textkit: its world is in textkit's WIT, its reference is textkit's, composed",
+)];
 
 fn root() -> PathBuf {
     crate::project_root()
 }
 
 /// No shipped code names a component — a string literal `"<name>"`, a path `go/<name>` or `wit/<name>.wit` —
-/// outside that component's own suite (`xtask/pipeline/src/suites/<name>.rs` and `<name>/`) and its typed
-/// bindings (`host/src/<name>.rs`). Generic code asks the suites registry or the component's own files.
+/// outside that component's own typed suite (`go/<name>/suite/`). Generic code asks the component's own files
+/// (its component.toml, checks.toml, WIT).
 #[test]
 fn no_component_is_named_outside_its_suite() {
     let root = root();
@@ -82,15 +80,10 @@ fn no_component_is_named_outside_its_suite() {
     let mut found = Vec::new();
     for (path, text) in rust_files(&root) {
         for name in &names {
-            let own = [
-                format!("xtask/pipeline/src/suites/{name}.rs"),
-                format!("xtask/pipeline/src/suites/{name}/"),
-                format!("host/src/{name}.rs"),
-            ];
-            if own.iter().any(|o| path == *o || (o.ends_with('/') && path.starts_with(o.as_str()))) {
+            if path.starts_with(&format!("go/{name}/")) {
                 continue;
             }
-            // A literal, a path, or a module path into its suite or bindings (`suites::hasher::`, `host::hasher::`).
+            // A literal, a path, or a module path into a component's code (`hasher::`).
             let needles = [
                 format!("\"{name}\""),
                 format!("go/{name}"),
@@ -112,7 +105,7 @@ fn no_component_is_named_outside_its_suite() {
         .collect();
     assert!(
         unexplained.is_empty(),
-        "components named outside their suites (ask `pipeline::suites`):\n{}",
+        "components named outside their suites (ask the component's own files):\n{}",
         unexplained.join("\n")
     );
     for (path, why) in NAMING_EXCEPTIONS {
@@ -126,12 +119,12 @@ fn component_encoder_is_used_only_by_componentize() {
     let users: Vec<String> = rust_files(&root())
         .into_iter()
         .filter(|(path, text)| {
-            path != "xtask/pipeline/src/componentize.rs"
+            path != "xtask/pipeline/src/stages/componentize.rs"
                 && shipped(path, text).iter().any(|(_, l)| l.contains("ComponentEncoder"))
         })
         .map(|(path, _)| path)
         .collect();
-    assert!(users.is_empty(), "ComponentEncoder outside xtask/pipeline/src/componentize.rs: {users:?}");
+    assert!(users.is_empty(), "ComponentEncoder outside xtask/pipeline/src/stages/componentize.rs: {users:?}");
 }
 
 /// No cache key is built from a default standing in for an input that could not be read: a key that silently
@@ -139,7 +132,7 @@ fn component_encoder_is_used_only_by_componentize() {
 #[test]
 fn keys_never_default_an_input() {
     let files = rust_files(&root());
-    let (path, text) = files.iter().find(|(p, _)| p == "xtask/pipeline/src/keys.rs").expect("keys.rs exists");
+    let (path, text) = files.iter().find(|(p, _)| p == "xtask/pipeline/src/run/keys.rs").expect("keys.rs exists");
     let defaulted: Vec<_> = shipped(path, text)
         .into_iter()
         .filter(|(_, l)| l.contains("unwrap_or_default") || l.contains("unwrap_or("))
@@ -163,10 +156,15 @@ fn every_module_says_what_it_owns() {
 #[test]
 fn generated_files_are_fresh() {
     let root = root();
-    pipeline::bindgen::regenerate(&Shell::new().unwrap(), &root, &[], true)
+    pipeline::stages::bindgen::regenerate(&Shell::new().unwrap(), &root, &[], true)
         .expect("generated bindings are stale: run `cargo xtask bindgen`");
-    let lock = std::fs::read_to_string(root.join(pipeline::adapter::LOCK)).unwrap();
-    assert_eq!(lock, pipeline::adapter::lock_contents().unwrap(), "{} is stale", pipeline::adapter::LOCK);
+    let lock = std::fs::read_to_string(root.join(pipeline::stages::adapter::LOCK)).unwrap();
+    assert_eq!(
+        lock,
+        pipeline::stages::adapter::lock_contents().unwrap(),
+        "{} is stale",
+        pipeline::stages::adapter::LOCK
+    );
 }
 
 /// Every test an invariant of ARCHITECTURE.md names exists where it says: `module::tests::name` in a file named
@@ -183,15 +181,22 @@ fn every_invariant_names_a_test_that_exists() {
     let items: Vec<&str> = section.split('`').skip(1).step_by(2).collect();
     for (i, item) in items.iter().enumerate() {
         let is_name = |n: &&str| n.chars().all(|c| c == '_' || c.is_ascii_lowercase());
+        if let Some(file) = item.strip_suffix(".rs").filter(|f| f.contains('/'))
+            && let Some(test) = items.get(i + 1).filter(|n| is_name(n) && n.contains('_'))
+        {
+            // A test in a file named by its path: `tests/cli.rs` `name`, `go/indexer/suite/src/main.rs` `name`.
+            named += 1;
+            let file = format!("{file}.rs");
+            let found = files.iter().any(|(p, t)| p.ends_with(&file) && t.contains(&format!("fn {test}(")));
+            if !found {
+                missing.push(format!("{file} {test}"));
+            }
+            continue;
+        }
         let (module, test) = if let Some(found) = item.rsplit_once("::tests::") {
             found
         } else if let Some(test) = item.strip_prefix("tidy::") {
             ("tidy", test)
-        } else if let Some(file) = item.strip_suffix(".rs").filter(|f| f.contains("tests/"))
-            && items.get(i + 1).is_some_and(is_name)
-        {
-            // An integration test: `tests/cli.rs` `name`, `host/tests/imports.rs` `name`.
-            (file.rsplit('/').next().unwrap_or(file), items[i + 1])
         } else {
             continue;
         };

@@ -34,11 +34,17 @@ pub fn go126_core_module(component: &Component) -> Vec<u8> {
     let (root, _, variant) = hasher_go126();
     let work = root.join(format!("target/xtask-tests/{}-{}", component.name, std::process::id()));
     let ws = Workspace { work, ..Workspace::new(&root) };
-    let toolchain = crate::toolchain::GoToolchain::resolve(&sh, &root, &variant.build).unwrap();
-    let path = crate::gobuild::build(&sh, &ws, component, &variant.build, &toolchain, None).unwrap();
+    let toolchain = crate::env::toolchain::GoToolchain::resolve(&sh, &root, &variant.build).unwrap();
+    let path = crate::stages::gobuild::build(&sh, &ws, component, &variant.build, &toolchain, None).unwrap();
     let bytes = crate::util::read(&path).unwrap();
     std::fs::remove_dir_all(&ws.work).unwrap();
     bytes
+}
+
+/// The workspace of a test's temporary project `tmp` (one of [`hasher_workspace`]'s): its own sources and work
+/// directory, and this checkout's Cargo workspace for the typed suites (a copy of a suite's crate has none).
+pub fn workspace_of(tmp: &std::path::Path) -> Workspace {
+    Workspace { cargo_workspace: root(), ..Workspace::new(tmp) }
 }
 
 /// A temporary project holding the hasher, the bindings' runtime, the WIT files and the toolchain pins: a

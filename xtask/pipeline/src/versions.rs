@@ -7,6 +7,7 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::{Mutex, OnceLock};
 
+use anyhow::{Context, Result};
 use sha2::{Digest, Sha256};
 
 include!(concat!(env!("OUT_DIR"), "/sources.rs"));
@@ -107,20 +108,44 @@ fn covers(path: &str, file: &str) -> bool {
     file == path || file.strip_prefix(path).is_some_and(|rest| rest.starts_with('/'))
 }
 
+/// The version of a crate as locked in Cargo.lock (what this pipeline was built with: the lock's text is
+/// embedded at build time).
+pub fn crate_version(name: &str) -> Result<String> {
+    let sources = Sources::embedded();
+    // Asked for every artifact of a run: the lock is parsed once per crate (a failure is not memoized).
+    sources.try_memoized(&format!("crate\0{name}"), || {
+        locked_version(sources.text("Cargo.lock").context("Cargo.lock was not embedded")?, name)
+    })
+}
+
+/// The version of crate `name` in the Cargo.lock text `lock`.
+pub fn locked_version(lock: &str, name: &str) -> Result<String> {
+    let lock: toml::Table = toml::from_str(lock).context("failed to parse Cargo.lock")?;
+    let packages = lock.get("package").and_then(|p| p.as_array()).context("Cargo.lock has no [[package]] list")?;
+    packages
+        .iter()
+        .filter(|p| p.get("name").and_then(|n| n.as_str()) == Some(name))
+        .find_map(|p| p.get("version").and_then(|v| v.as_str()).map(str::to_string))
+        .with_context(|| format!("crate `{name}` is not in Cargo.lock"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn a_directory_covers_its_files_and_not_its_namesakes() {
-        assert!(covers("xtask/pipeline/src/suites/faulty", "xtask/pipeline/src/suites/faulty/runtime_state.rs"));
-        assert!(!covers("xtask/pipeline/src/suites/faulty", "xtask/pipeline/src/suites/faulty.rs"));
+        assert!(covers("xtask/pipeline/src/stages/check", "xtask/pipeline/src/stages/check/typed.rs"));
+        assert!(!covers("xtask/pipeline/src/stages/check", "xtask/pipeline/src/stages/check.rs"));
         assert!(covers("Cargo.lock", "Cargo.lock"));
         let src = Sources::embedded();
-        assert_ne!(src.of(&["xtask/pipeline/src/harden.rs"]), src.of(&["xtask/pipeline/src/wizer.rs"]));
-        let edited = src.with("xtask/pipeline/src/harden.rs", b"// another harden\n");
-        assert_ne!(src.of(&["xtask/pipeline/src/harden.rs"]), edited.of(&["xtask/pipeline/src/harden.rs"]));
-        assert_eq!(src.of(&["xtask/pipeline/src/wizer.rs"]), edited.of(&["xtask/pipeline/src/wizer.rs"]));
+        assert_ne!(src.of(&["xtask/pipeline/src/stages/harden.rs"]), src.of(&["xtask/pipeline/src/stages/wizer.rs"]));
+        let edited = src.with("xtask/pipeline/src/stages/harden.rs", b"// another harden\n");
+        assert_ne!(
+            src.of(&["xtask/pipeline/src/stages/harden.rs"]),
+            edited.of(&["xtask/pipeline/src/stages/harden.rs"])
+        );
+        assert_eq!(src.of(&["xtask/pipeline/src/stages/wizer.rs"]), edited.of(&["xtask/pipeline/src/stages/wizer.rs"]));
     }
 
     /// A dev-dependency added to a manifest changes no version; a dependency does.

@@ -11,9 +11,9 @@ use xshell::{Shell, cmd};
 
 use super::report::{self, SEED_ROWS, hasher};
 use super::{Report, VariantReport};
+use pipeline::env::toolchain::GoToolchain;
 use pipeline::model::{self, Build};
-use pipeline::toolchain::GoToolchain;
-use pipeline::{gobuild, status, util};
+use pipeline::{stages::gobuild, status, util};
 
 /// Absolute figures hold within this fraction of the claimed value.
 const TOLERANCE: f64 = 0.20;
@@ -99,8 +99,10 @@ fn go_build_size(
 ) -> Result<std::result::Result<u64, String>> {
     let out = dir.join("core.wasm");
     let _ = std::fs::remove_file(&out);
-    let seed = pipeline::suites::seed_world().context("no suite carries the seed table")?;
-    let _cwd = sh.push_dir(root.join("go").join(seed));
+    let components = pipeline::model::discover(root)?;
+    let seed = components.iter().find(|c| c.seed_table).context("no component carries the seed table")?;
+    let _cwd = sh.push_dir(root.join(&seed.dir));
+    let seed = &seed.name;
     let _env: Vec<_> = gobuild::go_build_env(build, toolchain).into_iter().map(|(k, v)| sh.push_env(k, v)).collect();
     let mut flags: Vec<String> = gobuild::go_build_flags().into_iter().filter(|f| !f.starts_with("-ldflags")).collect();
     flags.push(format!("-ldflags={ldflags}"));
@@ -289,7 +291,7 @@ fn evaluate(report: &Report, flags: &LinkerFlags) -> Vec<Claim> {
     });
     // TinyGo.
     let tinygo: Vec<&VariantReport> =
-        report.variants.iter().filter(|v| report::is_seed(v) && v.build.starts_with("tinygo")).collect();
+        report.variants.iter().filter(|v| report::is_seed(report, v) && v.build.starts_with("tinygo")).collect();
     claims.push(if tinygo.is_empty() {
         Claim {
             claim: "TinyGo gives 450 KB",
@@ -417,6 +419,7 @@ mod tests {
                 load_average: [0.0, 0.0],
             },
             git_commit: "abc".into(),
+            seed_component: Some("hasher".into()),
             tools: Default::default(),
             native: super::super::Native {
                 sha_hw_64k_mibps: stat,

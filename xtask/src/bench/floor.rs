@@ -14,7 +14,7 @@ pub(crate) const WORLD: &str = "floor";
 
 /// The floor component's bytes.
 pub(crate) fn component() -> Result<Vec<u8>> {
-    pipeline::componentize::encode_bare(core_module(), WIT, WORLD)
+    pipeline::stages::componentize::encode_bare(core_module(), WIT, WORLD)
 }
 
 /// `(func (export "echo") (param i32) (result i32) local.get 0)`.

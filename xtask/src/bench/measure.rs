@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail};
-use host::hasher::{Hasher, HasherPre};
 use host::wasmtime::Store;
 use host::wasmtime::component::{Component, InstancePre, TypedFunc};
 use host::{Host, HostConfig, State};
@@ -15,11 +14,11 @@ use sha2::Digest;
 
 use super::peak_rss;
 use super::peer::PeerStress;
+use super::seed::{Seed, same_document};
 use super::stats::{Samples, Stat, timed};
 use super::{Concurrency, FloorFigures, HasherFigures, Mode, Native, OverPeer, RssFigures, VariantFigures};
 use pipeline::status;
-use pipeline::suites::hasher::{large_json, reference};
-use pipeline::suites::pseudo_random;
+use pipeline::suite::{json_document, pseudo_random};
 use pipeline::util::sha256_hex;
 
 /// The 5-byte input of the seed's "1000 calls" (and of every per-call figure).
@@ -419,12 +418,12 @@ impl Subject {
     pub(crate) fn stress(&self, hosts: &Hosts, calls: usize, bytes: usize) -> Result<PeerStress> {
         let host = &hosts.default;
         let mut store = host.store();
-        let hasher = HasherPre::new(self.pre.clone())?.instantiate(&mut store)?;
+        let hasher = Seed::instantiate(&self.pre, &mut store)?;
         let mut answered = 0;
         let mut failure = None;
         for i in 0..calls {
             let data = pseudo_random(bytes, i as u64);
-            if let Err(e) = expect_digest(&hasher, &mut store, &data, &sha256_hex(&data)) {
+            if let Err(e) = hasher.expect_digest(&mut store, &data, &sha256_hex(&data)) {
                 failure = Some(failure_line(&format!("{e:#}")));
                 break;
             }
@@ -444,14 +443,14 @@ impl Subject {
         let samples = self.hasher.as_mut().expect("hasher subject");
         let host = &hosts.default;
         let mut store = host.store();
-        let hasher = HasherPre::new(self.pre.clone())?.instantiate(&mut store)?;
+        let hasher = Seed::instantiate(&self.pre, &mut store)?;
         let want = sha256_hex(FIVE_BYTES);
         for _ in 0..100 {
-            expect_digest(&hasher, &mut store, FIVE_BYTES, &want)?;
+            hasher.expect_digest(&mut store, FIVE_BYTES, &want)?;
         }
         let start = Instant::now();
         for _ in 0..1000 {
-            expect_digest(&hasher, &mut store, FIVE_BYTES, &want)?;
+            hasher.expect_digest(&mut store, FIVE_BYTES, &want)?;
         }
         samples.calls_1000_ms.push(start.elapsed().as_secs_f64() * 1e3);
 
@@ -460,18 +459,18 @@ impl Subject {
             let want_64k = sha256_hex(&data);
             let start = Instant::now();
             for _ in 0..10 {
-                expect_digest(&hasher, &mut store, &data, &want_64k)?;
+                hasher.expect_digest(&mut store, &data, &want_64k)?;
             }
             samples.sha_64k_us.push_us(start.elapsed() / 10);
             let data = pseudo_random(1024 * 1024, 1024);
             let want_1m = sha256_hex(&data);
-            let (result, took) = timed(|| expect_digest(&hasher, &mut store, &data, &want_1m));
+            let (result, took) = timed(|| hasher.expect_digest(&mut store, &data, &want_1m));
             result?;
             samples.sha_1m_us.push_us(took);
             let json = bench_json();
-            let want_json = reference(&json).map_err(|e| anyhow!("the benchmark document is invalid: {e}"))?;
-            let (got, took) = timed(|| hasher.call_process_json(&mut store, &json));
-            if got?.as_deref() != Ok(want_json.as_slice()) {
+            let want_json: serde_json::Value = serde_json::from_slice(&json).context("the benchmark document")?;
+            let (got, took) = timed(|| hasher.process_json(&mut store, &json));
+            if !got?.is_ok_and(|got| same_document(&got, &want_json)) {
                 bail!("process-json returned a different document");
             }
             samples.json_64k_us.push_us(took);
@@ -480,13 +479,14 @@ impl Subject {
         // The same 5-byte call without a deadline (the lean engine) and through the async API.
         let lean = &hosts.lean;
         let mut store = lean.store();
-        let hasher = Hasher::instantiate(&mut store, &self.lean, lean.linker())?;
+        let instance = lean.instantiate(&mut store, &self.lean)?;
+        let hasher = Seed::of(&mut store, &instance)?;
         for _ in 0..100 {
-            expect_digest(&hasher, &mut store, FIVE_BYTES, &want)?;
+            hasher.expect_digest(&mut store, FIVE_BYTES, &want)?;
         }
         let start = Instant::now();
         for _ in 0..plan.batch {
-            expect_digest(&hasher, &mut store, FIVE_BYTES, &want)?;
+            hasher.expect_digest(&mut store, FIVE_BYTES, &want)?;
         }
         samples.call_lean_us.push(start.elapsed().as_secs_f64() * 1e6 / plan.batch as f64);
 
@@ -494,18 +494,14 @@ impl Subject {
         let batch = plan.batch / 10;
         let took = runtime.block_on(async {
             let mut store = asynchronous.host().store();
-            let hasher = host::hasher::asynchronous::Hasher::instantiate_async(
-                &mut store,
-                &self.asynchronous,
-                asynchronous.linker(),
-            )
-            .await?;
+            let instance = asynchronous.instantiate(&mut store, &self.asynchronous).await?;
+            let hasher = Seed::of(&mut store, &instance)?;
             for _ in 0..100 {
-                hasher.call_compute_hash(&mut store, FIVE_BYTES).await?;
+                hasher.compute_hash_async(&mut store, FIVE_BYTES).await?;
             }
             let start = Instant::now();
             for _ in 0..batch {
-                let got = hasher.call_compute_hash(&mut store, FIVE_BYTES).await?;
+                let got = hasher.compute_hash_async(&mut store, FIVE_BYTES).await?;
                 if got != want {
                     bail!("async compute-hash returned {got}");
                 }
@@ -730,13 +726,13 @@ fn hasher_figures(
     // Linear memory: at start, after 1000 calls and after many, on one instance.
     let host = &hosts.default;
     let mut store = host.store();
-    let hasher = HasherPre::new(pre.clone())?.instantiate(&mut store)?;
+    let hasher = Seed::instantiate(pre, &mut store)?;
     let memory_start = store.data().memory().current();
     let want = sha256_hex(FIVE_BYTES);
     let mut made = 0;
     let mut memory_after_1000 = memory_start;
     while made < plan.many_calls {
-        match (expect_digest(&hasher, &mut store, FIVE_BYTES, &want), faults.as_mut()) {
+        match (hasher.expect_digest(&mut store, FIVE_BYTES, &want), faults.as_mut()) {
             (Ok(()), _) => made += 1,
             (Err(e), Some(faults)) => {
                 faults.push(format!("after {made} calls on one instance: {}", failure_line(&format!("{e:#}"))));
@@ -880,7 +876,7 @@ pub(crate) fn native(plan: &Plan) -> Result<Native> {
 /// `InstancePre` on the pooling engine), 5-byte `compute-hash` calls.
 pub(crate) fn scaling(hosts: &Hosts, subject: &Subject, plan: &Plan) -> Result<Concurrency> {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let pre = HasherPre::new(subject.pool_pre.clone())?;
+    let pre = &subject.pool_pre;
     let want = sha256_hex(FIVE_BYTES);
     let run = |threads: usize| -> Result<f64> {
         let barrier = std::sync::Barrier::new(threads + 1);
@@ -889,11 +885,11 @@ pub(crate) fn scaling(hosts: &Hosts, subject: &Subject, plan: &Plan) -> Result<C
                 .map(|_| {
                     scope.spawn(|| -> Result<()> {
                         let mut store = hosts.pool.store();
-                        let hasher = pre.instantiate(&mut store)?;
-                        expect_digest(&hasher, &mut store, FIVE_BYTES, &want)?;
+                        let hasher = Seed::instantiate(pre, &mut store)?;
+                        hasher.expect_digest(&mut store, FIVE_BYTES, &want)?;
                         barrier.wait();
                         for _ in 0..plan.scaling_calls {
-                            expect_digest(&hasher, &mut store, FIVE_BYTES, &want)?;
+                            hasher.expect_digest(&mut store, FIVE_BYTES, &want)?;
                         }
                         Ok(())
                     })
@@ -923,15 +919,7 @@ pub(crate) fn scaling(hosts: &Hosts, subject: &Subject, plan: &Plan) -> Result<C
 
 /// The process-json input: a 64 KiB document of nested objects, arrays, numbers and strings.
 fn bench_json() -> Vec<u8> {
-    large_json(64 * 1024, 7)
-}
-
-fn expect_digest(hasher: &Hasher, store: &mut Store<State>, data: &[u8], want: &str) -> Result<()> {
-    let got = hasher.call_compute_hash(&mut *store, data).map_err(|e| host::explain(store, "compute-hash", e))?;
-    if got != want {
-        bail!("compute-hash returned {got}, want {want}");
-    }
-    Ok(())
+    json_document(64 * 1024, 7)
 }
 
 /// Whether the CPU has the SHA extensions the hardware baseline uses (x86 `sha_ni`).

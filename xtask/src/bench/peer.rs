@@ -14,9 +14,13 @@ use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 use xshell::{Shell, cmd};
 
+use pipeline::env::toolchain::GoToolchain;
 use pipeline::model::{self, Workspace};
-use pipeline::toolchain::GoToolchain;
-use pipeline::{bindgen, componentize, gobuild, status, tools, util};
+use pipeline::{
+    env::tools,
+    stages::{bindgen, componentize, gobuild},
+    status, util,
+};
 
 /// The peer's variant name in the report.
 pub(crate) const VARIANT: &str = "peer";
@@ -92,7 +96,7 @@ pub(crate) fn build(sh: &Shell, root: &Path, component: &model::Component, build
 
     let peer =
         model::Component { dir: source.strip_prefix(root).unwrap_or(&source).to_path_buf(), ..component.clone() };
-    let ws = Workspace { root: root.to_path_buf(), work: base.join("work"), gocache: None };
+    let ws = Workspace { work: base.join("work"), ..Workspace::new(root) };
     let toolchain = GoToolchain::resolve(sh, root, build)?;
     let module = gobuild::build(sh, &ws, &peer, build, &toolchain, None)?;
     let core = util::read(&module)?;
@@ -133,7 +137,7 @@ fn stock_runtime(sh: &Shell, root: &Path) -> Result<PathBuf> {
         .read()
         .context("`cargo metadata` failed: the peer needs the wit-bindgen-go crate's source to find its Go package")?;
     let metadata: serde_json::Value = serde_json::from_str(&metadata).context("`cargo metadata` printed no JSON")?;
-    let version = tools::crate_version("wit-bindgen-go")?;
+    let version = pipeline::versions::crate_version("wit-bindgen-go")?;
     let manifest = metadata["packages"]
         .as_array()
         .into_iter()

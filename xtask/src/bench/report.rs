@@ -43,14 +43,14 @@ fn mib(bytes: usize) -> String {
 pub(crate) const SEED_ROWS: [(&str, &str); 3] =
     [("Go 1.24", "go1.24-raw"), ("Go 1.25", "go1.25-raw"), ("Go 1.25 + Green Tea", "go1.25-greentea-raw")];
 
-/// The artifact of a variant of the component that carries the seed table (the suites registry says which).
+/// The artifact of a variant of the component that carries the seed table (its component.toml says which).
 pub(crate) fn hasher<'r>(report: &'r Report, variant: &str) -> Option<&'r VariantReport> {
-    report.variants.iter().find(|v| is_seed(v) && v.variant == variant)
+    report.variants.iter().find(|v| is_seed(report, v) && v.variant == variant)
 }
 
-/// Whether the report is of the component that carries the seed table.
-pub(crate) fn is_seed(v: &VariantReport) -> bool {
-    pipeline::suites::seed_world() == Some(v.component.as_str())
+/// Whether `v` is an artifact of the component that carries the seed table.
+pub(crate) fn is_seed(report: &Report, v: &VariantReport) -> bool {
+    report.seed_component.as_deref() == Some(v.component.as_str())
 }
 
 /// One line saying where and how the numbers were taken.

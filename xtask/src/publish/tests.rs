@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use host::oci::FetchOptions;
 use host::{Host, HostConfig};
 use pipeline::testing::{hasher_core_module, hasher_go126};
-use pipeline::{componentize, tools, util};
+use pipeline::{env::tools, stages::componentize, util};
 
 use super::*;
 use crate::dist::GuardedWindow;

@@ -1,5 +1,5 @@
 //! `cargo xtask setup tinygo`: installs the pinned TinyGo from the registries this machine reaches. The pipeline
-//! only reads the install (`pipeline::tinygo`: where it is, how it runs); this module is the only writer.
+//! only reads the install (`pipeline::env::tinygo`: where it is, how it runs); this module is the only writer.
 //!
 //! No registry ships a TinyGo binary, so it is assembled (ARCHITECTURE.md, "TinyGo"):
 //! 1. Debian packages, pinned: LLVM/Clang/lld 19 (TinyGo links LLVM through cgo and runs `clang-19`/`wasm-ld`),
@@ -17,8 +17,11 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use pipeline::tinygo::{VERSION, cache_home, install_dir, installed_binary, seed_cache, tinygo_build};
-use pipeline::toolchain::GoToolchain;
+use pipeline::env::tinygo::{cache_home, seed_cache, tinygo_build};
+use pipeline::env::toolchain::GoToolchain;
+use pipeline::env::tools::{
+    TINYGO_VERSION as VERSION, tinygo_binary as installed_binary, tinygo_install_dir as install_dir,
+};
 use pipeline::{status, util};
 use serde::{Deserialize, Serialize};
 use xshell::{Shell, cmd};

@@ -1,34 +1,30 @@
-//! The `faulty` world's suite: every kind of guest fault is stopped within its bound, the error names the export
+//! The faulty component's typed checks: every kind of guest fault is stopped within its bound, the error names the export
 //! and the cause, and the next call is served correctly by a fresh instance (the host's fault policy).
 
 mod runtime_state;
 
+use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, ensure};
-use host::wasmtime::component::Component;
 use host::{Host, HostConfig, Sandbox};
+use pipeline::status;
+use pipeline::suite::{Subject, Verdict};
+use wasmtime::component::Component;
 
-use super::{Subject, Suite, Verdict};
-use crate::status;
-
-/// The faulty world's suite: the faults, then the runtime-state probes.
-pub const SUITE: Suite = Suite {
-    world: "faulty",
-    sources: &["xtask/pipeline/src/suites/faulty.rs", "xtask/pipeline/src/suites/faulty"],
-    run: check,
-    seed_table: false,
-};
+fn main() -> ExitCode {
+    pipeline::suite::main(check)
+}
 
 /// Faults are provoked in hosts of their own, with tight limits; the probes ask whether instances draw different
 /// randomness, so they need the system's entropy, not the checks' seed.
 fn check(subject: &Subject) -> Result<Verdict> {
     let tinygo = subject.variant.build.tinygo.is_some();
     // Compiled once for the checks' host; the hosts below with the same engine configuration adopt it.
-    let compiled = subject.component()?;
-    run(&compiled, subject, tinygo)?;
+    let compiled = subject.component();
+    run(compiled, subject, tinygo)?;
     let entropy = Host::new(&HostConfig::default())?;
-    runtime_state::run(&entropy, &entropy.adopt(&compiled)?, subject.label, subject.variant.post, tinygo)?;
+    runtime_state::run(&entropy, &entropy.adopt(compiled)?, subject.label, subject.variant.post, tinygo)?;
     Ok(Verdict::default())
 }
 

@@ -4,11 +4,10 @@
 //! by design; those lines say so.
 
 use anyhow::{Context, Result, ensure};
-use host::wasmtime::component::Component;
 use host::{Host, Sandbox};
-
-use crate::model::Post;
-use crate::status;
+use pipeline::model::Post;
+use pipeline::status;
+use wasmtime::component::Component;
 
 /// Goroutines each `sleepers` probe starts.
 const SLEEPERS: u32 = 20;

@@ -1,26 +1,27 @@
-//! The `hasher` world's suite: `compute-hash` against sha2, `process-json` against serde_json, then the stress.
-//! The reference canonical-JSON encoder here implements the rules documented in go/hasher/canonjson.
+//! The hasher component's typed checks: `compute-hash` against sha2, `process-json` against a canonical-JSON
+//! reference built on serde_json, then the stress. The reference implements the rules documented in
+//! go/hasher/canonjson. `cargo xtask check --component hasher` builds and runs this crate against every artifact.
 
+use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail, ensure};
-use host::hasher::Hasher;
-use host::wasmtime::Store;
-use host::wasmtime::component::Component;
+use pipeline::model::Stress;
+use pipeline::status;
+use pipeline::suite::{Phase, Stressor, Subject, Verdict, Window, json_document, pseudo_random};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
+use wasmtime::Store;
+use wasmtime::component::Component;
 
-use super::{Stressor, Subject, Suite, Verdict, Window, pseudo_random};
-use crate::model::Stress;
-use crate::status;
+wasmtime::component::bindgen!({ world: "hasher", path: "../../../wit/hasher.wit" });
 
-/// The hasher world's suite.
-pub const SUITE: Suite =
-    Suite { world: "hasher", sources: &["xtask/pipeline/src/suites/hasher.rs"], run: check, seed_table: true };
+fn main() -> ExitCode {
+    pipeline::suite::main(check)
+}
 
 fn check(subject: &Subject) -> Result<Verdict> {
-    let component = subject.component()?;
-    run(subject, &component)
+    run(subject, subject.component())
 }
 
 /// canonjson.MaxDepth: deeper documents are rejected (go/hasher/canonjson); the reference does the same.
@@ -30,7 +31,7 @@ const MAX_DEPTH: usize = 1_000;
 fn run(subject: &Subject, component: &Component) -> Result<Verdict> {
     let (host, stress, label) = (subject.host, subject.stress, subject.label);
     let start = Instant::now();
-    let (mut store, hasher, window) = super::instantiate(host, component, |s, i| Hasher::new(s, i))?;
+    let (mut store, hasher, window) = pipeline::suite::instantiate(host, component, |s, i| Hasher::new(s, i))?;
     status::step("Instantiated", format!("{label} in {}", status::elapsed(start.elapsed())));
 
     let start = Instant::now();
@@ -58,7 +59,7 @@ fn run(subject: &Subject, component: &Component) -> Result<Verdict> {
 /// 1 MiB `compute-hash` calls, each phase until the window answered the floor (at most `calls_64k` and
 /// `calls_1m` calls), then `process-json` of a 64 KiB document (`calls_64k / 100` calls; with floor 0,
 /// `calls_64k / 10`), which must not grow memory further.
-pub fn run_stress(
+fn run_stress(
     hasher: &Hasher,
     window: &Window,
     store: &mut Store<host::State>,
@@ -71,21 +72,21 @@ pub fn run_stress(
     let mut stressor = Stressor::new(store, window, stress.sizing)?;
     let mut data = pseudo_random(64 * 1024, 64);
     let len = data.len();
-    let small = stressor.phase(store, "compute-hash 64 KiB", (100, stress.calls_64k, true), |store, call| {
+    let small = stressor.phase(store, "compute-hash 64 KiB", Phase::sized(100, stress.calls_64k), |store, call| {
         data[call % len] ^= (call as u8).wrapping_add(1);
         expect_hash(hasher, store, &data).with_context(|| format!("stress: call #{} with 64 KiB", call + 1))
     })?;
     let mut data = pseudo_random(1024 * 1024, 1024);
     let len = data.len();
-    let large = stressor.phase(store, "compute-hash 1 MiB", (10, stress.calls_1m, true), |store, call| {
+    let large = stressor.phase(store, "compute-hash 1 MiB", Phase::sized(10, stress.calls_1m), |store, call| {
         data[(call * 7919) % len] ^= 0x5a;
         expect_hash(hasher, store, &data).with_context(|| format!("stress: call #{} with 1 MiB", call + 1))
     })?;
     // Memory after the hash phases (most of what is lowered): the JSON phase must not grow it much further.
     let after_hashes = store.data().memory().peak();
-    let json = large_json(64 * 1024, 7);
+    let json = json_document(64 * 1024, 7);
     let want = reference(&json).expect("the generated document is valid");
-    let json_calls = (stress.calls_64k / 100, stress.calls_64k / 10, false);
+    let json_calls = Phase::fixed(stress.calls_64k / 100, stress.calls_64k / 10);
     let documents = stressor.phase(store, "process-json 64 KiB", json_calls, |store, call| {
         let got = hasher.call_process_json(&mut *store, &json).map_err(anyhow::Error::from);
         let got = got.with_context(|| format!("stress: process-json call #{} with 64 KiB", call + 1))?;
@@ -157,7 +158,7 @@ fn preview(bytes: &[u8]) -> String {
 /// strings; the canonical form is then written by a small recursive writer over the validated text, because
 /// serde_json rewrites some number literals (`1E5` → `1e+5`) and the rule is to keep numbers exactly as written.
 /// Runs on a thread with a large stack for deep documents.
-pub fn reference(data: &[u8]) -> Result<Vec<u8>, String> {
+fn reference(data: &[u8]) -> Result<Vec<u8>, String> {
     let data = data.to_vec();
     std::thread::Builder::new()
         .stack_size(512 << 20)
@@ -324,38 +325,9 @@ fn json_vectors() -> Vec<(String, Vec<u8>)> {
         format!("{}{}", "[".repeat(MAX_DEPTH + 1), "]".repeat(MAX_DEPTH + 1)).into_bytes(),
     ));
     v.push(("invalid: 100,000 open brackets".into(), "[".repeat(100_000).into_bytes()));
-    v.push(("large document (~1 MiB)".into(), large_json(1 << 20, 11)));
-    v.push(("large document (~4 MiB)".into(), large_json(4 << 20, 12)));
+    v.push(("large document (~1 MiB)".into(), json_document(1 << 20, 11)));
+    v.push(("large document (~4 MiB)".into(), json_document(4 << 20, 12)));
     v
-}
-
-/// A valid document of about `size` bytes: records with unsorted keys, escaped and non-ASCII strings, and
-/// numbers in every form JSON allows.
-pub fn large_json(size: usize, seed: u64) -> Vec<u8> {
-    let noise = pseudo_random(size / 8 + 64, seed);
-    let words =
-        ["alpha", "beta", "gamma", "δέλτα", "ε\\n", "\\\"quoted\\\"", "tab\\tbed", "日本語", "<tag>&", "\\u00e9"];
-    let numbers = ["0", "-1", "3.14159", "2.5e-3", "1E+21", "123456789012345678901234567890", "-0.0", "7"];
-    let mut out = String::from("[");
-    let mut i = 0;
-    while out.len() < size {
-        if i > 0 {
-            out.push(',');
-        }
-        let n = noise[i % noise.len()] as usize;
-        out.push_str(&format!(
-            r#"{{"z{i}":{},"id":{i},"name":"{} {}","tags":["{}","{}"],"nested":{{"b":{},"a":null,"c":[true,false]}}}}"#,
-            numbers[n % numbers.len()],
-            words[n % words.len()],
-            words[(n / 3) % words.len()],
-            words[(n / 5) % words.len()],
-            words[(n / 7) % words.len()],
-            numbers[(n / 11) % numbers.len()],
-        ));
-        i += 1;
-    }
-    out.push(']');
-    out.into_bytes()
 }
 
 #[cfg(test)]
@@ -385,9 +357,7 @@ mod tests {
     }
 
     #[test]
-    fn large_json_is_valid_and_sized() {
-        let doc = large_json(100_000, 1);
-        assert!(doc.len() >= 100_000 && doc.len() < 101_000);
-        reference(&doc).unwrap();
+    fn the_generated_documents_are_valid_for_the_reference() {
+        reference(&json_document(100_000, 1)).unwrap();
     }
 }

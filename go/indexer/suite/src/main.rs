@@ -1,5 +1,5 @@
-//! The `indexer` world's suite: a plugin that calls its host. The host side is a real key-value store and log
-//! ([`Kv`], implementing the typed import traits of host/src/indexer.rs) in a `Host<Kv>`; every export is called
+//! The indexer component's typed checks: a plugin that calls its host. The host side is a real key-value store and
+//! log ([`Kv`], implementing the typed import traits `bindgen!` generates for the world) in a `Host<Kv>`; every export is called
 //! with documents of every kind (ASCII, Unicode, bytes that are not UTF-8, empty, absent) and compared with the
 //! Rust reference below, the store's refusals and the host's own failures included. Then a stress on one
 //! instance in both directions: large values and thousands of strings come *in* as import results, which the
@@ -8,22 +8,63 @@
 //! The Go side is go/indexer.
 
 use std::collections::BTreeMap;
+use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail, ensure};
-use host::indexer::gowasm::indexer::{log, store};
-use host::indexer::{Cursor, Indexer, IndexerPre, Summary};
-use host::wasmtime::Store;
-use host::wasmtime::component::{HasSelf, Resource, ResourceTable};
 use host::{Host, HostConfig, State};
+use pipeline::model::Stress;
+use pipeline::status;
+use pipeline::suite::{Phase, Stressor, Subject, Verdict, Window, pseudo_random};
+use wasmtime::Store;
+use wasmtime::component::{HasSelf, Resource, ResourceTable};
 
-use super::{Stressor, Subject, Suite, Verdict, Window, pseudo_random};
-use crate::model::Stress;
-use crate::status;
+// Typed bindings of the world, with imports: the host implements `gowasm::indexer::store::Host` and
+// `gowasm::indexer::log::Host` for its per-store data. Imports are trappable: an `Err` from the host fails the
+// guest's call (a host error, as opposed to the WIT-level `result` that `put` returns). The store's `cursor`
+// resource is the host's [`Cursor`].
+wasmtime::component::bindgen!({
+    world: "indexer",
+    path: "../../../wit/indexer.wit",
+    imports: { default: trappable },
+    additional_derives: [PartialEq, Eq],
+    with: { "gowasm:indexer/store.cursor": crate::Cursor },
+});
 
-/// The indexer world's suite.
-pub const SUITE: Suite =
-    Suite { world: "indexer", sources: &["xtask/pipeline/src/suites/indexer.rs"], run: check, seed_table: false };
+use gowasm::indexer::{log, store};
+
+fn main() -> ExitCode {
+    pipeline::suite::main(check)
+}
+
+/// The host's state behind a `store.cursor` handle: which entries it walks and how far it got.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cursor {
+    /// The prefix of the keys it walks.
+    pub prefix: String,
+    /// The last key it returned (`None` before the first `next`).
+    pub after: Option<String>,
+}
+
+impl Cursor {
+    /// A cursor over the keys under `prefix`, before the first.
+    pub fn new(prefix: String) -> Self {
+        Self { prefix, after: None }
+    }
+
+    /// The next at most `max` (at least one) keys of `keys` (sorted, as a `BTreeMap`'s) under the prefix after
+    /// the last one returned, advancing past them.
+    pub fn advance<'k>(&mut self, keys: impl Iterator<Item = &'k String>, max: u32) -> Vec<&'k String> {
+        let taken: Vec<&String> = keys
+            .filter(|k| k.starts_with(&self.prefix) && self.after.as_ref().is_none_or(|after| *k > after))
+            .take(max.max(1) as usize)
+            .collect();
+        if let Some(last) = taken.last() {
+            self.after = Some((*last).clone());
+        }
+        taken
+    }
+}
 
 /// The host's side of the plugin: the documents, the keys it refuses to write, the log, and what crossed.
 #[derive(Debug, Default)]
@@ -44,14 +85,14 @@ pub struct Kv {
 }
 
 impl store::Host for Kv {
-    fn get(&mut self, key: String) -> host::wasmtime::Result<Option<Vec<u8>>> {
+    fn get(&mut self, key: String) -> wasmtime::Result<Option<Vec<u8>>> {
         self.import_calls += 1;
         let value = self.docs.get(&key).cloned();
         self.bytes_in += value.as_ref().map_or(0, Vec::len);
         Ok(value)
     }
 
-    fn put(&mut self, key: String, value: Vec<u8>) -> host::wasmtime::Result<Result<(), String>> {
+    fn put(&mut self, key: String, value: Vec<u8>) -> wasmtime::Result<Result<(), String>> {
         self.import_calls += 1;
         if self.read_only.contains(&key) {
             return Ok(Err("read-only".to_string()));
@@ -60,7 +101,7 @@ impl store::Host for Kv {
         Ok(Ok(()))
     }
 
-    fn keys(&mut self, prefix: String) -> host::wasmtime::Result<Vec<String>> {
+    fn keys(&mut self, prefix: String) -> wasmtime::Result<Vec<String>> {
         self.import_calls += 1;
         self.online(&prefix)?;
         let keys: Vec<String> = self.docs.keys().filter(|k| k.starts_with(&prefix)).cloned().collect();
@@ -68,7 +109,7 @@ impl store::Host for Kv {
         Ok(keys)
     }
 
-    fn entries(&mut self, prefix: String) -> host::wasmtime::Result<Vec<store::Entry>> {
+    fn entries(&mut self, prefix: String) -> wasmtime::Result<Vec<store::Entry>> {
         self.import_calls += 1;
         self.online(&prefix)?;
         let entries: Vec<store::Entry> = self
@@ -81,20 +122,20 @@ impl store::Host for Kv {
         Ok(entries)
     }
 
-    fn scan(&mut self, prefix: String) -> host::wasmtime::Result<Resource<Cursor>> {
+    fn scan(&mut self, prefix: String) -> wasmtime::Result<Resource<Cursor>> {
         self.import_calls += 1;
         self.online(&prefix)?;
         self.cursors_opened += 1;
         self.cursors_live += 1;
-        self.cursors.push(Cursor::new(prefix)).map_err(host::wasmtime::Error::from)
+        self.cursors.push(Cursor::new(prefix)).map_err(wasmtime::Error::from)
     }
 }
 
 impl store::HostCursor for Kv {
-    fn next(&mut self, cursor: Resource<Cursor>, max: u32) -> host::wasmtime::Result<Vec<store::Entry>> {
+    fn next(&mut self, cursor: Resource<Cursor>, max: u32) -> wasmtime::Result<Vec<store::Entry>> {
         self.import_calls += 1;
         let docs = &self.docs;
-        let cursor = self.cursors.get_mut(&cursor).map_err(host::wasmtime::Error::from)?;
+        let cursor = self.cursors.get_mut(&cursor).map_err(wasmtime::Error::from)?;
         let taken = cursor.advance(docs.keys(), max);
         let entries: Vec<store::Entry> =
             taken.into_iter().map(|k| store::Entry { key: k.clone(), value: docs[k].clone() }).collect();
@@ -102,15 +143,15 @@ impl store::HostCursor for Kv {
         Ok(entries)
     }
 
-    fn drop(&mut self, cursor: Resource<Cursor>) -> host::wasmtime::Result<()> {
-        self.cursors.delete(cursor).map_err(host::wasmtime::Error::from)?;
+    fn drop(&mut self, cursor: Resource<Cursor>) -> wasmtime::Result<()> {
+        self.cursors.delete(cursor).map_err(wasmtime::Error::from)?;
         self.cursors_live -= 1;
         Ok(())
     }
 }
 
 impl log::Host for Kv {
-    fn write(&mut self, level: log::Level, message: String) -> host::wasmtime::Result<()> {
+    fn write(&mut self, level: log::Level, message: String) -> wasmtime::Result<()> {
         self.import_calls += 1;
         self.log.push((level, message));
         Ok(())
@@ -118,10 +159,10 @@ impl log::Host for Kv {
 }
 
 impl Kv {
-    fn online(&self, prefix: &str) -> host::wasmtime::Result<()> {
+    fn online(&self, prefix: &str) -> wasmtime::Result<()> {
         match &self.offline_prefix {
             Some(offline) if prefix.starts_with(offline.as_str()) => {
-                Err(host::wasmtime::Error::msg(format!("the store is offline for `{prefix}`")))
+                Err(wasmtime::Error::msg(format!("the store is offline for `{prefix}`")))
             }
             _ => Ok(()),
         }
@@ -139,7 +180,7 @@ pub fn kv_host(config: &HostConfig) -> Result<Host<Kv>> {
 
 fn check(subject: &Subject) -> Result<Verdict> {
     let host = kv_host(subject.host.config())?;
-    let pre = IndexerPre::new(host.prepare(&host.adopt(&subject.component()?)?)?).map_err(anyhow::Error::from)?;
+    let pre = IndexerPre::new(host.prepare(&host.adopt(subject.component())?)?).map_err(anyhow::Error::from)?;
     vectors(&host, &pre, subject.label)?;
     resources(&host, &pre, subject.label).context("resources")?;
     faults(&host, &pre).context("fault probes")?;
@@ -390,14 +431,13 @@ fn run_stress(
     let fail = |store: &Store<State<Kv>>, what: &str, call: usize, err| {
         host::explain(store, &format!("stress: {what} call #{}", call + 1), err)
     };
-    // (min, max, sized) of each phase: the digests are sized by the window; the others make their `min` calls
-    // (with floor 0: their `max`).
-    let fixed = |min: usize, max: usize| (min.max(1), max.max(1), false);
+    // The digests are sized by the window; the other phases make their least calls (with floor 0: their most).
+    let fixed = |least: usize, most: usize| Phase::fixed(least.max(1), most.max(1));
     let mut calls = Vec::new();
     // 64 KiB documents (the first four), then 1 MiB ones (the last two).
     let digest_phases = [
-        ((100, stress.calls_64k / 5, true), 0, 4, "digest (64 KiB)"),
-        ((10, stress.calls_1m / 2, true), 4, 2, "digest (1 MiB)"),
+        (Phase::sized(100, stress.calls_64k / 5), 0, 4, "digest (64 KiB)"),
+        (Phase::sized(10, stress.calls_1m / 2), 4, 2, "digest (1 MiB)"),
     ];
     for (shape, first, kinds, what) in digest_phases {
         calls.push(stressor.phase(store, what, shape, |store, call| {
@@ -556,18 +596,13 @@ pub mod reference {
     }
 }
 
-// host/examples/plugin_host.rs, compiled into this crate's tests: the host crate cannot build Go, this one can.
-#[cfg(test)]
-#[allow(dead_code)]
-#[path = "../../../../host/examples/plugin_host.rs"]
-mod plugin_host;
-
 #[cfg(test)]
 mod tests {
+    use pipeline::model::{self, Component};
+    use pipeline::stages::componentize;
+    use pipeline::testing::{go126_core_module, root};
+
     use super::*;
-    use crate::componentize;
-    use crate::model::{self, Component};
-    use crate::testing::{go126_core_module, root};
 
     fn indexer() -> Component {
         model::select_components(&root(), &["indexer".to_string()]).unwrap().remove(0)
@@ -579,20 +614,29 @@ mod tests {
         CORE.get_or_init(|| go126_core_module(&indexer())).clone()
     }
 
-    /// The embedder example serves its three requests on the real Go plugin and prints what it promises.
+    /// The embedder example (host/examples/plugin_host.rs, the binary cargo builds for the host's tests: the host
+    /// crate cannot build Go, this one can) serves its three requests on the real Go plugin and prints what it
+    /// promises.
     #[test]
     fn the_plugin_host_example_serves_the_go_plugin() {
         let root = root();
+        let exe = std::env::current_exe().unwrap();
+        // target/<profile>/deps/<this test> → target/<profile>/examples/plugin_host
+        let example = exe.parent().and_then(|deps| deps.parent()).unwrap().join("examples/plugin_host");
+        assert!(
+            example.is_file(),
+            "{} is missing: `cargo test --workspace` builds the host's examples (or `cargo build -p host --examples`)",
+            example.display()
+        );
         let component = indexer();
         let bytes = componentize::encode(&root, &component, &core_module()).unwrap();
         let path = std::env::temp_dir().join(format!("indexer-example-{}.wasm", std::process::id()));
         std::fs::write(&path, bytes).unwrap();
-        let mut out = Vec::new();
-        let served = super::plugin_host::run(path.to_str().unwrap(), &mut out);
+        let served = std::process::Command::new(&example).arg(&path).output().unwrap();
         std::fs::remove_file(&path).unwrap();
-        served.unwrap();
+        assert!(served.status.success(), "{}", String::from_utf8_lossy(&served.stderr));
         assert_eq!(
-            String::from_utf8(out).unwrap(),
+            String::from_utf8(served.stdout).unwrap(),
             "summarize(\"notes/\") = notes/a (44 bytes, 8 words), notes/b (38 bytes, 7 words)\n  \
              plugin log info: summarized 2 documents under \"notes/\"\n\
              index-words(\"notes/b\", \"index/b\") = Ok(7)\n  \

@@ -1,4 +1,4 @@
-//! The `reporter` world's suite. The reporter ships composed with the textkit component (go/reporter/component.toml),
+//! The reporter component's typed checks. The reporter ships composed with the textkit component (its component.toml),
 //! so what is checked here is the composition: one component whose Go module calls another Go module inside it.
 //! Every export is called through typed bindings and compared with the textkit suite's Rust reference applied as
 //! wit/textkit.wit says the reporter applies textkit (its parts' reference: the one suite this suite uses), then
@@ -6,20 +6,20 @@
 //! host → reporter (reporter's `cabi_realloc`), reporter → textkit (textkit's), and each result back the same
 //! way, nested lists of strings included, so the GC runs in both heaps while the other side is placing values.
 
+use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use host::wasmtime::Store;
-
-use super::textkit::{expect_eq, random_text, reference};
-use super::{Stressor, Subject, Suite, Verdict, Window};
-use crate::model::Sizing;
-use crate::status;
+use pipeline::model::Sizing;
+use pipeline::status;
+use pipeline::suite::{Phase, Stressor, Subject, Verdict, Window};
+use textkit_suite::{expect_eq, random_text, reference};
+use wasmtime::Store;
 
 mod bindings {
     wasmtime::component::bindgen!({
         world: "reporter",
-        path: "../../wit/textkit.wit",
+        path: "../../../wit/textkit.wit",
         additional_derives: [PartialEq, Eq],
     });
 }
@@ -28,17 +28,18 @@ use bindings::Reporter;
 use bindings::gowasm::textkit::analyze::WordCount;
 use bindings::gowasm::textkit::transform::LineEnding;
 
-/// The reporter world's suite.
-pub const SUITE: Suite =
-    Suite { world: "reporter", sources: &["xtask/pipeline/src/suites/reporter.rs"], run: check, seed_table: false };
+fn main() -> ExitCode {
+    pipeline::suite::main(check)
+}
 
 const ENDINGS: [LineEnding; 3] = [LineEnding::Lf, LineEnding::Crlf, LineEnding::Cr];
 
 fn check(subject: &Subject) -> Result<Verdict> {
-    let component = subject.component()?;
+    let component = subject.component();
     let start = Instant::now();
-    let (mut store, reporter, window) = super::instantiate(subject.host, &component, |s, i| Reporter::new(s, i))
-        .context("a composed reporter imports only WASI")?;
+    let (mut store, reporter, window) =
+        pipeline::suite::instantiate(subject.host, component, |s, i| Reporter::new(s, i))
+            .context("a composed reporter imports only WASI")?;
     status::step("Instantiated", format!("{} in {}", subject.label, status::elapsed(start.elapsed())));
 
     let start = Instant::now();
@@ -69,7 +70,7 @@ fn compare(reporter: &Reporter, store: &mut Store<host::State>, text: &str, top:
 
 /// What the world says each export returns: the textkit reference, applied as the reporter applies textkit.
 mod want {
-    use host::textkit::exports::gowasm::textkit::transform as textkit;
+    use textkit_suite::bindings::exports::gowasm::textkit::transform as textkit;
 
     use super::bindings::exports::gowasm::textkit::reporting::Summary;
     use super::*;
@@ -146,12 +147,12 @@ fn stress(reporter: &Reporter, window: &Window, store: &mut Store<host::State>, 
     let big = if subject.variant.build.tinygo.is_some() { 160 * 1024 } else { 640 * 1024 };
     let mut phases = Vec::new();
     let small = if stress.sizing == Sizing::Fixed {
-        (stress.calls_64k / 100, stress.calls_64k / 100)
+        Phase::fixed(stress.calls_64k / 100, stress.calls_64k / 100)
     } else {
-        (30, stress.calls_64k / 20)
+        Phase::sized(30, stress.calls_64k / 20)
     };
-    let large = ((stress.calls_1m / 50).max(3), (stress.calls_1m / 50).max(3));
-    for (shape, chars, seed, sized) in [(small, 40 * 1024, 1, true), (large, big, 2, false)] {
+    let large = Phase::fixed((stress.calls_1m / 50).max(3), (stress.calls_1m / 50).max(3));
+    for (shape, chars, seed) in [(small, 40 * 1024, 1), (large, big, 2)] {
         let start = Instant::now();
         // Random text of `chars` characters is longer than that many bytes: multi-byte characters.
         let text = random_text(chars, 900 + seed);
@@ -159,7 +160,8 @@ fn stress(reporter: &Reporter, window: &Window, store: &mut Store<host::State>, 
         let lines = want::lower_lines(&text);
         let reflowed = want::reflow(&text, LineEnding::Crlf);
         let phase = format!("report, lower-lines, reflow {} KiB", text.len() / 1024);
-        let count = stressor.phase(store, &phase, (shape.0.max(3), shape.1.max(3), sized), |store, call| {
+        let shape = Phase { least: shape.least.max(3), most: shape.most.max(3), ..shape };
+        let count = stressor.phase(store, &phase, shape, |store, call| {
             let what = || format!("stress: call #{} with {} bytes of text", call + 1, text.len());
             match call % 3 {
                 0 => expect_eq("report", reporter.call_report(&mut *store, &text, 50), report.clone()),

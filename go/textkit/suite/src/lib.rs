@@ -1,38 +1,44 @@
-//! The `textkit` world's suite: every export called through the typed bindings (host/src/textkit.rs) and compared
-//! with the Rust reference below on fixed vectors (non-ASCII, empty, whitespace-only, every line break), then a
-//! stress of large strings, lists of records and nested lists on one instance. The reference implements the
-//! rules written in wit/textkit.wit; the Go side is go/textkit/textkit. `cargo test` also runs it against random
-//! Unicode input with proptest (tests below).
+//! The textkit component's typed checks: every export called through typed bindings and compared with the Rust
+//! reference below on fixed vectors (non-ASCII, empty, whitespace-only, every line break), then a stress of large
+//! strings, lists of records and nested lists on one instance. The reference implements the rules written in
+//! wit/textkit.wit; the Go side is go/textkit/textkit. `cargo test` also runs it against random Unicode input with
+//! proptest (tests below). The reporter's suite, a composition of textkit, uses this library's reference.
 
 use std::fmt::Debug;
 use std::time::Instant;
 
 use anyhow::{Context, Result, ensure};
-use host::textkit::Textkit;
-use host::textkit::exports::gowasm::textkit::analyze::{Token, WordCount};
-use host::textkit::exports::gowasm::textkit::config::{Entry, ParseError, Value};
-use host::textkit::exports::gowasm::textkit::transform::{CleanOptions, LineEnding};
-use host::wasmtime::Store;
-use host::wasmtime::component::Component;
+use pipeline::model::Stress;
+use pipeline::status;
+use pipeline::suite::{Phase, Stressor, Subject, Verdict, Window, pseudo_random};
+use wasmtime::Store;
+use wasmtime::component::Component;
 
-use super::{Stressor, Subject, Suite, Verdict, Window, pseudo_random};
-use crate::model::Stress;
-use crate::status;
+/// Typed bindings of the `textkit` world: records, variants, enums and flags become Rust types under
+/// `exports::gowasm::textkit::*`, comparable with `==`.
+pub mod bindings {
+    wasmtime::component::bindgen!({
+        world: "textkit",
+        path: "../../../wit/textkit.wit",
+        additional_derives: [PartialEq, Eq],
+    });
+}
 
-/// The textkit world's suite.
-pub const SUITE: Suite =
-    Suite { world: "textkit", sources: &["xtask/pipeline/src/suites/textkit.rs"], run: check, seed_table: false };
+pub use bindings::Textkit;
+use bindings::exports::gowasm::textkit::analyze::{Token, WordCount};
+use bindings::exports::gowasm::textkit::config::{Entry, ParseError, Value};
+use bindings::exports::gowasm::textkit::transform::{CleanOptions, LineEnding};
 
-fn check(subject: &Subject) -> Result<Verdict> {
-    let component = subject.component()?;
-    run(subject, &component)
+/// The check of one artifact (the binary's `main` hands it to `pipeline::suite::main`).
+pub fn check(subject: &Subject) -> Result<Verdict> {
+    run(subject, subject.component())
 }
 
 /// Returns the stress's linear-memory peak and what it saw of the window.
 fn run(subject: &Subject, component: &Component) -> Result<Verdict> {
     let (host, stress, label) = (subject.host, subject.stress, subject.label);
     let start = Instant::now();
-    let (mut store, textkit, window) = super::instantiate(host, component, |s, i| Textkit::new(s, i))?;
+    let (mut store, textkit, window) = pipeline::suite::instantiate(host, component, |s, i| Textkit::new(s, i))?;
     status::step("Instantiated", format!("{label} in {}", status::elapsed(start.elapsed())));
 
     let start = Instant::now();
@@ -111,7 +117,7 @@ pub fn compare_all(textkit: &Textkit, store: &mut Store<host::State>, text: &str
 
 /// `got` (a call's result) equals `want`, or an error naming `function` with both, shortened (the reporter's
 /// suite uses it too).
-pub fn expect_eq<T: PartialEq + Debug>(function: &str, got: host::wasmtime::Result<T>, want: T) -> Result<()> {
+pub fn expect_eq<T: PartialEq + Debug>(function: &str, got: wasmtime::Result<T>, want: T) -> Result<()> {
     let got = got.map_err(anyhow::Error::from).with_context(|| format!("{function} failed"))?;
     ensure!(got == want, "{function}: got {}, want {}", preview(&got), preview(&want));
     Ok(())
@@ -221,7 +227,7 @@ fn run_stress(
     let want_lines = reference::line_words(&text);
     let want_joined = reference::join_lines(&want_lines, " ", LineEnding::Crlf);
     let mut lowered = 0usize;
-    let shape = (100, stress.calls_64k / 5, true);
+    let shape = Phase::sized(100, stress.calls_64k / 5);
     let calls = stressor.phase(store, "tokenize + join-lines 16 KiB", shape, |store, call| {
         let what = || format!("stress: call #{} with {} bytes of text", call + 1, text.len());
         if call % 2 == 0 {
@@ -436,10 +442,11 @@ mod tests {
     use proptest::prelude::*;
     use proptest::test_runner::{Config, TestCaseError, TestRunner};
 
+    use pipeline::model::{self, Component};
+    use pipeline::stages::componentize;
+    use pipeline::testing::{go126_core_module, root};
+
     use super::*;
-    use crate::componentize;
-    use crate::model::{self, Component};
-    use crate::testing::{go126_core_module, root};
 
     fn textkit() -> (std::path::PathBuf, Component) {
         let root = root();

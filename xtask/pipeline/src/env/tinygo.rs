@@ -11,12 +11,10 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use xshell::{Shell, cmd};
 
+use crate::env::toolchain::GoToolchain;
 use crate::model::{self, Build, TINYGO_GO_LINE};
-use crate::toolchain::GoToolchain;
-use crate::{tools, util};
+use crate::{env::tools, util};
 
-/// The TinyGo release (a tag the Go module proxy serves; v0.40.0 is refused with 403).
-pub const VERSION: &str = "0.39.0";
 /// Prebuilt libraries copied into TinyGo's cache: (cache entry, file in it, Debian source).
 const SEEDED: &[(&str, &str, &str)] = &[
     ("wasi-libc-wasm32-unknown-wasi-generic", "lib.a", "/usr/lib/wasm32-wasi/libc.a"),
@@ -27,16 +25,6 @@ const SEEDED: &[(&str, &str, &str)] = &[
         "/usr/lib/llvm-19/lib/clang/19/lib/wasi/libclang_rt.builtins-wasm32.a",
     ),
 ];
-
-/// The install directory of the pinned release.
-pub fn install_dir() -> PathBuf {
-    crate::tools::cache_dir().join(format!("tinygo-{VERSION}"))
-}
-
-/// The binary of the pinned install (TINYGOROOT is two levels above it).
-pub fn installed_binary() -> PathBuf {
-    install_dir().join("tinygo/build/tinygo")
-}
 
 /// `<dir>/cache`: TinyGo's `XDG_CACHE_HOME` (its cache is the `tinygo` directory inside).
 pub fn cache_home(dir: &Path) -> PathBuf {
@@ -87,11 +75,12 @@ impl TinyGo {
         let path = tools::TINYGO.locate()?;
         let goroot = goroot(sh, toolchain)?;
         let overridden = std::env::var_os(tools::TINYGO.env).is_some_and(|v| !v.is_empty());
-        let cache_home = (!overridden).then(|| cache_home(&install_dir()));
+        let cache_home = (!overridden).then(|| cache_home(&tools::tinygo_install_dir()));
         let wasm_opt = tools::WASM_OPT.locate().ok();
         let checkout = root.to_path_buf();
-        let install_record =
-            (!overridden).then(|| std::fs::read_to_string(install_dir().join("install.toml")).ok()).flatten();
+        let install_record = (!overridden)
+            .then(|| std::fs::read_to_string(tools::tinygo_install_dir().join("install.toml")).ok())
+            .flatten();
         let mut tinygo = Self { path, version: String::new(), goroot, cache_home, checkout, install_record, wasm_opt };
         let out = tinygo.command(sh, &["version"]).quiet().ignore_status().output()?;
         let version = String::from_utf8_lossy(&out.stdout).lines().next().unwrap_or_default().trim().to_string();
@@ -218,7 +207,7 @@ pub fn version(sh: &Shell, root: &Path) -> Result<String> {
 mod tests {
     use super::*;
     use crate::model::{self, Job, Post, Stress, Workspace};
-    use crate::scheduler::{self, Options, Until};
+    use crate::run::scheduler::{self, Options, Until};
     use crate::testing::root;
 
     /// The installed TinyGo compiles the hasher (same Go code, same WIT) into a component that passes the
@@ -244,19 +233,23 @@ mod tests {
             let component = host.load(path).unwrap();
             let mut store = host.store();
             let instance = host.instantiate(&mut store, &component).unwrap();
-            let window = crate::suites::Window::of(&mut store, &instance).unwrap();
+            let window = crate::suite::Window::of(&mut store, &instance).unwrap();
             (window.counts, window.count(&mut store).unwrap())
         });
         let _ = std::fs::remove_dir_all(&ws.work);
         let products = products.unwrap();
-        assert_eq!(counts, Some((crate::suites::Counts::Collections, 0)), "a fresh instance has seen none");
+        assert_eq!(counts, Some((crate::suite::Counts::Collections, 0)), "a fresh instance has seen none");
         // 2,000 calls with 64 KiB and 100 with 1 MiB: the stress had the collector run inside `cabi_realloc`
-        // every MiB lowered (suites::COLLECT_EVERY), about 225 times; the allocator alone collected once in 10,000
+        // every MiB lowered (suite::COLLECT_EVERY), about 225 times; the allocator alone collected once in 10,000
         // calls with 64 KiB and 3 times in 200 with 1 MiB.
         let window = products[0].window.expect("the stress recorded what it counted");
         assert!(window.answered >= 200, "the collector ran {} times inside cabi_realloc", window.answered);
         let tinygo = products[0].tinygo.as_ref().expect("a TinyGo build carries its TinyGo");
-        assert!(tinygo.version.starts_with(&format!("tinygo version {VERSION} ")), "{}", tinygo.version);
+        assert!(
+            tinygo.version.starts_with(&format!("tinygo version {} ", tools::TINYGO_VERSION)),
+            "{}",
+            tinygo.version
+        );
         assert!(tinygo.version.contains(&format!("go{TINYGO_GO_LINE}.")), "{}", tinygo.version);
     }
 }

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use xshell::{Shell, cmd};
 
 use crate::model::Build;
-use crate::{status, tools};
+use crate::{env::tools, status};
 
 const FILE: &str = "go/toolchains.toml";
 

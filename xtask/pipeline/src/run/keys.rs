@@ -9,11 +9,14 @@ use std::path::Path;
 use anyhow::Result;
 use sha2::{Digest, Sha256};
 
+use crate::env::tinygo::TinyGo;
+use crate::env::toolchain::GoToolchain;
 use crate::model::{self, Build, Component, Stress, Workspace};
-use crate::tinygo::TinyGo;
-use crate::toolchain::GoToolchain;
 use crate::versions::Sources;
-use crate::{adapter, check, gobuild, postprocess, util};
+use crate::{
+    stages::{adapter, check, gobuild, postprocess},
+    util,
+};
 
 /// The crates whose dependencies are the code the in-process steps and the checks run besides our own.
 const LINKING: &[&str] = &["xtask/pipeline/Cargo.toml", "host/Cargo.toml"];
@@ -40,7 +43,7 @@ pub fn build(
 ) -> Result<String> {
     let mut hasher = Sha256::new();
     hasher.update(b"go build\0");
-    hasher.update(src.of(&["xtask/pipeline/src/gobuild.rs", "xtask/pipeline/src/tinygo.rs"]).as_bytes());
+    hasher.update(src.of(&["xtask/pipeline/src/stages/gobuild.rs", "xtask/pipeline/src/env/tinygo.rs"]).as_bytes());
     hasher.update(gobuild::compiler_version(build, toolchain, tinygo).as_bytes());
     if let Some(tinygo) = tinygo.filter(|_| build.tinygo.is_some()) {
         // What TinyGo links besides its own code: the seeded wasi-libc and compiler-rt, the LLVM packages.
@@ -55,8 +58,11 @@ pub fn build(
     for (k, v) in gobuild::build_env(build, toolchain, tinygo, component) {
         hasher.update(format!("{k}={v}\0").as_bytes());
     }
-    // The component's Go module, not the files only the pipeline reads (its config and declarative checks).
-    let not_go = [model::CONFIG_FILE, check::DECLARATIVE_FILE].map(|f| ws.root.join(&component.dir).join(f));
+    // The component's Go module, not the files only the pipeline reads (its config, declarative checks and the
+    // crate of its typed suite).
+    let mut not_go: Vec<_> =
+        [model::CONFIG_FILE, check::DECLARATIVE_FILE].iter().map(|f| ws.root.join(&component.dir).join(f)).collect();
+    not_go.extend(component.suite.as_ref().map(|dir| ws.root.join(dir)));
     for dir in [ws.root.join(&component.dir), ws.root.join("go/witpkg")] {
         hash_files(&mut hasher, &ws.root, &dir, &not_go)?;
     }
@@ -65,18 +71,18 @@ pub fn build(
 
 /// Stripping the core module (`core`: its SHA-256): postprocess.rs's own code.
 pub fn strip(src: &Sources, core: &str) -> String {
-    parts(&["strip", core, &stage(src, &["xtask/pipeline/src/postprocess.rs"])])
+    parts(&["strip", core, &stage(src, &["xtask/pipeline/src/stages/postprocess.rs"])])
 }
 
 /// wasm-opt on the stripped module: its output depends only on its input, wasm-opt's version and the flags.
 pub fn opt(src: &Sources, stripped: &str, wasm_opt_version: &str) -> String {
-    let code = src.of(&["xtask/pipeline/src/postprocess.rs", "xtask/pipeline/src/util.rs"]);
+    let code = src.of(&["xtask/pipeline/src/stages/postprocess.rs", "xtask/pipeline/src/util.rs"]);
     parts(&["opt", stripped, wasm_opt_version, &postprocess::WASM_OPT_FLAGS.join(" "), &code])
 }
 
 /// The snapshot of the optimized module (`opt`: its SHA-256): wizer.rs's own code and wasmtime-wizer's version.
 pub fn wizer(src: &Sources, opt: &str) -> String {
-    parts(&["wizer", opt, &stage(src, &["xtask/pipeline/src/wizer.rs"])])
+    parts(&["wizer", opt, &stage(src, &["xtask/pipeline/src/stages/wizer.rs"])])
 }
 
 /// Componentizing a module (`module`: its SHA-256): the component's WIT (every file of a WIT directory), its world,
@@ -93,11 +99,11 @@ pub fn componentize(src: &Sources, ws: &Workspace, component: &Component, module
     let code = stage(
         src,
         &[
-            "xtask/pipeline/src/componentize.rs",
-            "xtask/pipeline/src/forward.rs",
-            "xtask/pipeline/src/harden.rs",
-            "xtask/pipeline/src/adapter.rs",
-            "xtask/pipeline/src/wit.rs",
+            "xtask/pipeline/src/stages/componentize.rs",
+            "xtask/pipeline/src/stages/forward.rs",
+            "xtask/pipeline/src/stages/harden.rs",
+            "xtask/pipeline/src/stages/adapter.rs",
+            "xtask/pipeline/src/stages/wit.rs",
             "adapters/wasi_snapshot_preview1.lock.toml",
         ],
     );
@@ -111,30 +117,42 @@ pub fn compose(src: &Sources, root: &str, parts: &[(String, String)]) -> String 
     for (name, digest) in parts {
         all.extend([name.as_str(), digest.as_str()]);
     }
-    let code = stage(src, &["xtask/pipeline/src/compose.rs"]);
+    let code = stage(src, &["xtask/pipeline/src/stages/compose.rs"]);
     all.push(&code);
     self::parts(&all)
 }
 
-/// Checking a component (`component_hash`: its SHA-256) under `stress`: the runner and its declarative cases,
-/// the code of the suite that checks it (`suite`: its source files, from the registry), the host library, and the
-/// component's own checks.toml. A changed suite re-runs its checks; an edit elsewhere does not.
+/// Checking a component (`component_hash`: its SHA-256) under `stress`: the runner, its declarative cases and
+/// the suite API, the host library, the component's own checks.toml, and its typed suite if it has one (every
+/// file of the suite's crate, and Cargo.lock, which pins what the crate links). A changed suite re-runs its
+/// checks; an edit elsewhere does not.
 pub fn check(
     src: &Sources,
     ws: &Workspace,
     component: &Component,
     component_hash: &str,
     stress: Stress,
-    suite: &[&str],
 ) -> Result<String> {
     let checks = ws.root.join(&component.dir).join(check::DECLARATIVE_FILE);
     let checks = if checks.is_file() { util::sha256_hex(&util::read(&checks)?) } else { "none".to_string() };
-    let mut code =
-        vec!["xtask/pipeline/src/check.rs", "xtask/pipeline/src/check", "xtask/pipeline/src/suites.rs", "host/src"];
-    code.extend_from_slice(suite);
+    let code = [
+        "xtask/pipeline/src/stages/check.rs",
+        "xtask/pipeline/src/stages/check",
+        "xtask/pipeline/src/suite",
+        "host/src",
+    ];
     let stress = format!("{:?} {}x64k {}x1m", stress.sizing, stress.calls_64k, stress.calls_1m);
     let host = src.manifest("host/Cargo.toml");
-    Ok(parts(&["check", component_hash, &stress, &checks, &stage(src, &code), &host]))
+    let mut suite = Sha256::new();
+    match &component.suite {
+        Some(dir) => {
+            hash_files(&mut suite, &ws.root, &ws.root.join(dir), &[])?;
+            suite.update(util::read(&ws.cargo_workspace.join("Cargo.lock"))?);
+        }
+        None => suite.update(b"none"),
+    }
+    let suite = util::hex(&suite.finalize());
+    Ok(parts(&["check", component_hash, &stress, &checks, &stage(src, &code), &host, &suite]))
 }
 
 /// A stage's version: its own files, the locked versions of the linked crates and this crate's manifest (their
@@ -208,9 +226,9 @@ fn parts(parts: &[&str]) -> String {
     util::hex(&hasher.finalize())
 }
 
-/// Hashes every file below `dir` but those in `except`, each with its path from `root`, in a stable order.
+/// Hashes every file below `dir` but those in or below `except`, each with its path from `root`, in a stable order.
 fn hash_files(hasher: &mut Sha256, root: &Path, dir: &Path, except: &[std::path::PathBuf]) -> Result<()> {
-    for file in util::files_under(dir)?.into_iter().filter(|f| !except.contains(f)) {
+    for file in util::files_under(dir)?.into_iter().filter(|f| !except.iter().any(|e| f.starts_with(e))) {
         let name = file.strip_prefix(root).expect("files_under lists files below the root");
         hasher.update(name.to_string_lossy().as_bytes());
         hasher.update(b"\0");
@@ -223,8 +241,7 @@ fn hash_files(hasher: &mut Sha256, root: &Path, dir: &Path, except: &[std::path:
 mod tests {
     use super::*;
     use crate::model::{self, Stress};
-    use crate::suites;
-    use crate::testing::root;
+    use crate::testing::{hasher_workspace, root};
 
     /// What an edit re-runs: each stage's key changes with that stage's own code and nothing else's. (The build
     /// key takes no code version: its command line and environment are its whole behaviour.) A changed key makes
@@ -236,10 +253,7 @@ mod tests {
         let component = |name: &str| model::select_components(&root, &[name.to_string()]).unwrap().remove(0);
         let (hasher, textkit) = (component("hasher"), component("textkit"));
         let keys = |src: &Sources| -> Vec<(&'static str, String)> {
-            let check = |c: &Component| {
-                let suite = suites::for_component(c).unwrap().sources;
-                check(src, &ws, c, "component", Stress::FULL, suite).unwrap()
-            };
+            let check = |c: &Component| check(src, &ws, c, "component", Stress::FULL).unwrap();
             vec![
                 ("strip", strip(src, "core")),
                 ("opt", opt(src, "stripped", "wasm-opt version 108")),
@@ -256,21 +270,21 @@ mod tests {
             before.iter().zip(&after).filter(|(b, a)| b.1 != a.1).map(|(b, _)| b.0).collect()
         };
         let changed = |path: &str| changed_to(path, b"// an edit\n");
-        assert_eq!(changed("xtask/pipeline/src/harden.rs"), ["componentize"]);
-        assert_eq!(changed("xtask/pipeline/src/componentize.rs"), ["componentize"]);
-        assert_eq!(changed("xtask/pipeline/src/forward.rs"), ["componentize"]);
-        assert_eq!(changed("xtask/pipeline/src/postprocess.rs"), ["strip", "opt"]);
-        assert_eq!(changed("xtask/pipeline/src/wizer.rs"), ["wizer"]);
-        assert_eq!(changed("xtask/pipeline/src/suites/hasher.rs"), ["check hasher"]);
-        assert_eq!(changed("xtask/pipeline/src/check.rs"), ["check hasher", "check textkit"]);
+        assert_eq!(changed("xtask/pipeline/src/stages/harden.rs"), ["componentize"]);
+        assert_eq!(changed("xtask/pipeline/src/stages/componentize.rs"), ["componentize"]);
+        assert_eq!(changed("xtask/pipeline/src/stages/forward.rs"), ["componentize"]);
+        assert_eq!(changed("xtask/pipeline/src/stages/postprocess.rs"), ["strip", "opt"]);
+        assert_eq!(changed("xtask/pipeline/src/stages/wizer.rs"), ["wizer"]);
+        assert_eq!(changed("xtask/pipeline/src/suite/stressor.rs"), ["check hasher", "check textkit"]);
+        assert_eq!(changed("xtask/pipeline/src/stages/check.rs"), ["check hasher", "check textkit"]);
         assert_eq!(changed("host/src/engine.rs"), ["check hasher", "check textkit"]);
         // The scheduler decides what runs, not what a step makes; the command line and bench make nothing.
-        assert!(changed("xtask/pipeline/src/scheduler.rs").is_empty());
+        assert!(changed("xtask/pipeline/src/run/scheduler.rs").is_empty());
         assert!(changed("xtask/src/bench.rs").is_empty());
         assert!(changed("xtask/src/bench/measure.rs").is_empty());
         // A linked crate's locked version is part of every in-process step's key; a dev-dependency is not.
         let lock = embedded.text("Cargo.lock").unwrap();
-        let version = crate::tools::locked_version(lock, "wasmtime").unwrap();
+        let version = crate::versions::locked_version(lock, "wasmtime").unwrap();
         let from = format!("name = \"wasmtime\"\nversion = \"{version}\"");
         let bumped = lock.replacen(&from, "name = \"wasmtime\"\nversion = \"999.0.0\"", 1);
         assert_ne!(bumped, lock);
@@ -289,8 +303,36 @@ mod tests {
         assert_ne!(defaults, root, "the workspace's wasmtime line moved: update this test");
         assert_eq!(changed_to("Cargo.toml", defaults.as_bytes()), linked_keys);
         // The stress is an input of the check.
-        let check = check(embedded, &ws, &hasher, "component", Stress::fixed(1, 1), &[]).unwrap();
+        let check = check(embedded, &ws, &hasher, "component", Stress::fixed(1, 1)).unwrap();
         assert_ne!(check, before[4].1);
+    }
+
+    /// A component's typed suite is its crate's files: an edit there re-runs that component's checks, and neither
+    /// its build nor anything of another component.
+    #[test]
+    fn a_suite_edit_changes_the_check_key_of_its_component_and_nothing_else() {
+        let tmp = hasher_workspace("suite-key");
+        let ws = crate::testing::workspace_of(&tmp);
+        let hasher = model::select_components(&tmp, &["hasher".to_string()]).unwrap().remove(0);
+        assert_eq!(hasher.suite.as_deref(), Some(Path::new("go/hasher/suite")));
+        let src = Sources::embedded();
+        let variant = model::select_variants(&["go1.26-raw".to_string()]).unwrap().remove(0);
+        let keys = || -> (String, String) {
+            let toolchain = GoToolchain {
+                go: "go".into(),
+                release: "1.26.8".into(),
+                version: "go version go1.26.8 linux/amd64".into(),
+            };
+            let build = build(src, &ws, &hasher, &variant.build, &toolchain, None).unwrap();
+            (build, check(src, &ws, &hasher, "component", Stress::FULL).unwrap())
+        };
+        let before = keys();
+        let main = tmp.join("go/hasher/suite/src/main.rs");
+        std::fs::write(&main, std::fs::read_to_string(&main).unwrap() + "\n// an edit\n").unwrap();
+        let after = keys();
+        std::fs::remove_dir_all(&tmp).unwrap();
+        assert_eq!(before.0, after.0, "an edit to the suite rebuilt the Go module");
+        assert_ne!(before.1, after.1, "an edit to the suite did not re-run its checks");
     }
 
     /// A component whose WIT is a directory is re-componentized when any file in it changes or is added.

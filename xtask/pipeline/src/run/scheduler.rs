@@ -13,15 +13,16 @@ use anyhow::{Context, Result, anyhow, bail, ensure};
 use host::Host;
 use xshell::Shell;
 
-use crate::check;
-use crate::keys;
+use super::keys;
+use super::progress::{self, Progress};
+use super::records::{self, fresh_or};
+use crate::env::tinygo::TinyGo;
+use crate::env::toolchain::GoToolchain;
+use crate::env::tools;
 use crate::model::{Component, Job, Part, Post, Stress, Variant, Workspace, paths};
-use crate::progress::{self, Progress};
-use crate::records::{self, fresh_or};
-use crate::tinygo::TinyGo;
-use crate::toolchain::GoToolchain;
+use crate::stages::{check, componentize, compose, gobuild, postprocess, wizer};
 use crate::versions::Sources;
-use crate::{componentize, compose, gobuild, postprocess, status, suites, tools, util, wizer};
+use crate::{status, suite, util};
 
 /// How far each job goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -71,7 +72,7 @@ pub struct Product {
 }
 
 /// How many calls the guarded window answered during an artifact's stress (on a TinyGo build: how many times its
-/// collector ran inside `cabi_realloc`, `suites::Counts`), and the floor each sized phase had to reach (0: none,
+/// collector ran inside `cabi_realloc`, `suite::Counts`), and the floor each sized phase had to reach (0: none,
 /// see `Stress::for_variant`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WindowCount {
@@ -85,6 +86,8 @@ struct Shared {
     tinygo: Option<TinyGo>,
     wasm_opt: Option<(PathBuf, String)>,
     host: Option<Host>,
+    /// The built typed suite of each checked component that has one, or why it did not build.
+    suites: BTreeMap<String, std::result::Result<PathBuf, String>>,
     progress: Progress,
     made: Made,
 }
@@ -187,14 +190,25 @@ pub fn run_all(sh: &Shell, ws: &Workspace, jobs: Vec<Job>, options: &Options) ->
         None
     };
     let host = if options.until >= Until::Check {
-        Some(Host::new(&check::check_config(Some(check::CHECK_SEED)))?)
+        Some(Host::new(&suite::check_config(Some(suite::CHECK_SEED)))?)
     } else {
         None
     };
+    // Every typed suite this run checks with is built before any job starts; one that does not build fails the
+    // checks of its component only.
+    let mut suites = BTreeMap::new();
+    if options.until >= Until::Check {
+        for job in jobs.iter().filter(|j| !j.dependency && j.component.suite.is_some()) {
+            if !suites.contains_key(&job.component.name) {
+                let built = check::typed::build(sh, &ws.cargo_workspace, &job.component).map_err(|e| format!("{e:#}"));
+                suites.insert(job.component.name.clone(), built);
+            }
+        }
+    }
     let planned = Progress::planned(&jobs, options.until >= Until::Componentize, options.until >= Until::Check);
     let planned_jobs = jobs.iter().map(|j| (j.component.name.clone(), j.build.name)).collect();
     let made = Made { planned: planned_jobs, ..Made::default() };
-    let shared = Shared { toolchains, tinygo, wasm_opt, host, progress: Progress::new(planned), made };
+    let shared = Shared { toolchains, tinygo, wasm_opt, host, suites, progress: Progress::new(planned), made };
 
     let queue = Mutex::new(jobs.iter().cloned().enumerate().collect::<VecDeque<_>>());
     let results = Mutex::new(Vec::new());
@@ -463,8 +477,7 @@ fn run_post(
         let out = product.component_path.clone().expect("componentized above");
         let stamp = out.with_extension("wasm.checked");
         let _step = state.step(shared, format!("check {label}-{}", post.name()));
-        let suite = suites::for_component(component).map_or(&[][..], |s| s.sources);
-        let mut key = keys::check(src, ws, component, &component_hash, options.stress, suite)?;
+        let mut key = keys::check(src, ws, component, &component_hash, options.stress)?;
         // A strip module is its raw module without custom sections (postprocess::strip copies every other
         // section byte for byte): the same program, so raw's passed stress stands for it.
         let raw = Variant { build: build.clone(), post: Post::Raw };
@@ -475,15 +488,26 @@ fn run_post(
         if stressed_as.is_some() {
             key.push_str(" stress-of-raw");
         }
+        let suite = match shared.suites.get(&component.name) {
+            Some(Ok(binary)) => Some(binary.as_path()),
+            Some(Err(why)) => bail!("its typed suite did not build: {why}"),
+            None => None,
+        };
+        let target = check::Target {
+            path: &out,
+            component,
+            variant,
+            stress: options.stress,
+            stressed_as: stressed_as.as_ref().map(|(label, _)| label.as_str()),
+        };
         if let Some(repeat) = options.repeat {
-            check::check_repeatedly(&ws.root, &out, component, variant, options.stress, repeat)?;
+            check::check_repeatedly(&ws.root, suite, &check::Target { stressed_as: None, ..target }, repeat)?;
         } else if let Some(window) = read_stamp(&stamp, &key) {
             status::step("Fresh", format!("{label}-{}: checked", post.name()));
             product.window = window;
         } else {
             let host = shared.host.as_ref().expect("a host exists for checking runs");
-            let as_label = stressed_as.as_ref().map(|(label, _)| label.as_str());
-            let verdict = check::check_component(host, &ws.root, &out, component, variant, options.stress, as_label)?;
+            let verdict = check::check_component(host, &ws.root, suite, &target)?;
             if let Some(took) = verdict.stress_time {
                 shared.progress.account("stress", &component.name, took);
             }
@@ -708,7 +732,7 @@ mod tests {
     fn unchanged_inputs_are_skipped_and_a_changed_source_rebuilds() {
         let tmp = hasher_workspace("incremental");
         let sh = Shell::new().unwrap();
-        let ws = Workspace::new(&tmp);
+        let ws = crate::testing::workspace_of(&tmp);
         let component = model::discover(&tmp).unwrap().remove(0);
         let build = model::builds().into_iter().find(|b| b.name == "go1.26").unwrap();
         let jobs = vec![Job::new(component, build, vec![Post::Raw, Post::Strip])];
@@ -745,7 +769,7 @@ mod tests {
         }
         std::fs::copy(root.join("go/toolchains.toml"), tmp.join("go/toolchains.toml")).unwrap();
         let sh = Shell::new().unwrap();
-        let ws = Workspace::new(&tmp);
+        let ws = crate::testing::workspace_of(&tmp);
         let selection = |tmp: &Path| {
             let selection = model::Selection {
                 components: vec!["reporter".into()],
@@ -806,7 +830,7 @@ mod tests {
     fn a_strip_variant_takes_the_stress_of_its_raw_variant_when_that_passed() {
         let tmp = hasher_workspace("strip-stress");
         let sh = Shell::new().unwrap();
-        let ws = Workspace::new(&tmp);
+        let ws = crate::testing::workspace_of(&tmp);
         let component = model::discover(&tmp).unwrap().remove(0);
         let build = model::builds().into_iter().find(|b| b.name == "go1.26").unwrap();
         let options = Options { stress: Stress::fixed(20, 2), ..Options::until(Until::Check) };
@@ -836,7 +860,7 @@ mod tests {
     fn damaged_outputs_of_every_step_are_rebuilt_not_trusted() {
         let tmp = hasher_workspace("damage");
         let sh = Shell::new().unwrap();
-        let ws = Workspace::new(&tmp);
+        let ws = crate::testing::workspace_of(&tmp);
         let component = model::discover(&tmp).unwrap().remove(0);
         let build = model::builds().into_iter().find(|b| b.name == "go1.26").unwrap();
         let posts = vec![Post::Raw, Post::Strip, Post::Opt, Post::Wizer];

@@ -5,7 +5,7 @@
 
 use anyhow::{Result, bail};
 
-use crate::{tools, util, versions};
+use crate::{util, versions};
 
 /// The import module name the adapter provides (`wasi_snapshot_preview1`).
 pub const NAME: &str = wasi_preview1_component_adapter_provider::WASI_SNAPSHOT_PREVIEW1_ADAPTER_NAME;
@@ -36,7 +36,7 @@ pub fn lock_contents() -> Result<String> {
          version = \"{}\"\n\
          bytes = {}\n\
          sha256 = \"{}\"\n",
-        tools::crate_version(CRATE)?,
+        versions::crate_version(CRATE)?,
         bytes.len(),
         util::sha256_hex(bytes)
     ))
@@ -45,7 +45,7 @@ pub fn lock_contents() -> Result<String> {
 /// The adapter's identity for the manifest: `<crate> <version> (sha256 …)`.
 pub fn describe() -> Result<String> {
     let bytes = wasi_preview1_component_adapter_provider::WASI_SNAPSHOT_PREVIEW1_REACTOR_ADAPTER;
-    Ok(format!("{} reactor sha256:{}", tools::crate_version(CRATE)?, util::sha256_hex(bytes)))
+    Ok(format!("{} reactor sha256:{}", versions::crate_version(CRATE)?, util::sha256_hex(bytes)))
 }
 
 #[cfg(test)]

@@ -12,8 +12,11 @@ use anyhow::{Context, Result, bail};
 use wit_component::{ComponentEncoder, DecodedWasm, StringEncoding};
 use wit_parser::{InterfaceId, Resolve, WorldId, WorldItem, WorldKey};
 
-use crate::model::{Component, Variant, Workspace, paths};
-use crate::{adapter, forward, harden, status, util, wit};
+use crate::model::{Component, Variant, Workspace, evidence, paths};
+use crate::{
+    stages::{adapter, forward, harden, wit},
+    status, util,
+};
 
 /// Componentizes the post-processed module of (component, variant); returns the component's path.
 pub fn componentize(ws: &Workspace, component: &Component, variant: &Variant) -> Result<PathBuf> {
@@ -64,8 +67,8 @@ fn encode_unchecked(
     window: bool,
 ) -> Result<(Vec<u8>, Resolve, WorldId)> {
     let (mut resolve, world) = wit::load_world(root, component)?;
-    let collector = exports_function(&module, harden::COLLECTOR_EXPORT)?;
-    let stress = exports_function(&module, harden::COLLECT_EXPORT)?;
+    let collector = exports_function(&module, evidence::COLLECTOR_EXPORT)?;
+    let stress = exports_function(&module, evidence::COLLECT_EXPORT)?;
     if window || collector || stress {
         let package = resolve
             .push_str("gowasm-harden.wit", harden::WINDOW_WIT)

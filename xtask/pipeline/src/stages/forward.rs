@@ -422,7 +422,8 @@ mod tests {
     #[test]
     fn every_export_of_a_go_component_is_forwarded() {
         let (root, component, _) = crate::testing::hasher_go126();
-        let bytes = crate::componentize::encode(&root, &component, &crate::testing::hasher_core_module()).unwrap();
+        let bytes =
+            crate::stages::componentize::encode(&root, &component, &crate::testing::hasher_core_module()).unwrap();
         let layout = Layout::read(&bytes).unwrap();
         assert!(layout.lifted.len() >= 4, "hasher lifts its world's functions ({} found)", layout.lifted.len());
         assert_eq!(not_forwarded(&bytes), Vec::<String>::new());

@@ -9,10 +9,10 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use xshell::{Shell, cmd};
 
+use crate::env::tinygo::TinyGo;
+use crate::env::toolchain::GoToolchain;
 use crate::model::{Build, Component, Workspace, paths};
 use crate::status;
-use crate::tinygo::TinyGo;
-use crate::toolchain::GoToolchain;
 
 /// The `go build` flags every core module is built with (recorded in the manifest).
 pub fn go_build_flags() -> Vec<String> {

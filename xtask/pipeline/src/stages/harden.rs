@@ -39,6 +39,8 @@ use wasm_encoder::{
 };
 use wasmparser::{ExternalKind, Parser, Payload, TypeRef};
 
+use crate::model::evidence::WINDOW_EXPORT;
+
 const WASI_MODULE: &str = "wasi_snapshot_preview1";
 /// The imports answered locally inside the window, in the order their shims are appended.
 const GUARDED_IMPORTS: [&str; 3] = ["clock_time_get", "poll_oneoff", "sched_yield"];
@@ -70,14 +72,6 @@ interface stress {
     collect-in-realloc: func(every: u64);
 }
 ";
-/// The core export of `collections-in-realloc`, which the TinyGo flavour of the runtime glue defines
-/// (go/witpkg/wit/runtime/runtime_tinygo.go).
-pub const COLLECTOR_EXPORT: &str = "gowasm:harden/collector@0.1.0#collections-in-realloc";
-/// The core export of `collect-in-realloc`, which both flavours of the runtime glue define
-/// (go/witpkg/wit/runtime/runtime.go).
-pub const COLLECT_EXPORT: &str = "gowasm:harden/stress@0.1.0#collect-in-realloc";
-/// The core export of `guarded-calls`, named as wit-component expects it.
-pub const WINDOW_EXPORT: &str = "gowasm:harden/window@0.1.0#guarded-calls";
 const CLOCK_REALTIME: i32 = 0;
 const CLOCK_MONOTONIC: i32 = 1;
 

@@ -287,8 +287,8 @@ mod tests {
 
     use super::*;
     use crate::model::{self, Workspace};
+    use crate::stages::{componentize, postprocess};
     use crate::testing::root;
-    use crate::{componentize, postprocess};
 
     /// The faulty component (it has the runtime probes) for the machine's Go, stripped: built once per test
     /// process into a work directory of its own. (wasm-opt is left out to keep the tests fast; the pipeline
@@ -304,8 +304,8 @@ mod tests {
                 work: root.join(format!("target/xtask-tests/wizer-{}", std::process::id())),
                 ..Workspace::new(&root)
             };
-            let toolchain = crate::toolchain::GoToolchain::resolve(&sh, &root, &build).unwrap();
-            let path = crate::gobuild::build(&sh, &ws, &component, &build, &toolchain, None).unwrap();
+            let toolchain = crate::env::toolchain::GoToolchain::resolve(&sh, &root, &build).unwrap();
+            let path = crate::stages::gobuild::build(&sh, &ws, &component, &build, &toolchain, None).unwrap();
             let bytes = postprocess::strip(&crate::util::read(&path).unwrap()).unwrap();
             std::fs::remove_dir_all(&ws.work).unwrap();
             bytes

@@ -1,0 +1,7 @@
+//! The environment the pipeline runs in: the table of external tools and how each is found ([`tools`]), the pinned
+//! Go toolchains ([`toolchain`]) and TinyGo ([`tinygo`]). Nothing here builds a component; the stages ask it for
+//! the programs they run.
+
+pub mod tinygo;
+pub mod toolchain;
+pub mod tools;

@@ -1,0 +1,8 @@
+//! A run of the pipeline: the [`scheduler`] decides what runs, in parallel, over the stages; [`keys`] says what a
+//! step's output depends on, [`records`] whether
+//! an output on disk is still what its step wrote, and [`progress`] how far the run is.
+
+pub mod keys;
+pub mod progress;
+pub mod records;
+pub mod scheduler;
