@@ -13,7 +13,7 @@ use crate::flags;
 impl flags::Build {
     pub(crate) fn run(self, sh: &Shell, root: &Path) -> Result<()> {
         // One writer per checkout: a second run waits here, saying for whom (lock.rs).
-        let _lock = crate::lock::acquire(root)?;
+        let _lock = pipeline::run::lock::acquire(root)?;
         let jobs = model::select(root, &self.selection.into())?;
         scheduler::run(sh, &Workspace::new(root), jobs, &Options::until(Until::Build))?;
         Ok(())

@@ -15,7 +15,7 @@ use crate::flags;
 impl flags::Check {
     pub(crate) fn run(self, sh: &Shell, root: &Path) -> Result<()> {
         // One writer per checkout: a second run waits here, saying for whom (lock.rs).
-        let _lock = crate::lock::acquire(root)?;
+        let _lock = pipeline::run::lock::acquire(root)?;
         let stress = Stress {
             sizing: match self.stress_floor {
                 0 => pipeline::model::Sizing::Fixed,

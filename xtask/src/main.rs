@@ -11,13 +11,10 @@ mod componentize;
 mod dist;
 mod doctor;
 mod flags;
-mod lock;
 mod new;
 mod publish;
 mod setup;
 mod test;
-#[cfg(test)]
-mod tidy;
 
 use std::process::ExitCode;
 
@@ -30,7 +27,7 @@ use xshell::Shell;
 fn main() -> ExitCode {
     // `bench` measures a whole process's peak RSS by starting it from this binary, run afresh as a small launcher
     // (bench/peak_rss.rs); that command line is not the user's, so it is not among the flags.
-    if let Some(code) = bench::peak_rss::launcher() {
+    if let Some(code) = ::bench::peak_rss::launcher() {
         return code;
     }
     let flags = flags::Xtask::parse();

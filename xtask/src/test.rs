@@ -1,5 +1,5 @@
 //! `cargo xtask test`: every test of the workspace after the set-up it needs — tools present, formatting and
-//! lints clean, the tidy checks (xtask/src/tidy.rs), generated bindings fresh, then `cargo test --workspace`
+//! lints clean, the tidy checks (xtask/tests/tidy.rs), generated bindings fresh, then `cargo test --workspace`
 //! (Rust unit, integration and end-to-end tests; the end-to-end ones build real components with Go) and each
 //! component's Go tests and `go vet`.
 
@@ -8,8 +8,9 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use xshell::{Shell, cmd};
 
-use pipeline::model::{self, Component};
-use pipeline::{env::tools, status};
+use pipeline::env::tools;
+use pipeline::stages::govet;
+use pipeline::{model, status};
 
 use crate::flags;
 
@@ -17,7 +18,7 @@ impl flags::Test {
     pub(crate) fn run(self, sh: &Shell, root: &Path) -> Result<()> {
         // Set-up: install what is missing (toolchains, wasm-opt, TinyGo, the registry and oras the publish tests
         // use), or fail at once with the reason.
-        crate::setup::ensure_all(sh, root)?;
+        pipeline::env::setup::ensure_all(sh, root)?;
         let go = tools::GO.locate()?;
         tools::GOFMT.locate()?;
 
@@ -31,90 +32,18 @@ impl flags::Test {
             .context("clippy found problems")?;
         // The architecture's invariants first: seconds, and they say what is wrong in words (tidy.rs).
         status::step("Running", "tidy (the architecture's invariants)");
-        tools::without_cargo_run_env(cmd!(sh, "cargo test --quiet -p xtask --bin xtask tidy"))
+        tools::without_cargo_run_env(cmd!(sh, "cargo test --quiet -p xtask --test tidy"))
             .run()
             .context("a tidy check failed")?;
         status::step("Running", "bindgen --check");
         flags::Bindgen { check: true, components: Vec::new() }.run(sh, root)?;
         for component in model::discover(root)? {
-            go_checks(sh, root, &go, &component)?;
+            govet::go_checks(sh, root, &go, &component)?;
         }
-        let witpkg = root.join("go/witpkg");
-        status::step("Vetting", "go/witpkg");
-        gofmt_clean(sh, &witpkg)?;
-        go_vet(sh, &go, &witpkg, &["./...".to_string()])?;
-        // The TinyGo flavour (runtime_tinygo.go) uses only standard Go: vet it with the same toolchain.
-        status::step("Vetting", "go/witpkg (-tags tinygo)");
-        go_vet(sh, &go, &witpkg, &["-tags".to_string(), "tinygo".to_string(), "./...".to_string()])?;
+        govet::witpkg(sh, root, &go)?;
 
         status::step("Running", "cargo test --workspace");
         tools::without_cargo_run_env(cmd!(sh, "cargo test --workspace")).run().context("cargo test failed")?;
         Ok(())
     }
-}
-
-/// `gofmt -l`, `go vet` (for wasip1) on the user's packages and `go test` natively on them. The generated
-/// `package main` (wit_exports.go) is left out of vet: its unsafe.Pointer conversions of host addresses are what
-/// vet's unsafeptr check flags, by design of the canonical ABI; packages holding generated glue beside the user's
-/// code are vetted without that check and without composites (the glue of an imported function returning a tuple
-/// builds `witTypes.Tuple3[…]{…}` with unkeyed fields).
-fn go_checks(sh: &Shell, root: &Path, go: &Path, component: &Component) -> Result<()> {
-    let dir = root.join(&component.dir);
-    let _cwd = sh.push_dir(&dir);
-    status::step("Testing", format!("go/{}", component.name));
-    gofmt_clean(sh, &dir)?;
-    let format = "{{.ImportPath}}\t{{.Dir}}";
-    let listed = cmd!(sh, "{go} list -f {format} ./...").env("GOOS", "wasip1").env("GOARCH", "wasm").read()?;
-    let mut packages = Vec::new();
-    let (mut plain, mut with_glue) = (Vec::new(), Vec::new());
-    for line in listed.lines() {
-        let (package, package_dir) = line.split_once('\t').unwrap_or((line, ""));
-        if package == "wit_component" {
-            continue;
-        }
-        packages.push(package.to_string());
-        // A package the user shares with generated glue (an exported resource's wit_bindings.go converts handles
-        // to pointers) is vetted without the unsafeptr and composites checks; every other check still runs on the
-        // user's code.
-        if Path::new(package_dir).join("wit_bindings.go").exists() {
-            with_glue.push(package.to_string());
-        } else {
-            plain.push(package.to_string());
-        }
-    }
-    if !plain.is_empty() {
-        go_vet(sh, go, &dir, &plain)?;
-    }
-    if !with_glue.is_empty() {
-        let flags = ["-unsafeptr=false".to_string(), "-composites=false".to_string()];
-        go_vet(sh, go, &dir, &[flags.as_slice(), with_glue.as_slice()].concat())?;
-    }
-    if !packages.is_empty() {
-        cmd!(sh, "{go} test {packages...}")
-            .env("GOTOOLCHAIN", "local")
-            .run()
-            .with_context(|| format!("go test failed in {}", component.dir.display()))?;
-    }
-    Ok(())
-}
-
-/// `gofmt -l` on a directory: nothing it would change.
-fn gofmt_clean(sh: &Shell, dir: &Path) -> Result<()> {
-    let gofmt = tools::GOFMT.locate()?;
-    let _cwd = sh.push_dir(dir);
-    let unformatted = cmd!(sh, "{gofmt} -l .").read()?;
-    anyhow::ensure!(unformatted.is_empty(), "gofmt would change files in {}: {unformatted}", dir.display());
-    Ok(())
-}
-
-/// `go vet` for wasip1 with the machine's Go (the packages are the same on every variant).
-fn go_vet(sh: &Shell, go: &std::path::Path, dir: &std::path::Path, packages: &[String]) -> Result<()> {
-    let _cwd = sh.push_dir(dir);
-    cmd!(sh, "{go} vet {packages...}")
-        .env("GOOS", "wasip1")
-        .env("GOARCH", "wasm")
-        .env("GOTOOLCHAIN", "local")
-        .env("GOFLAGS", "-mod=readonly")
-        .run()
-        .with_context(|| format!("go vet failed in {}", dir.display()))
 }

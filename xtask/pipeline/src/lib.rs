@@ -1,8 +1,11 @@
 //! The Go → WebAssembly component pipeline as a library (placeholder header, rewritten below).
 
+pub mod dist;
 pub mod env;
 pub mod model;
+pub mod publish;
 pub mod run;
+pub mod scaffold;
 pub mod stages;
 pub mod status;
 pub mod suite;

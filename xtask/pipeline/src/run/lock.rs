@@ -11,16 +11,16 @@ use std::sync::Mutex;
 
 use anyhow::{Context, Result};
 
-use pipeline::status;
+use crate::status;
 
 /// The lock file, under the checkout's `target/`.
-pub(crate) fn path(root: &Path) -> PathBuf {
+pub fn path(root: &Path) -> PathBuf {
     root.join("target/.xtask.lock")
 }
 
 /// Held for as long as it lives; dropping the last guard of this process releases the lock.
 #[must_use = "the lock is released when the guard is dropped"]
-pub(crate) struct Guard {
+pub struct Guard {
     path: PathBuf,
 }
 
@@ -28,7 +28,7 @@ pub(crate) struct Guard {
 static HELD: Mutex<Vec<(PathBuf, File, usize)>> = Mutex::new(Vec::new());
 
 /// Takes the lock of the checkout at `root`, waiting (and saying so, once) while another process holds it.
-pub(crate) fn acquire(root: &Path) -> Result<Guard> {
+pub fn acquire(root: &Path) -> Result<Guard> {
     acquire_at(&path(root))
 }
 

@@ -8,10 +8,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::testing::{hasher_core_module, hasher_go126};
+use crate::{env::tools, stages::componentize, util};
 use host::oci::FetchOptions;
 use host::{Host, HostConfig};
-use pipeline::testing::{hasher_core_module, hasher_go126};
-use pipeline::{env::tools, stages::componentize, util};
 
 use super::*;
 use crate::dist::GuardedWindow;
@@ -173,17 +173,14 @@ fn publish(repository: &str, dist: &Path) -> Vec<Published> {
 
 /// Publishes over plain HTTP, or over TLS trusting `ca_file`.
 fn publish_with(repository: &str, dist: &Path, ca_file: Option<&Path>) -> Vec<Published> {
-    let sh = Shell::new().unwrap();
-    let flags = flags::Publish {
+    let options = Options {
         repository: repository.to_string(),
-        selection: flags::Selection::default(),
-        release: None,
         plain_http: ca_file.is_none(),
         ca_file: ca_file.map(Path::to_path_buf),
         dist: Some(dist.to_path_buf()),
+        ..Options::default()
     };
-    flags.run(&sh, &pipeline::testing::root()).unwrap();
-    let record = dist.parent().unwrap().join("publish").join(format!("{}.json", repository.replace(['/', ':'], "_")));
+    let record = super::publish(&crate::testing::root(), &options).unwrap();
     serde_json::from_str(&std::fs::read_to_string(record).unwrap()).unwrap()
 }
 

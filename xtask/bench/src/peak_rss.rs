@@ -22,7 +22,7 @@ const REPORT: &str = "peak-rss:";
 /// The launcher, when `xtask` was started as `xtask __peak-rss <program> <args…>`: runs the program with this
 /// process's stdin, stdout and stderr, reports its peak RSS on stderr and exits with its status. `None` for
 /// any other command line.
-pub(crate) fn launcher() -> Option<ExitCode> {
+pub fn launcher() -> Option<ExitCode> {
     let mut args = std::env::args_os().skip(1);
     if args.next()? != LAUNCHER_ARG {
         return None;

@@ -161,7 +161,7 @@ mod tests {
     #[test]
     fn the_stock_runtime_is_found_among_what_the_build_fetched() {
         let sh = Shell::new().unwrap();
-        let pkg = stock_runtime(&sh, &crate::project_root()).unwrap();
+        let pkg = stock_runtime(&sh, &pipeline::testing::root()).unwrap();
         assert!(pkg.join("go.mod").is_file(), "{}", pkg.display());
         let go_mod = std::fs::read_to_string(pkg.join("go.mod")).unwrap();
         assert!(go_mod.contains(bindgen::RUNTIME_MODULE), "{go_mod}");

@@ -356,7 +356,7 @@ fn claims_markdown(report: &Report, claims: &[Claim]) -> String {
          faster\", \"saves 25%\") holds when the measured change has its direction and at least half its size. \
          Figures are medians.\n",
         report.command,
-        report::provenance(report),
+        report.provenance(),
         TOLERANCE * 100.0
     );
     out.push_str("| Claim | Measured | Verdict | Note |\n|---|---|---|---|\n");
@@ -377,7 +377,7 @@ fn readme_with_table(readme: &str, report: &Report) -> Result<String> {
     }
     let mut block = String::new();
     let _ = writeln!(block, "{README_BEGIN}");
-    let _ = writeln!(block, "Measured by `{}` — {}.\n", report.command, report::provenance(report));
+    let _ = writeln!(block, "Measured by `{}` — {}.\n", report.command, report.provenance());
     block.push_str(&report::seed_table(report));
     block.push_str(
         "\nEvery figure per variant (compile, deserialize, instantiate with and without `InstancePre`/pooling, cold \

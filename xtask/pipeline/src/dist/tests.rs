@@ -1,0 +1,211 @@
+//! The dist module on real builds of the hasher: failures kept apart, shards merged, target/dist trusted only when
+//! every artifact verifies.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use xshell::Shell;
+
+use super::manifest::{Artifact, GuardedWindow, Manifest, ShardRecord};
+use super::merge::merge;
+use super::staging::{already_published, failed_run};
+use crate::model::{self, Job, Post, Stress};
+use crate::run::scheduler::{self, Until};
+use crate::util;
+
+/// A run where one component passes and another fails its check ships nothing into target/dist: the error
+/// counts and names the failure with its cause, the passing artifact is kept in target/dist-partial/ with a
+/// manifest listing the failure, and the hint says how to re-run.
+#[test]
+fn a_failed_variant_is_reported_and_the_passing_ones_are_kept() {
+    let root = crate::testing::root();
+    let tmp = crate::testing::hasher_workspace("failed-dist");
+    // A second component of the same world whose declarative case expects a wrong digest.
+    crate::util::copy_dir(&root.join("go/hasher"), &tmp.join("go/broken"));
+    // Without the hasher's typed suite: its declarative case is what fails.
+    std::fs::write(tmp.join("go/broken/component.toml"), "world = \"hasher\"\nwit = \"wit/hasher.wit\"\n").unwrap();
+    std::fs::write(
+        tmp.join("go/broken/checks.toml"),
+        "[[case]]\ncall = \"compute-hash([])\"\nexpect = '\"not the digest\"'\n",
+    )
+    .unwrap();
+    let sh = Shell::new().unwrap();
+    let build = model::builds().into_iter().find(|b| b.name == "go1.26").unwrap();
+    let jobs: Vec<Job> = model::discover(&tmp)
+        .unwrap()
+        .into_iter()
+        .map(|component| Job::new(component, build.clone(), vec![Post::Raw]))
+        .collect();
+    let options = scheduler::Options { stress: Stress::fixed(20, 2), ..scheduler::Options::until(Until::Check) };
+    let outcome = scheduler::run_all(&sh, &crate::testing::workspace_of(&tmp), jobs, &options).unwrap();
+    assert_eq!(outcome.products.len(), 1);
+    assert_eq!(outcome.failures.len(), 1);
+
+    let err = failed_run(&tmp, &outcome).to_string();
+    eprintln!("{err}");
+    assert!(err.starts_with("1 of 2 artifacts failed (1 passed):\n  1. broken go1.26-raw\n"), "{err}");
+    assert!(err.contains("checks.toml case #1 `compute-hash([])`: returned"), "{err}");
+    assert!(err.contains("target/dist was left as it was; the 1 that passed are in"), "{err}");
+    assert!(err.contains("only the failed ones run (broken go1.26-raw)"), "{err}");
+    assert!(!tmp.join("target/dist").exists(), "a failed run wrote target/dist");
+    let partial: Manifest =
+        serde_json::from_slice(&std::fs::read(tmp.join("target/dist-partial/manifest.json")).unwrap()).unwrap();
+    assert_eq!(partial.artifacts.len(), 1);
+    assert_eq!(partial.artifacts[0].component, "hasher");
+    assert!(tmp.join("target/dist-partial").join(&partial.artifacts[0].path).is_file());
+    assert_eq!(partial.failures.len(), 1);
+    assert_eq!(partial.failures[0].what, "broken go1.26-raw");
+    assert!(partial.failures[0].error.iter().any(|e| e.contains("not the digest")), "{:?}", partial.failures);
+    std::fs::remove_dir_all(&tmp).unwrap();
+}
+
+/// Shards merge into what one dist of their selection ships: artifacts in matrix order whatever the order of
+/// the shards, a variant in two shards kept once. A tampered artifact, two different entries for one variant,
+/// a partial dist, a missing shard, shards of different selections and an entry with a foreign path are each
+/// refused, and the target is left as it was.
+#[test]
+fn shards_merge_in_matrix_order_and_conflicts_are_refused() {
+    let root = crate::testing::root();
+    let tmp = std::env::temp_dir().join(format!("xtask-merge-{}", std::process::id()));
+    let components = vec!["hasher".to_string(), "textkit".to_string()];
+    let variants = vec!["go1.24-raw".to_string(), "go1.26-opt".to_string()];
+    let record =
+        |index, count| Some(ShardRecord { index, count, components: components.clone(), variants: variants.clone() });
+    let shard = |name: &str, shard: Option<ShardRecord>, entries: &[(&str, &str, &[u8])]| -> PathBuf {
+        let dir = tmp.join(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut artifacts = Vec::new();
+        for (component, variant, bytes) in entries {
+            let path = format!("{component}/{variant}.wasm");
+            std::fs::create_dir_all(dir.join(component)).unwrap();
+            std::fs::write(dir.join(&path), bytes).unwrap();
+            artifacts.push(Artifact {
+                component: component.to_string(),
+                variant: variant.to_string(),
+                path,
+                bytes: bytes.len() as u64,
+                sha256: util::sha256_hex(bytes),
+                core_sha256: "core".into(),
+                world: component.to_string(),
+                tools: BTreeMap::new(),
+                flags: Vec::new(),
+                env: BTreeMap::new(),
+                composed_of: Vec::new(),
+                guarded_window: Some(GuardedWindow { answered: 300, floor: 100 }),
+            });
+        }
+        let manifest = Manifest { artifacts, shard, failures: Vec::new(), source: None };
+        std::fs::write(dir.join("manifest.json"), manifest.to_json().unwrap()).unwrap();
+        dir
+    };
+    let out = tmp.join("dist");
+    let first = shard("first", record(1, 2), &[("textkit", "go1.24-raw", b"t24"), ("hasher", "go1.26-opt", b"h26")]);
+    let second = shard(
+        "second",
+        record(2, 2),
+        &[("hasher", "go1.24-raw", b"h24"), ("hasher", "go1.26-opt", b"h26"), ("textkit", "go1.26-opt", b"t26")],
+    );
+    assert_eq!(merge(&root, &[second.clone(), first.clone()], &out).unwrap(), 4);
+    let merged: Manifest = serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    let order: Vec<String> = merged.artifacts.iter().map(|a| format!("{} {}", a.component, a.variant)).collect();
+    assert_eq!(order, ["hasher go1.24-raw", "hasher go1.26-opt", "textkit go1.24-raw", "textkit go1.26-opt"]);
+    assert!(merged.shard.is_none(), "the merged manifest is a whole dist's");
+    assert_eq!(std::fs::read(out.join("textkit/go1.24-raw.wasm")).unwrap(), b"t24");
+    let before = std::fs::read(out.join("manifest.json")).unwrap();
+
+    let refused = |dirs: &[PathBuf]| format!("{:#}", merge(&root, dirs, &out).unwrap_err());
+    let err = refused(std::slice::from_ref(&first));
+    assert!(err.contains("the shards given are [1] of 2"), "{err}");
+    let conflict = shard("conflict", record(2, 2), &[("hasher", "go1.26-opt", b"other bytes")]);
+    let err = refused(&[first.clone(), conflict]);
+    assert!(err.contains("hasher go1.26-opt differs between") && err.contains("refusing to choose"), "{err}");
+    let other = ShardRecord { variants: vec!["go1.24-raw".into()], ..record(2, 2).unwrap() };
+    let err = refused(&[first.clone(), shard("other", Some(other), &[("hasher", "go1.24-raw", b"h24")])]);
+    assert!(err.contains("not one selection"), "{err}");
+    let err = refused(&[first.clone(), shard("short", record(2, 2), &[("hasher", "go1.24-raw", b"h24")])]);
+    assert!(err.contains("the shards lack 1 artifacts of their selection: textkit go1.26-opt"), "{err}");
+    let err = refused(&[first.clone(), shard("plain", None, &[])]);
+    assert!(err.contains("is not a shard's manifest"), "{err}");
+    std::fs::write(second.join("hasher/go1.24-raw.wasm"), b"h25").unwrap();
+    let err = refused(&[first.clone(), second.clone()]);
+    assert!(err.contains("go1.24-raw.wasm does not match") && err.contains("manifest.json"), "{err}");
+    let partial = shard("partial", record(2, 2), &[]);
+    let text = std::fs::read_to_string(partial.join("manifest.json")).unwrap();
+    let failed =
+        text.replacen("\"artifacts\": []", "\"artifacts\": [], \"failures\": [{\"what\": \"x\", \"error\": []}]", 1);
+    std::fs::write(partial.join("manifest.json"), failed).unwrap();
+    let err = refused(&[first.clone(), partial]);
+    assert!(err.contains("it is a partial dist"), "{err}");
+    let foreign = shard("foreign", record(2, 2), &[("hasher", "go1.24-raw", b"h24")]);
+    let text = std::fs::read_to_string(foreign.join("manifest.json")).unwrap();
+    std::fs::write(foreign.join("manifest.json"), text.replace("\"hasher/go1.24-raw.wasm\"", "\"../escape.wasm\""))
+        .unwrap();
+    std::fs::write(foreign.join("../escape.wasm"), b"h24").unwrap();
+    let err = refused(&[first, foreign]);
+    assert!(err.contains("says path `../escape.wasm`"), "{err}");
+    assert_eq!(std::fs::read(out.join("manifest.json")).unwrap(), before, "a refused merge changed the target");
+    std::fs::remove_dir_all(&tmp).unwrap();
+}
+
+/// A no-op dist keeps target/dist only when it holds exactly the manifest and its artifacts, each read back:
+/// a tampered, missing or extra file there makes it publish again.
+#[test]
+fn target_dist_is_kept_only_when_every_artifact_verifies() {
+    let dir = std::env::temp_dir().join(format!("xtask-published-{}", std::process::id()));
+    let artifact = |component: &str, variant: &str, bytes: &[u8]| Artifact {
+        component: component.into(),
+        variant: variant.into(),
+        path: format!("{component}/{variant}.wasm"),
+        bytes: bytes.len() as u64,
+        sha256: util::sha256_hex(bytes),
+        core_sha256: "core".into(),
+        world: component.into(),
+        tools: BTreeMap::new(),
+        flags: Vec::new(),
+        env: BTreeMap::new(),
+        composed_of: Vec::new(),
+        guarded_window: None,
+    };
+    let manifest = Manifest {
+        artifacts: vec![artifact("a", "v1", b"one"), artifact("a", "v2", b"two")],
+        shard: None,
+        failures: Vec::new(),
+        source: None,
+    };
+    let write = |rel: &str, bytes: &[u8]| {
+        std::fs::create_dir_all(dir.join(rel).parent().unwrap()).unwrap();
+        std::fs::write(dir.join(rel), bytes).unwrap();
+    };
+    write("a/v1.wasm", b"one");
+    write("a/v2.wasm", b"two");
+    write("manifest.json", manifest.to_json().unwrap().as_bytes());
+    assert!(already_published(&dir, &manifest, &[]).unwrap());
+    write("a/v2.wasm", b"twO");
+    assert!(!already_published(&dir, &manifest, &[]).unwrap(), "a tampered artifact was trusted");
+    write("a/v2.wasm", b"two");
+    write("a/stray.wasm", b"x");
+    assert!(!already_published(&dir, &manifest, &[]).unwrap(), "an extra file was kept");
+    std::fs::remove_file(dir.join("a/stray.wasm")).unwrap();
+    std::fs::remove_file(dir.join("a/v1.wasm")).unwrap();
+    assert!(!already_published(&dir, &manifest, &[]).unwrap(), "a missing artifact was not noticed");
+
+    // Artifacts that are hard links of the files the run verified are known without reading them: here the
+    // verified files differ from what the manifest says (something a run would never do), so a `true` shows
+    // they were not read; a copy instead of a link is read and compared.
+    let links = std::env::temp_dir().join(format!("xtask-published-links-{}", std::process::id()));
+    std::fs::create_dir_all(&links).unwrap();
+    let verified = [links.join("v1"), links.join("v2")];
+    std::fs::write(&verified[0], b"ONE").unwrap();
+    std::fs::write(&verified[1], b"TWO").unwrap();
+    write("a/v1.wasm", b"one");
+    for (rel, source) in [("a/v1.wasm", &verified[0]), ("a/v2.wasm", &verified[1])] {
+        std::fs::remove_file(dir.join(rel)).unwrap();
+        std::fs::hard_link(source, dir.join(rel)).unwrap();
+    }
+    assert!(already_published(&dir, &manifest, &verified).unwrap(), "linked artifacts were read again");
+    std::fs::remove_file(dir.join("a/v2.wasm")).unwrap();
+    std::fs::copy(&verified[1], dir.join("a/v2.wasm")).unwrap();
+    assert!(!already_published(&dir, &manifest, &verified).unwrap(), "a copy was trusted as if it were a link");
+    std::fs::remove_dir_all(&dir).unwrap();
+    std::fs::remove_dir_all(&links).unwrap();
+}

@@ -1,0 +1,396 @@
+//! One job of a run: its core module, then each post-processing level — post-processed, componentized, composed
+//! and checked as far as the run goes, each step skipped when its record shows it fresh.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail, ensure};
+use xshell::Shell;
+
+use super::made::Levels;
+use super::{Failure, Options, Product, Shared, Until, WindowCount};
+use crate::model::{Component, Job, Part, Post, Variant, Workspace, paths};
+use crate::run::keys;
+use crate::run::progress::{self, Progress};
+use crate::run::records::fresh_or;
+use crate::stages::{check, componentize, compose, gobuild, postprocess, wizer};
+use crate::versions::Sources;
+use crate::{status, util};
+
+/// One job: its build, then each post-processing level as far as the run goes. A failed level is recorded and
+/// the next one still runs; a failed build takes every level of the job down.
+pub(super) fn run_job(
+    sh: &Shell,
+    ws: &Workspace,
+    job: &Job,
+    shared: &Shared,
+    options: &Options,
+) -> (Vec<Product>, Vec<Failure>) {
+    let mut state = JobState::default();
+    let outcome = run_job_steps(sh, ws, job, shared, options, &mut state);
+    // The planned steps a failure took down count as done, so the progress line ends at its total.
+    let (componentize, check) = (options.until >= Until::Componentize, options.until >= Until::Check);
+    let planned = Progress::planned(std::slice::from_ref(job), componentize, check);
+    shared.progress.skip(planned.saturating_sub(state.started));
+    outcome
+}
+
+fn run_job_steps(
+    sh: &Shell,
+    ws: &Workspace,
+    job: &Job,
+    shared: &Shared,
+    options: &Options,
+    state: &mut JobState,
+) -> (Vec<Product>, Vec<Failure>) {
+    let Job { component, build, posts, .. } = job;
+    let label = format!("{} {}", component.name, build.name);
+    let core_hash = match build_core(sh, ws, job, shared, state) {
+        Ok(hash) => hash,
+        Err(error) => return (Vec::new(), vec![Failure { what: label, artifacts: posts.len(), error }]),
+    };
+    let (mut products, mut failures) = (Vec::new(), Vec::new());
+    for &post in posts {
+        let variant = Variant { build: build.clone(), post };
+        let what = format!("{} {}", component.name, variant.name());
+        match run_post(sh, ws, job, &variant, &core_hash, state, shared, options) {
+            Ok(product) => products.push(product),
+            Err(error) => failures.push(Failure { what, artifacts: 1, error }),
+        }
+    }
+    (products, failures)
+}
+
+/// What one job has done so far in this run: the module of each post-processing level it made or verified
+/// (`opt` builds on `strip` and `opt-wizer` on `opt`, so each level is made once per run, not once per level
+/// above it; a level that failed is not retried by the levels above it), and how many steps it started.
+#[derive(Default)]
+struct JobState {
+    levels: Levels,
+    started: usize,
+    /// The raw variant's check passed in this run (checked, or its stamp fresh), with what its stress counted:
+    /// the strip variant is the same program and takes it instead of a stress of its own.
+    raw_passed: Option<Option<WindowCount>>,
+}
+
+impl JobState {
+    /// Marks the start of one of this job's steps (done when the guard drops).
+    fn step<'p>(&mut self, shared: &'p Shared, what: String) -> progress::Step<'p> {
+        self.started += 1;
+        shared.progress.step(what)
+    }
+}
+
+/// The job's core module, built unless fresh; returns its SHA-256.
+fn build_core(sh: &Shell, ws: &Workspace, job: &Job, shared: &Shared, state: &mut JobState) -> Result<String> {
+    let Job { component, build, .. } = job;
+    let _step = state.step(shared, format!("build {} {}", component.name, build.name));
+    let toolchain = &shared.toolchains[build.go_minor];
+    let tinygo = build.tinygo.and(shared.tinygo.as_ref());
+    let core = paths::core_module(&ws.work, component, build);
+    let key = keys::build(Sources::embedded(), ws, component, build, toolchain, tinygo)?;
+    let (digest, was_fresh) =
+        fresh_or(&core, &key, || gobuild::build(sh, ws, component, build, toolchain, tinygo).map(drop))?;
+    if was_fresh {
+        status::step("Fresh", format!("{} {}: core module", component.name, build.name));
+    }
+    Ok(digest)
+}
+
+/// One post-processing level of a job: post-process, componentize, check, as far as the run goes.
+#[allow(clippy::too_many_arguments)]
+fn run_post(
+    sh: &Shell,
+    ws: &Workspace,
+    job: &Job,
+    variant: &Variant,
+    core_hash: &str,
+    state: &mut JobState,
+    shared: &Shared,
+    options: &Options,
+) -> Result<Product> {
+    let Job { component, build, .. } = job;
+    let toolchain = &shared.toolchains[build.go_minor];
+    let tinygo = build.tinygo.and(shared.tinygo.as_ref());
+    let label = format!("{} {}", component.name, build.name);
+    let post = variant.post;
+    let src = Sources::embedded();
+    let (module, module_hash) = post_process(sh, ws, component, variant, core_hash, state, shared)?;
+    let mut product = Product {
+        component: component.clone(),
+        variant: variant.clone(),
+        toolchain: toolchain.clone(),
+        tinygo: tinygo.cloned(),
+        module: module.clone(),
+        module_sha256: module_hash.clone(),
+        component_path: None,
+        component_sha256: None,
+        composed_of: Vec::new(),
+        wasm_opt: post.is_optimized().then(|| shared.wasm_opt.as_ref().map(|(_, v)| v.clone())).flatten(),
+        window: None,
+    };
+    let mut component_hash = String::new();
+    if options.until >= Until::Componentize {
+        let out = paths::component(&ws.work, component, variant);
+        let _step = state.step(shared, format!("componentize {label}-{}", post.name()));
+        let key = keys::componentize(src, ws, component, &module_hash)?;
+        let (digest, was_fresh) =
+            fresh_or(&out, &key, || componentize::componentize(ws, component, variant).map(drop))?;
+        if was_fresh {
+            status::step("Fresh", format!("{label}-{}: component", post.name()));
+        }
+        component_hash = digest;
+        product.component_path = Some(out);
+        product.component_sha256 = Some(component_hash.clone());
+        if !component.parts.is_empty() {
+            let composition = compose_parts(ws, component, variant, &component_hash, state, shared)?;
+            let own = (component.name.clone(), component_hash);
+            product.composed_of = std::iter::once(own).chain(composition.parts).collect();
+            product.component_path = Some(composition.path);
+            product.component_sha256 = Some(composition.sha256.clone());
+            component_hash = composition.sha256;
+        }
+    }
+    if options.until >= Until::Check && !job.dependency {
+        let out = product.component_path.clone().expect("componentized above");
+        let stamp = out.with_extension("wasm.checked");
+        let _step = state.step(shared, format!("check {label}-{}", post.name()));
+        let mut key = keys::check(src, ws, component, &component_hash, options.stress)?;
+        // A strip module is its raw module without custom sections (postprocess::strip copies every other
+        // section byte for byte): the same program, so raw's passed stress stands for it.
+        let raw = Variant { build: build.clone(), post: Post::Raw };
+        let stressed_as = match (post, state.raw_passed) {
+            (Post::Strip, Some(window)) => Some((format!("{} {}", component.name, raw.name()), window)),
+            _ => None,
+        };
+        if stressed_as.is_some() {
+            key.push_str(" stress-of-raw");
+        }
+        let suite = match shared.suites.get(&component.name) {
+            Some(Ok(binary)) => Some(binary.as_path()),
+            Some(Err(why)) => bail!("its typed suite did not build: {why}"),
+            None => None,
+        };
+        let target = check::Target {
+            path: &out,
+            component,
+            variant,
+            stress: options.stress,
+            stressed_as: stressed_as.as_ref().map(|(label, _)| label.as_str()),
+        };
+        if let Some(repeat) = options.repeat {
+            check::check_repeatedly(&ws.root, suite, &check::Target { stressed_as: None, ..target }, repeat)?;
+        } else if let Some(window) = read_stamp(&stamp, &key) {
+            status::step("Fresh", format!("{label}-{}: checked", post.name()));
+            product.window = window;
+        } else {
+            let host = shared.host.as_ref().expect("a host exists for checking runs");
+            let verdict = check::check_component(host, &ws.root, suite, &target)?;
+            if let Some(took) = verdict.stress_time {
+                shared.progress.account("stress", &component.name, took);
+            }
+            product.window = match &stressed_as {
+                Some((_, window)) => *window,
+                None => verdict.window.map(|t| WindowCount { answered: t.total(), floor: t.sizing.floor() }),
+            };
+            util::write_atomic(&stamp, stamp_text(&key, product.window).as_bytes())?;
+        }
+        if post == Post::Raw && options.repeat.is_none() {
+            state.raw_passed = Some(product.window);
+        }
+    }
+    Ok(product)
+}
+
+/// A check's stamp: the key it passed with, then what its stress saw of the guarded window (`window N floor F`).
+fn stamp_text(key: &str, window: Option<WindowCount>) -> String {
+    match window {
+        Some(w) => format!("{key}\nwindow {} floor {}\n", w.answered, w.floor),
+        None => format!("{key}\n"),
+    }
+}
+
+/// `Some(window)` when `stamp` records a pass with `key`; `None` (check again) otherwise, also for a stamp that is
+/// not exactly what [`stamp_text`] writes (truncated, altered).
+fn read_stamp(stamp: &Path, key: &str) -> Option<Option<WindowCount>> {
+    let text = String::from_utf8(util::read(stamp).ok()?).ok()?;
+    let mut lines = text.lines();
+    if lines.next()? != key {
+        return None;
+    }
+    let window = match lines.next() {
+        None => None,
+        Some(line) => match line.split(' ').collect::<Vec<_>>().as_slice() {
+            ["window", answered, "floor", floor] => {
+                Some(WindowCount { answered: answered.parse().ok()?, floor: floor.parse().ok()? })
+            }
+            _ => return None,
+        },
+    };
+    (stamp_text(key, window) == text).then_some(window)
+}
+
+/// A composition made or verified fresh, and the name and SHA-256 of each part that went into it.
+struct Composition {
+    path: PathBuf,
+    sha256: String,
+    parts: Vec<(String, String)>,
+}
+
+/// Composes a variant's component (`own_hash`: its SHA-256) with the component's parts of the same variant, once
+/// their jobs have made them; returns the composition's path and SHA-256, and each part's name and SHA-256.
+fn compose_parts(
+    ws: &Workspace,
+    component: &Component,
+    variant: &Variant,
+    own_hash: &str,
+    state: &mut JobState,
+    shared: &Shared,
+) -> Result<Composition> {
+    let label = format!("{} {}", component.name, variant.name());
+    let _step = state.step(shared, format!("compose {label}"));
+    let mut parts = Vec::new();
+    for part in &component.parts {
+        let (path, digest) = match part {
+            Part::Component(name) => shared.made.wait(name, variant)?,
+            Part::File(file) => {
+                let path = ws.root.join(file);
+                let bytes = util::read(&path).with_context(|| format!("failed to read the part {}", file.display()))?;
+                (path, util::sha256_hex(&bytes))
+            }
+        };
+        parts.push((part.name(), path, digest));
+    }
+    let named: Vec<(String, String)> = parts.iter().map(|(n, _, d)| (n.clone(), d.clone())).collect();
+    let key = keys::compose(Sources::embedded(), own_hash, &named);
+    let out = paths::composed(&ws.work, component, variant);
+    let start = Instant::now();
+    let (digest, was_fresh) = fresh_or(&out, &key, || {
+        let own = util::read(&paths::component(&ws.work, component, variant))?;
+        ensure!(util::sha256_hex(&own) == own_hash, "the component of {label} changed while this run was using it");
+        let mut inputs = Vec::new();
+        for (name, path, digest) in &parts {
+            let bytes = util::read(path)?;
+            ensure!(util::sha256_hex(&bytes) == *digest, "the part `{name}` changed while {label} was composed");
+            inputs.push((name.as_str(), bytes));
+        }
+        let inputs: Vec<compose::Input> =
+            inputs.iter().map(|(name, bytes)| compose::Input { name, bytes: bytes.as_slice() }).collect();
+        let root = compose::Input { name: &component.name, bytes: &own };
+        let (bytes, wiring) = compose::compose(root, &inputs)
+            .with_context(|| format!("failed to compose {} (variant {})", component.name, variant.name()))?;
+        util::write_atomic(&out, &bytes)?;
+        let wired: Vec<String> =
+            wiring.iter().map(|(_, import, exporter)| format!("{import} from {exporter}")).collect();
+        status::step(
+            "Composed",
+            format!("{label} ({} bytes; {}) in {}", bytes.len(), wired.join(", "), status::elapsed(start.elapsed())),
+        );
+        Ok(())
+    })?;
+    if was_fresh {
+        status::step("Fresh", format!("{label}: composition"));
+    }
+    Ok(Composition { path: out, sha256: digest, parts: named })
+}
+
+/// Produces the module of one post-processing level; returns its path and SHA-256.
+fn post_process(
+    sh: &Shell,
+    ws: &Workspace,
+    component: &Component,
+    variant: &Variant,
+    core_hash: &str,
+    state: &mut JobState,
+    shared: &Shared,
+) -> Result<(PathBuf, String)> {
+    match state.levels.get(&variant.post) {
+        Some(Ok(done)) => return Ok(done.clone()),
+        Some(Err(failed)) => bail!("the {} level failed earlier in this run: {failed}", variant.post.name()),
+        None => {}
+    }
+    let made = make_level(sh, ws, component, variant, core_hash, state, shared);
+    let kept = made.as_ref().map(Clone::clone).map_err(|err| format!("{err:#}"));
+    state.levels.insert(variant.post, kept);
+    made
+}
+
+/// Makes (or verifies fresh) the module of one post-processing level.
+fn make_level(
+    sh: &Shell,
+    ws: &Workspace,
+    component: &Component,
+    variant: &Variant,
+    core_hash: &str,
+    state: &mut JobState,
+    shared: &Shared,
+) -> Result<(PathBuf, String)> {
+    let src = Sources::embedded();
+    let label = format!("{} {}", component.name, variant.name());
+    let _step = (variant.post != Post::Raw).then(|| state.step(shared, format!("{} {label}", variant.post.name())));
+    let start = Instant::now();
+    let out = paths::module(&ws.work, component, variant);
+    let digest = match variant.post {
+        Post::Raw => core_hash.to_string(),
+        Post::Strip => {
+            let key = keys::strip(src, core_hash);
+            let (digest, was_fresh) = fresh_or(&out, &key, || {
+                let core = util::read(&paths::core_module(&ws.work, component, &variant.build))?;
+                ensure!(
+                    util::sha256_hex(&core) == core_hash,
+                    "the core module of {label} changed while this run was using it"
+                );
+                util::write_atomic(&out, &postprocess::strip(&core)?)
+            })?;
+            if !was_fresh {
+                let took = status::elapsed(start.elapsed());
+                status::step("Stripped", format!("{label} ({} bytes) in {took}", size(&out)));
+            }
+            digest
+        }
+        Post::Opt => {
+            let (wasm_opt, version) = shared.wasm_opt.as_ref().expect("wasm-opt was located for optimized jobs");
+            let stripped_variant = Variant { build: variant.build.clone(), post: Post::Strip };
+            let (stripped, stripped_hash) =
+                post_process(sh, ws, component, &stripped_variant, core_hash, state, shared)?;
+            let key = keys::opt(src, &stripped_hash, version);
+            let (digest, was_fresh) = fresh_or(&out, &key, || {
+                status::step("Optimizing", format!("{label} (wasm-opt {})", postprocess::WASM_OPT_FLAGS[0]));
+                postprocess::optimize(sh, wasm_opt, &stripped, &out)
+            })?;
+            if !was_fresh {
+                let took = status::elapsed(start.elapsed());
+                status::step("Optimized", format!("{label} ({} bytes) in {took}", size(&out)));
+            }
+            digest
+        }
+        Post::Wizer => {
+            let opt_variant = Variant { build: variant.build.clone(), post: Post::Opt };
+            let (opt, opt_hash) = post_process(sh, ws, component, &opt_variant, core_hash, state, shared)?;
+            let key = keys::wizer(src, &opt_hash);
+            let (digest, _) = fresh_or(&out, &key, || {
+                status::step("Snapshotting", format!("{label} (wizer: `_initialize` at build time)"));
+                let (bytes, report) = wizer::wizen(&util::read(&opt)?)
+                    .with_context(|| format!("failed to snapshot {} (variant {})", component.name, variant.name()))?;
+                util::write_atomic(&out, &bytes)?;
+                status::step(
+                    "Snapshotted",
+                    format!(
+                        "{label} ({} bytes, initial memory {:.1} MiB, `_initialize` used {} fuel) in {}",
+                        bytes.len(),
+                        report.initial_memory as f64 / (1 << 20) as f64,
+                        report.init_fuel,
+                        status::elapsed(start.elapsed())
+                    ),
+                );
+                Ok(())
+            })?;
+            digest
+        }
+    };
+    Ok((out, digest))
+}
+
+fn size(path: &Path) -> u64 {
+    std::fs::metadata(path).map(|m| m.len()).unwrap_or_default()
+}
