@@ -15,15 +15,7 @@ impl flags::Doctor {
         if self.json {
             println!("{}", serde_json::to_string_pretty(&entries)?);
         } else {
-            for e in &entries {
-                let mark = if e.found { "ok" } else { "MISSING" };
-                let version = e.version.as_deref().unwrap_or("-");
-                eprintln!("{mark:>8} {:<42} {version:<34} {}", e.name, e.place());
-                eprintln!("{:>8} {}", "", e.purpose);
-                if let Some(hint) = &e.hint {
-                    eprintln!("{:>8} {hint}", "");
-                }
-            }
+            eprint!("{}", doctor::render(&entries));
         }
         let missing: Vec<_> = entries.iter().filter(|e| !e.found).map(|e| e.name.as_str()).collect();
         if !missing.is_empty() {

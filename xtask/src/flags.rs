@@ -208,6 +208,20 @@ mod tests {
     fn verify_cli() {
         super::Xtask::command().debug_assert();
     }
+
+    /// Every command's `--help`, as a person reads it: a change of wording is reviewed as a diff of this snapshot
+    /// (`UPDATE_EXPECT=1 cargo test -p xtask` rewrites it).
+    #[test]
+    fn the_help_of_every_command_is_as_the_snapshot_says() {
+        let mut xtask = super::Xtask::command();
+        xtask.build();
+        let mut text = xtask.render_long_help().to_string();
+        for command in xtask.get_subcommands() {
+            text.push_str(&format!("\n==> cargo xtask {} --help\n", command.get_name()));
+            text.push_str(&command.clone().render_long_help().to_string());
+        }
+        expect_test::expect_file!["../tests/snapshots/help.txt"].assert_eq(&text);
+    }
 }
 
 #[derive(Debug, Args)]

@@ -66,6 +66,7 @@ fn unknown_component_lists_the_known_ones() {
 }
 
 #[test]
+#[ignore = "slow tier: needs Go on PATH (`cargo xtask test` runs it)"]
 fn tinygo_override_pointing_nowhere_is_named() {
     let out =
         xtask(&["build", "--component", "hasher", "--variant", "tinygo-raw"], &[("TINYGO", "/nonexistent/tinygo")]);

@@ -153,6 +153,22 @@ fn keys_never_default_an_input() {
     assert!(defaulted.is_empty(), "a key input read with a default:\n{}", defaulted.join("\n"));
 }
 
+/// A test is left out of plain `cargo test` only as part of the slow tier, which `cargo xtask test` runs: every
+/// `#[ignore]` says `slow tier: …` and why, so no test is skipped for another reason, or for good.
+#[test]
+fn only_the_slow_tier_is_ignored() {
+    let mut wrong = Vec::new();
+    for (path, text) in rust_files(&root()) {
+        for (n, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.starts_with("#[ignore") && !line.starts_with("#[ignore = \"slow tier: ") {
+                wrong.push(format!("{path}:{}: {line}", n + 1));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "tests ignored outside the slow tier:\n{}", wrong.join("\n"));
+}
+
 /// Every module opens with a `//!` header saying what it owns.
 #[test]
 fn every_module_says_what_it_owns() {
@@ -166,6 +182,7 @@ fn every_module_says_what_it_owns() {
 
 /// Every generated file is what its generator writes now: the Go bindings of every component and the adapter lock.
 #[test]
+#[ignore = "slow tier: formats Go with gofmt (`cargo xtask test` runs it)"]
 fn generated_files_are_fresh() {
     let root = root();
     pipeline::stages::bindgen::regenerate(&Shell::new().unwrap(), &root, &[], true)

@@ -484,3 +484,18 @@ fn markdown(report: &Report) -> String {
     );
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// report.md and chart.svg as rendered from a recorded report (a full run's, trimmed to the seed table's
+    /// artifacts and the empty call's): a change of rendering is reviewed as a diff of these snapshots
+    /// (`UPDATE_EXPECT=1 cargo test -p bench` rewrites them).
+    #[test]
+    fn a_recorded_report_renders_as_the_snapshots_say() {
+        let report: Report = serde_json::from_str(include_str!("../tests/fixtures/report.json")).unwrap();
+        expect_test::expect_file!["../tests/fixtures/report.md"].assert_eq(&markdown(&report));
+        expect_test::expect_file!["../tests/fixtures/chart.svg"].assert_eq(&chart::svg(&report));
+    }
+}

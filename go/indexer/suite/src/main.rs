@@ -618,6 +618,7 @@ mod tests {
     /// crate cannot build Go, this one can) serves its three requests on the real Go plugin and prints what it
     /// promises.
     #[test]
+    #[ignore = "slow tier: builds components with Go (`cargo xtask test` runs it)"]
     fn the_plugin_host_example_serves_the_go_plugin() {
         let root = root();
         let exe = std::env::current_exe().unwrap();
@@ -662,6 +663,7 @@ mod tests {
     /// and the instance traps; hardened, the stress passes with every result correct. The same holds for
     /// the nested lists of strings of `keys`.
     #[test]
+    #[ignore = "slow tier: builds components with Go (`cargo xtask test` runs it)"]
     fn unhardened_indexer_traps_on_import_results_and_hardened_survives() {
         let root = root();
         let component = indexer();

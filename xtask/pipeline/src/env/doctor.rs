@@ -100,3 +100,51 @@ pub fn report(sh: &Shell, root: &Path) -> Result<Vec<Entry>> {
     }
     Ok(entries)
 }
+
+/// The report as `doctor` prints it: per tool a line with its mark, name, version and place, then what it is for,
+/// then (when missing) how to get it.
+pub fn render(entries: &[Entry]) -> String {
+    let mut out = String::new();
+    for e in entries {
+        let mark = if e.found { "ok" } else { "MISSING" };
+        let version = e.version.as_deref().unwrap_or("-");
+        out.push_str(&format!("{mark:>8} {:<42} {version:<34} {}\n", e.name, e.place()));
+        out.push_str(&format!("{:>8} {}\n", "", e.purpose));
+        if let Some(hint) = &e.hint {
+            out.push_str(&format!("{:>8} {hint}\n", ""));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One entry of each kind, found and missing: the table a person reads.
+    #[test]
+    fn the_report_reads_as_the_snapshot_says() {
+        let entry = |name: &str, kind, found: bool, path: Option<&str>, hint: Option<&str>| Entry {
+            name: name.to_string(),
+            kind,
+            found,
+            version: found.then(|| format!("{name} 1.0")),
+            path: path.map(str::to_string),
+            purpose: "does what it is for",
+            hint: hint.map(str::to_string),
+        };
+        let entries = [
+            entry("go", Kind::Program, true, Some("/usr/local/go/bin/go"), None),
+            entry(
+                "wasm-opt",
+                Kind::Program,
+                false,
+                None,
+                Some("`wasm-opt` not found on PATH: run `cargo xtask setup`"),
+            ),
+            entry("go1.26.8", Kind::Toolchain, true, None, None),
+            entry("wit-component", Kind::Crate, true, None, None),
+        ];
+        expect_test::expect_file!["snapshots/doctor.txt"].assert_eq(&render(&entries));
+    }
+}

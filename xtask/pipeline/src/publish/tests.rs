@@ -200,6 +200,7 @@ fn plain() -> FetchOptions {
 }
 
 #[test]
+#[ignore = "slow tier: starts a registry and runs oras (`cargo xtask test` runs it)"]
 fn published_artifacts_are_pulled_back_by_oras_and_loaded_by_the_host_by_digest() {
     let mut registry = Registry::start("publish");
     let tmp = std::env::temp_dir().join(format!("gowasm-publish-{}", std::process::id()));
@@ -321,6 +322,7 @@ fn published_artifacts_are_pulled_back_by_oras_and_loaded_by_the_host_by_digest(
 /// A registry behind a private CA: oras and the host reach it over TLS trusting that CA's certificate file
 /// (`--ca-file`), and refuse it without, naming the way out.
 #[test]
+#[ignore = "slow tier: starts a registry and runs oras (`cargo xtask test` runs it)"]
 fn a_registry_behind_a_private_ca_is_reached_over_tls_with_its_certificate_and_refused_without_it() {
     let tmp = std::env::temp_dir().join(format!("gowasm-publish-tls-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&tmp);

@@ -420,6 +420,7 @@ mod tests {
     /// first, the aliases the lifts use after them) is what the pass expects; a wit-component that changed it
     /// would fail here, not in a user's dist.
     #[test]
+    #[ignore = "slow tier: builds components with Go (`cargo xtask test` runs it)"]
     fn every_export_of_a_go_component_is_forwarded() {
         let (root, component, _) = crate::testing::hasher_go126();
         let bytes =

@@ -314,6 +314,7 @@ mod tests {
     }
 
     #[test]
+    #[ignore = "slow tier: builds components with Go (`cargo xtask test` runs it)"]
     fn snapshot_exports_resume_as_initialize_and_is_reproducible() {
         let (_, module) = faulty_stripped();
         let (first, report) = wizen(&module).unwrap();
@@ -350,6 +351,7 @@ mod tests {
 
     /// A snapshot made with Winch (what `wizen` uses) is byte for byte the one Cranelift makes.
     #[test]
+    #[ignore = "slow tier: builds components with Go (`cargo xtask test` runs it)"]
     fn the_snapshot_is_the_same_whichever_compiler_runs_initialize() {
         let (_, module) = faulty_stripped();
         let (winch, _) = wizen_with(&module, Strategy::Winch).unwrap();
@@ -460,6 +462,7 @@ mod tests {
     /// draws the same "random" values (math/rand/v2 here; map seeds alike), which `check` proves no longer
     /// happens in the shipped variants (check/faulty/runtime_state.rs).
     #[test]
+    #[ignore = "slow tier: builds components with Go (`cargo xtask test` runs it)"]
     fn without_resume_every_instance_draws_the_same_randomness() {
         let (component, module) = faulty_stripped();
         let root = root();
@@ -482,6 +485,7 @@ mod tests {
     /// `HostConfig::random_seed` (the checks' host) makes the guest's randomness a function of the seed: two
     /// instances with one seed draw the same value, another seed another, and without a seed every instance its own.
     #[test]
+    #[ignore = "slow tier: builds components with Go (`cargo xtask test` runs it)"]
     fn a_seeded_host_gives_every_instance_the_same_randomness() {
         let (component, module) = faulty_stripped();
         let bytes = componentize::encode(&root(), &component, &module).unwrap();
@@ -526,6 +530,7 @@ mod tests {
     /// Decision (documented in the module docs): a snapshot keeps the environment and arguments of the build
     /// (none), whatever the host passes; without a snapshot the module reads the host's.
     #[test]
+    #[ignore = "slow tier: builds components with Go (`cargo xtask test` runs it)"]
     fn environment_and_arguments_are_those_of_the_build() {
         let (component, module) = faulty_stripped();
         let root = root();

@@ -235,6 +235,7 @@ mod tests {
     /// What setup installed is what the pins say: the record names this TinyGo and every pinned Debian package
     /// at its pinned version, and the binary it records is there.
     #[test]
+    #[ignore = "slow tier: builds with TinyGo (`cargo xtask test` runs it)"]
     fn the_install_record_matches_the_pins() {
         let text = std::fs::read_to_string(tinygo_install_dir().join("install.toml"))
             .expect("TinyGo is installed (`cargo xtask setup tinygo`; `cargo xtask test` runs it first)");

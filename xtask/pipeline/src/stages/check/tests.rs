@@ -58,6 +58,7 @@ fn loaded_hasher() -> (Host, Component) {
 }
 
 #[test]
+#[ignore = "slow tier: builds components with Go (`cargo xtask test` runs it)"]
 fn dynamic_calls_take_and_print_wave() {
     let (host, loaded) = loaded_hasher();
     let mut store = host.store();
@@ -86,6 +87,7 @@ fn dynamic_calls_take_and_print_wave() {
 /// calls each with random inputs; every result matches the native SHA-256. The pool is then reused by
 /// many short-lived instances.
 #[test]
+#[ignore = "slow tier: builds components with Go (`cargo xtask test` runs it)"]
 fn many_threads_share_one_prepared_component_in_a_pool() {
     use sha2::{Digest, Sha256};
     const THREADS: u64 = 8;
@@ -124,6 +126,7 @@ fn many_threads_share_one_prepared_component_in_a_pool() {
 
 /// Damaged or wrong inputs are rejected with a reason before anything runs.
 #[test]
+#[ignore = "slow tier: builds components with Go (`cargo xtask test` runs it)"]
 fn truncated_components_and_core_modules_are_rejected() {
     let (root, component, _) = hasher_go126();
     let core = hasher_core_module();
@@ -144,6 +147,7 @@ fn truncated_components_and_core_modules_are_rejected() {
 
 /// With the perfmap profiler, compiled guest functions are listed for `perf` under their Go names.
 #[test]
+#[ignore = "slow tier: builds components with Go (`cargo xtask test` runs it)"]
 fn perfmap_profiling_names_guest_functions() {
     let (root, component, _) = hasher_go126();
     let bytes = componentize::encode(&root, &component, &hasher_core_module()).unwrap();
@@ -156,6 +160,7 @@ fn perfmap_profiling_names_guest_functions() {
 /// The async API: tokio tasks, each with its own store and instance, make calls with `.await`; every result
 /// matches the native SHA-256, and dynamic calls work through `call_async` too.
 #[test]
+#[ignore = "slow tier: builds components with Go (`cargo xtask test` runs it)"]
 fn tokio_tasks_call_components_through_the_async_api() {
     use host::asynchronous::AsyncHost;
     use sha2::{Digest, Sha256};
@@ -195,6 +200,7 @@ fn tokio_tasks_call_components_through_the_async_api() {
 /// Cache hits load the precompiled artifact; truncated, corrupted or foreign artifacts are rejected,
 /// recompiled and replaced, and the component served is always a working one.
 #[test]
+#[ignore = "slow tier: builds components with Go (`cargo xtask test` runs it)"]
 fn precompiled_cache_hits_and_replaces_damaged_artifacts() {
     use host::CacheOutcome;
     let (root, component, _) = hasher_go126();
@@ -249,6 +255,7 @@ fn precompiled_cache_hits_and_replaces_damaged_artifacts() {
 /// The reason the hardening pass exists: without it, the Go GC runs inside `cabi_realloc`, calls the clock
 /// import and the instance traps within a few hundred 64 KiB calls. With it, the same stress passes.
 #[test]
+#[ignore = "slow tier: builds components with Go (`cargo xtask test` runs it)"]
 fn unhardened_component_traps_under_stress_and_hardened_one_survives() {
     let (root, component, _) = hasher_go126();
     let core = hasher_core_module();
@@ -277,6 +284,7 @@ fn unhardened_component_traps_under_stress_and_hardened_one_survives() {
 /// A stress sized by the window ends a phase once the window answered its floor, and fails a phase whose most
 /// calls did not get there ("not stressed"): the count is the evidence, not the number of calls.
 #[test]
+#[ignore = "slow tier: builds components with Go (`cargo xtask test` runs it)"]
 fn a_stress_phase_is_sized_by_the_window_and_fails_under_its_floor() {
     let (root, component, _) = hasher_go126();
     let hardened = componentize::encode(&root, &component, &hasher_core_module()).unwrap();
