@@ -32,6 +32,8 @@ pub(crate) enum Command {
     Setup(Setup),
     /// Scaffold a new component (WIT world, Go module, declarative check, bindings) that ships as is
     New(New),
+    /// Add typed Rust checks to a component: a crate in go/<name>/suite, run against every artifact by `check`
+    Suite(Suite),
     /// Run every test of the workspace (Rust and Go), after the set-up they need
     Test(Test),
     /// Measure every artifact in target/dist (size, start-up, calls, throughput, memory) → target/bench/
@@ -177,6 +179,12 @@ pub(crate) struct New {
     /// the repository root) or the name of a world in one of wit/*.wit (used in place)
     #[arg(long, value_name = "FILE|WORLD")]
     pub(crate) world: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct Suite {
+    /// The component (a directory name under go/)
+    pub(crate) component: String,
 }
 
 #[derive(Debug, Args)]

@@ -14,6 +14,7 @@ mod flags;
 mod new;
 mod publish;
 mod setup;
+mod suite;
 mod test;
 
 use std::process::ExitCode;
@@ -55,6 +56,7 @@ fn run(flags: flags::Xtask) -> anyhow::Result<()> {
         flags::Command::Ci(cmd) => cmd.run(&sh, root),
         flags::Command::Setup(cmd) => cmd.run(&sh, root),
         flags::Command::New(cmd) => cmd.run(&sh, root),
+        flags::Command::Suite(cmd) => cmd.run(&sh, root),
         flags::Command::Test(cmd) => cmd.run(&sh, root),
         flags::Command::Bench(cmd) => cmd.run(&sh, root),
         flags::Command::Publish(cmd) => cmd.run(&sh, root),

@@ -5,6 +5,7 @@
 //! it refuses to overwrite anything and removes what it created when a later step fails.
 
 mod stubs;
+pub mod suite;
 
 use std::path::{Path, PathBuf};
 

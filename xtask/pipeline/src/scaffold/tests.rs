@@ -6,6 +6,40 @@ use crate::model::{Job, Post};
 use crate::run::scheduler::{self, Options, Until};
 use crate::testing::root;
 
+/// A typed suite scaffolded for a greeting component (written here: `new` would need gofmt): its crate (bindings of the world, a check that instantiates
+/// the component and lists the exports to call) as the snapshot says, named in the component's config; a second
+/// one and a world importing from its host are refused.
+#[test]
+fn a_typed_suite_scaffold_is_as_the_snapshot_says() {
+    let tmp = scratch_project("suite");
+    std::fs::write(
+        tmp.join("wit/demo.wit"),
+        "package gowasm:demo;\nworld demo {\n  export greet: func(name: string) -> string;\n}\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(tmp.join("go/demo")).unwrap();
+    std::fs::write(tmp.join("go/demo/component.toml"), "world = \"demo\"\nwit = \"wit/demo.wit\"\n").unwrap();
+    let component = model::select_components(&tmp, &["demo".to_string()]).unwrap().remove(0);
+    let written = super::suite::typed_suite(&tmp, &component).unwrap();
+    let read = |path: &Path| std::fs::read_to_string(tmp.join(path)).unwrap();
+    let mut text = String::new();
+    for path in &written {
+        text.push_str(&format!("==> {}\n{}", path.display(), read(path)));
+    }
+    let component = model::select_components(&tmp, &["demo".to_string()]).unwrap().remove(0);
+    assert_eq!(component.suite.as_deref(), Some(Path::new("go/demo/suite")));
+    let again = format!("{:#}", super::suite::typed_suite(&tmp, &component).unwrap_err());
+    assert!(again.contains("demo already has a typed suite (go/demo/suite)"), "{again}");
+    std::fs::write(tmp.join("wit/notes.wit"), "package my:notes;\ninterface store { get: func(key: string) -> string; }\nworld notes {\n  import store;\n  export shout: func(key: string) -> string;\n}\n").unwrap();
+    std::fs::create_dir_all(tmp.join("go/notes")).unwrap();
+    std::fs::write(tmp.join("go/notes/component.toml"), "world = \"notes\"\nwit = \"wit/notes.wit\"\n").unwrap();
+    let notes = model::select_components(&tmp, &["notes".to_string()]).unwrap().remove(0);
+    let refused = format!("{:#}", super::suite::typed_suite(&tmp, &notes).unwrap_err());
+    std::fs::remove_dir_all(&tmp).unwrap();
+    assert!(refused.contains("world `notes` imports my:notes/store from its host"), "{refused}");
+    expect_test::expect_file!["snapshots/suite-demo.txt"].assert_eq(&text);
+}
+
 /// A scaffolded component (with the files that give each newer Go its own GODEBUG defaults) builds,
 /// componentizes and passes its declarative check with no edits.
 #[test]
