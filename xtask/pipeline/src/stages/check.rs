@@ -69,7 +69,10 @@ pub fn check_component(host: &Host, root: &Path, suite: Option<&Path>, target: &
                 seed: host.config().random_seed.map_or(Seed::Entropy, Seed::Fixed),
                 ..Request::new(target.path, target.variant, &label)
             };
-            typed::run(binary, &request, &component()?).with_context(what)?
+            let verdict = typed::run(binary, &request, &component()?).with_context(what)?;
+            let suite = target.component.suite.as_deref().unwrap_or(binary);
+            status::step("Typed", format!("{label}: the checks of {} pass", suite.display()));
+            verdict
         }
         None => Verdict::default(),
     };

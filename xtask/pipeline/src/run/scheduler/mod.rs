@@ -144,7 +144,11 @@ pub fn run_all(sh: &Shell, ws: &Workspace, jobs: Vec<Job>, options: &Options) ->
     if options.until >= Until::Check {
         for job in jobs.iter().filter(|j| !j.dependency && j.component.suite.is_some()) {
             if !suites.contains_key(&job.component.name) {
-                let built = check::typed::build(sh, &ws.cargo_workspace, &job.component).map_err(|e| format!("{e:#}"));
+                // A suite's bindings are generated from the component's WIT: a WIT that does not parse is reported
+                // once, by the pipeline (file, line, column), instead of as the suite's compile errors.
+                let built = crate::stages::wit::load_world(&ws.root, &job.component)
+                    .and_then(|_| check::typed::build(sh, &ws.cargo_workspace, &job.component))
+                    .map_err(|e| format!("{e:#}"));
                 suites.insert(job.component.name.clone(), built);
             }
         }
