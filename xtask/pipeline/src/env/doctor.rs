@@ -53,7 +53,13 @@ pub fn report(sh: &Shell, root: &Path) -> Result<Vec<Entry>> {
     for tool in tools::ALL {
         let (found, version, path, hint) = match tool.locate() {
             Ok(path) => {
-                let version = tool.version(sh, &path).unwrap_or_else(|e| format!("unknown ({e})"));
+                // TinyGo says its version only with the pinned Go's GOROOT (`tinygo version`, not `--version`).
+                let version = if tool.name == tools::TINYGO.name {
+                    super::tinygo::version(sh, root)
+                } else {
+                    tool.version(sh, &path)
+                };
+                let version = version.unwrap_or_else(|e| format!("unknown ({e:#})"));
                 (true, Some(version), Some(path.display().to_string()), None)
             }
             Err(err) => (false, None, None, Some(err.to_string())),
