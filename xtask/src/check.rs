@@ -1,6 +1,6 @@
 //! `cargo xtask check`: builds and componentizes each selected (component, variant), then runs it in the real
-//! wasmtime host — its world's typed suite and stress, then its declarative cases (`pipeline::stages::check`,
-//! `pipeline::suites`). `--repeat N` runs every check N times for the spread of the stress's memory peak.
+//! wasmtime host — its typed suite and stress, then its declarative cases (`pipeline::stages::check`). `--repeat N`
+//! runs every check N times for the spread of the stress's memory peak.
 
 use std::path::Path;
 

@@ -1,6 +1,6 @@
 //! `cargo xtask`: the pipeline's command line. This file only parses flags, moves to the workspace root and
-//! dispatches; every task lives in the module named after its subcommand, which translates its flags into calls
-//! of the `pipeline` crate (the stages, the scheduler, the suites).
+//! dispatches; every task lives in the module named after its subcommand, which translates its flags into a call
+//! of the `pipeline` or `bench` crate and prints.
 
 mod bench;
 mod bindgen;

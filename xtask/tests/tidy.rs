@@ -3,6 +3,10 @@
 //! file's part from its first `#[cfg(test)]`, `testing.rs`, `tests/`, `examples/`) may use any fixture it likes;
 //! the rules are about the code that ships.
 
+#[path = "tidy/graph.rs"]
+mod graph;
+
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use pipeline::{model, util};
@@ -250,4 +254,207 @@ fn every_invariant_names_a_test_that_exists() {
         "the invariants name only {named} tests: is the section's format still `module::tests::name`?"
     );
     assert!(missing.is_empty(), "ARCHITECTURE.md's invariants name tests that do not exist: {missing:?}");
+}
+
+/// The crates of the workspace other than the components' suites: the tool and the host.
+const CRATES: &[(&str, &str)] =
+    &[("xtask", "xtask/src"), ("pipeline", "xtask/pipeline/src"), ("bench", "xtask/bench/src"), ("host", "host/src")];
+
+/// No module uses another that uses it back, at any level of any crate (a parent and its children aside): the
+/// layers read one way. The crates' own graph is cargo's to hold.
+#[test]
+fn modules_form_no_cycle() {
+    let root = root();
+    let files = rust_files(&root);
+    let mut suites: Vec<(String, String)> = model::discover(&root)
+        .unwrap()
+        .into_iter()
+        .filter_map(|c| c.suite)
+        .map(|s| (s.to_string_lossy().into_owned(), format!("{}/src", s.to_string_lossy())))
+        .collect();
+    suites.extend(CRATES.iter().map(|(n, d)| (n.to_string(), d.to_string())));
+    let mut found = Vec::new();
+    for (krate, src) in &suites {
+        let modules: BTreeMap<PathBuf, String> = files
+            .iter()
+            .filter_map(|(path, text)| {
+                let relative = Path::new(path).strip_prefix(src).ok()?;
+                let stem = relative.file_stem()?.to_string_lossy();
+                // Test modules use what they test; they are not part of the layering.
+                let test_module = stem == "tests" || stem == "testing";
+                let shipped: Vec<&str> = shipped(path, text).into_iter().map(|(_, l)| l).collect();
+                (!test_module).then(|| (relative.to_path_buf(), shipped.join("\n")))
+            })
+            .collect();
+        for cycle in graph::cycles(&modules) {
+            found.push(format!("{krate}: {}", cycle.join(" <-> ")));
+        }
+    }
+    assert!(found.is_empty(), "modules that use each other:\n{}", found.join("\n"));
+}
+
+/// The tool builds whatever state a component is in: no crate of the tool (nor the host) depends on a component's
+/// suite or generates bindings of a component's WIT, and the command line links no wasm crate of its own.
+#[test]
+fn the_tool_depends_on_no_component() {
+    let root = root();
+    for (krate, src) in CRATES {
+        let manifest = root.join(src).parent().unwrap().join("Cargo.toml");
+        let manifest: toml::Table = toml::from_str(&std::fs::read_to_string(&manifest).unwrap()).unwrap();
+        for section in ["dependencies", "dev-dependencies"] {
+            let deps = manifest.get(section).and_then(|d| d.as_table()).cloned().unwrap_or_default();
+            for (name, spec) in &deps {
+                let path = spec.get("path").and_then(|p| p.as_str()).unwrap_or_default();
+                assert!(
+                    !name.ends_with("-suite") && !path.contains("/suite"),
+                    "{krate} depends on the component suite `{name}`: the tool must build whatever state a component is in"
+                );
+                assert!(
+                    *krate != "xtask" || !(name.starts_with("wasm") || name.starts_with("wit")),
+                    "the command line depends on the wasm crate `{name}`: that work belongs to the pipeline"
+                );
+            }
+        }
+    }
+    for (path, text) in rust_files(&root) {
+        let tool = CRATES.iter().any(|(_, src)| path.starts_with(src));
+        let shipped = shipped(&path, &text);
+        // An invocation, not the text of one a scaffold writes (format strings double its braces).
+        let invokes = |l: &str| {
+            let l = l.trim_start();
+            (l.starts_with("bindgen!(") || l.starts_with("wasmtime::component::bindgen!(")) && !l.contains("({{")
+        };
+        assert!(
+            !tool || !shipped.iter().any(|(_, l)| invokes(l)),
+            "{path} generates bindings of a world: only a component's suite (and examples, tests) may"
+        );
+    }
+}
+
+/// A command file turns flags into a library call and prints: it declares no type of its own and stays short.
+/// `flags.rs`, the whole CLI's declaration, is the one file of types.
+#[test]
+fn commands_hold_no_library_code() {
+    let mut heavy = Vec::new();
+    for (path, text) in rust_files(&root()).into_iter().filter(|(p, _)| p.starts_with("xtask/src/")) {
+        if path == "xtask/src/flags.rs" {
+            continue;
+        }
+        let lines = text.lines().count();
+        let types = shipped(&path, &text)
+            .into_iter()
+            .filter(|(_, l)| {
+                ["struct ", "enum ", "trait "].iter().any(|k| l.trim_start().split(' ').any(|w| format!("{w} ") == *k))
+            })
+            .count();
+        if lines > 150 || types > 0 {
+            heavy.push(format!("{path}: {lines} lines, {types} type declarations"));
+        }
+    }
+    assert!(
+        heavy.is_empty(),
+        "command files holding library code (move it into a library crate):\n{}",
+        heavy.join("\n")
+    );
+}
+
+/// README is a newcomer's first ten minutes and ARCHITECTURE.md a map: both stay short (deep dives go to
+/// docs/design/).
+#[test]
+fn readme_and_architecture_stay_short() {
+    let root = root();
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap().lines().count();
+    assert!(readme <= 220, "README.md has {readme} lines: keep it near 200, move depth to docs/design/");
+    let architecture = std::fs::metadata(root.join("ARCHITECTURE.md")).unwrap().len();
+    assert!(architecture <= 25 * 1024, "ARCHITECTURE.md is {architecture} bytes: keep the map under 25 KB");
+}
+
+/// The prose of the checkout — README, ARCHITECTURE.md, docs/design, CI's scripts, and every comment of the Rust
+/// and Go code — says what the code does, not when or where something was measured: no date (`YYYY-MM-DD`) and
+/// no machine name. Figures with their machine live in the generated reports (docs/bench/, docs/CLAIMS.md).
+#[test]
+fn docs_and_comments_carry_no_dates_or_machine_names() {
+    let root = root();
+    let mut texts: Vec<(String, Vec<String>)> = Vec::new();
+    let mut prose = vec![root.join("README.md"), root.join("ARCHITECTURE.md")];
+    for dir in ["docs/design", ".ci", ".github/workflows"] {
+        prose.extend(util::files_under(&root.join(dir)).unwrap());
+    }
+    for path in prose {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let rel = path.strip_prefix(&root).unwrap().to_string_lossy().into_owned();
+        texts.push((rel, text.lines().map(str::to_string).collect()));
+    }
+    let mut code: Vec<PathBuf> = util::files_under(&root.join("go")).unwrap();
+    code.retain(|p| p.extension().is_some_and(|e| e == "go"));
+    for path in code {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let rel = path.strip_prefix(&root).unwrap().to_string_lossy().into_owned();
+        texts.push((rel, comments(&text, "//")));
+    }
+    for (path, text) in rust_files(&root) {
+        texts.push((path, comments(&text, "//")));
+    }
+    let mut found = Vec::new();
+    for (path, lines) in &texts {
+        for line in lines {
+            if let Some(what) = dated_or_placed(line) {
+                found.push(format!("{path}: {what}: {}", line.trim()));
+            }
+        }
+    }
+    assert!(found.is_empty(), "dates or machine names outside the generated reports:\n{}", found.join("\n"));
+}
+
+/// The comment lines of a source file (and the comment part of lines with code before it).
+fn comments(text: &str, marker: &str) -> Vec<String> {
+    text.lines().filter_map(|l| l.find(marker).map(|at| l[at..].to_string())).collect()
+}
+
+/// Why `line` dates or places itself: a date written `YYYY-MM-DD`, or a machine's name.
+fn dated_or_placed(line: &str) -> Option<&'static str> {
+    let bytes = line.as_bytes();
+    let digit = |i: usize| bytes.get(i).is_some_and(u8::is_ascii_digit);
+    let dated = (0..bytes.len()).any(|i| {
+        bytes[i..].starts_with(b"20")
+            && (i == 0 || !bytes[i - 1].is_ascii_alphanumeric())
+            && digit(i + 2)
+            && digit(i + 3)
+            && bytes.get(i + 4) == Some(&b'-')
+            && digit(i + 5)
+            && digit(i + 6)
+            && bytes.get(i + 7) == Some(&b'-')
+            && digit(i + 8)
+            && digit(i + 9)
+    });
+    if dated {
+        return Some("a date");
+    }
+    let lower = line.to_lowercase();
+    ["epyc", "xeon", "ryzen", "this machine"].iter().any(|m| lower.contains(m)).then_some("a machine")
+}
+
+/// Docs link only inside the repository, and every relative link resolves to a file or directory of it.
+#[test]
+fn no_link_points_outside_the_repository() {
+    let root = root();
+    let mut docs = vec![root.join("README.md"), root.join("ARCHITECTURE.md")];
+    docs.extend(util::files_under(&root.join("docs/design")).unwrap());
+    let mut wrong = Vec::new();
+    for doc in docs {
+        let text = std::fs::read_to_string(&doc).unwrap();
+        let rel = doc.strip_prefix(&root).unwrap().display().to_string();
+        for (n, line) in text.lines().enumerate() {
+            if line.contains("http://") || line.contains("https://") {
+                wrong.push(format!("{rel}:{}: a link outside the repository", n + 1));
+            }
+            for target in line.split("](").skip(1).filter_map(|rest| rest.split(')').next()) {
+                let file = target.split('#').next().unwrap_or_default();
+                if !file.is_empty() && !doc.parent().unwrap().join(file).exists() {
+                    wrong.push(format!("{rel}:{}: `{target}` does not exist", n + 1));
+                }
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }

@@ -377,12 +377,13 @@ fn readme_with_table(readme: &str, report: &Report) -> Result<String> {
     }
     let mut block = String::new();
     let _ = writeln!(block, "{README_BEGIN}");
-    let _ = writeln!(block, "Measured by `{}` — {}.\n", report.command, report.provenance());
+    // Where and when the run was taken is the report's to say, not the README's (it would age there).
+    let _ = writeln!(block, "Measured by `{}`.\n", report.command);
     block.push_str(&report::seed_table(report));
     block.push_str(
-        "\nEvery figure per variant (compile, deserialize, instantiate with and without `InstancePre`/pooling, cold \
-         start, throughput next to native Rust, memory, the empty call, scaling): \
-         [docs/bench/report.md](docs/bench/report.md); the article's claims against them: \
+        "\nThe machine and commit of that run, and every figure per variant (compile, deserialize, instantiate with \
+         and without `InstancePre`/pooling, cold start, throughput next to native Rust, memory, the empty call, \
+         scaling): [docs/bench/report.md](docs/bench/report.md); the article's claims against them: \
          [docs/CLAIMS.md](docs/CLAIMS.md).\n",
     );
     Ok(format!("{}{block}{}", &readme[..begin], &readme[end..]))

@@ -116,10 +116,10 @@ pub(crate) fn build(sh: &Shell, root: &Path, component: &model::Component, build
     Ok(Peer { path, module_bytes: core.len() as u64, toolchain: toolchain.version })
 }
 
-/// The Go package the wit-bindgen-go crate bundles (`src/pkg` in the crate this workspace locks), as cargo
-/// has it on this machine.
+/// The Go package the wit-bindgen-go crate bundles (`src/pkg` in the crate this workspace locks), where cargo
+/// unpacked it.
 ///
-/// `cargo metadata` is asked about this machine's platform only: unfiltered, it needs the source of every
+/// `cargo metadata` is asked about the host's platform only: unfiltered, it needs the source of every
 /// package any platform could use (`android_system_properties`, …), which a build here never downloaded, so it
 /// would go to the registry for them (or fail, offline). Filtered, every package it lists is one the workspace's
 /// own build has already fetched.

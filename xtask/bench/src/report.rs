@@ -121,7 +121,7 @@ fn peer_table(report: &Report, peer: &PeerReport) -> String {
             Some(f) => format!(
                 "**failed after {} correct calls** — `{}`. The same calls pass on every shipped artifact (the \
                  check's stress): Go's collector ran inside `cabi_realloc` while the host lowered an argument \
-                 (ARCHITECTURE.md, \"Trap 2\").",
+                 (docs/design/gc-traps.md).",
                 s.answered,
                 f.replace('`', "'")
             ),
@@ -357,7 +357,7 @@ fn markdown(report: &Report) -> String {
              hook re-arms it); lean: no deadline. ÷ floor: the median over the rounds of the artifact's call over the \
              floor's in the same engine, the floor measured just before and just after the artifact in each round \
              (the floor's own row: one sample of its own per round). Every component here, the floor included, takes \
-             its lifted exports from a forwarding core instance (ARCHITECTURE.md, \"Forwarded exports\"); the peer \
+             its lifted exports from a forwarding core instance (docs/design/forwarding.md); the peer \
              does not.\n\n| Artifact | Default (ns) | Lean (ns) | Default ÷ floor | Lean ÷ floor |\n\
              |---|---|---|---|---|\n",
         );

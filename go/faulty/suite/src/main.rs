@@ -41,7 +41,7 @@ const MEMORY: usize = 256 << 20;
 const FUEL: u64 = 500_000_000;
 
 /// `tinygo`: the component was compiled by TinyGo, which reports some faults differently (documented in
-/// ARCHITECTURE.md): an exhausted heap is a runtime-error panic (`panic: runtime error: out of memory`, on
+/// docs/design/tinygo.md): an exhausted heap is a runtime-error panic (`panic: runtime error: out of memory`, on
 /// stdout, which the host reads too), a panic prints no goroutine trace, and LLVM turns `Recurse` into a loop.
 fn run(compiled: &Component, subject: &Subject, tinygo: bool) -> Result<()> {
     let label = subject.label;

@@ -1,5 +1,5 @@
 //! The runtime-state probes of the `faulty` world (`random`, `since-init`, `ask-parked`…), on every variant: what a pre-initialized (`opt-wizer`) variant must
-//! still do per instance, and what it freezes at build time on purpose (see `wizer` and ARCHITECTURE.md,
+//! still do per instance, and what it freezes at build time on purpose (see `wizer` and docs/design/snapshots.md,
 //! "Pre-initialized variants"). The same expectations hold for every level except where the snapshot changes them
 //! by design; those lines say so.
 

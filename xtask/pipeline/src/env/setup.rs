@@ -32,7 +32,7 @@ pub enum Installable {
     Wasmtime,
 }
 
-/// The Debian package (and exact version) that provides wasm-opt; see ARCHITECTURE.md for why this one.
+/// The Debian package (and exact version) that provides wasm-opt; see docs/design/variants.md, "wasm-opt", for why this one.
 pub const BINARYEN_APT: &str = "binaryen=108-1";
 
 /// The Debian package (and exact version) of the registry the publish tests start: the CNCF distribution 2.8.

@@ -1,6 +1,6 @@
 //! TinyGo as the pipeline uses it: the pinned release and where it is installed, how it is found and checked,
 //! the environment every TinyGo build runs with, and its per-component library caches. Installing it is
-//! `cargo xtask setup tinygo`'s business (xtask/src/setup/tinygo.rs); this module only reads the install.
+//! `cargo xtask setup tinygo`'s business (`env::setup::tinygo`); this module only reads the install.
 //!
 //! The directory is `$GOWASM_CACHE/tinygo-<version>` (default `${XDG_CACHE_HOME:-$HOME/.cache}/gowasm`): outside
 //! the clone, so a fresh clone on the same machine (CI) reuses it.

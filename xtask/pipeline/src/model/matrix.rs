@@ -18,7 +18,7 @@ pub struct Build {
     /// runs with (its GOROOT).
     pub tinygo: Option<&'static [&'static str]>,
     /// Selectable with `--variant` but left out of the default selection (`dist`, CI) until it passes the check
-    /// of every component (the TinyGo builds: see ARCHITECTURE.md, "TinyGo").
+    /// of every component (the TinyGo builds: see docs/design/tinygo.md).
     pub experimental: bool,
 }
 
@@ -74,7 +74,7 @@ impl Variant {
 }
 
 /// The build matrix: every supported Go release line, Green Tea GC on and off where the toolchain has both, JSON
-/// v2 where the toolchain has it, and TinyGo with the options that pass the full check (ARCHITECTURE.md).
+/// v2 where the toolchain has it, and TinyGo with the options that pass the full check (docs/design/variants.md).
 pub fn builds() -> Vec<Build> {
     let b = |name, go_minor, goexperiment| Build { name, go_minor, goexperiment, tinygo: None, experimental: false };
     let t = |name, flags, experimental| Build {
@@ -98,7 +98,7 @@ pub fn builds() -> Vec<Build> {
         b("go1.27-nojsonv2", "1.27", Some("nojsonv2")),
         t("tinygo", &["-opt=z", "-gc=precise", "-scheduler=none"], false),
         t("tinygo-o2", &["-opt=2", "-gc=precise", "-scheduler=none"], false),
-        // Experimental: they fail the check (ARCHITECTURE.md, "TinyGo"); kept to reproduce the failure.
+        // Experimental: they fail the check (docs/design/tinygo.md); kept to reproduce the failure.
         t("tinygo-conservative", &["-opt=z", "-gc=conservative", "-scheduler=none"], true),
         t("tinygo-asyncify", &["-opt=z", "-gc=precise", "-scheduler=asyncify", "-stack-size=1MB"], true),
         t("tinygo-leaking", &["-opt=z", "-gc=leaking", "-scheduler=none"], true),

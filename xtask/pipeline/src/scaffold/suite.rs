@@ -36,8 +36,8 @@ pub fn typed_suite(root: &Path, component: &Component) -> Result<Vec<PathBuf>> {
     if !host_imports.is_empty() {
         bail!(
             "world `{}` imports {} from its host: a typed suite implements them as a host does (bindgen!'s host traits \
-             and `Host::with_data`, as go/indexer/suite does); start from that suite, or check the component with \
-             answers in {} (README, \"A plugin that calls its host\")",
+             and `Host::with_data`, README \"A plugin that calls its host\"), which a scaffold cannot write for you; \
+             check the component with answers in {} instead, or write its suite by hand",
             component.world,
             host_imports.join(", "),
             crate::stages::check::DECLARATIVE_FILE

@@ -24,7 +24,7 @@
 //!   from inside the window on that instance, each time a trap the pass prevented.
 //!
 //! The Go heap, the pinning of arguments and the automatic GC are untouched: memory is reclaimed as usual (the
-//! runtime in go/witpkg lets a pending mark phase finish inside exports; see ARCHITECTURE.md).
+//! runtime in go/witpkg lets a pending mark phase finish inside exports; see docs/design/gc-traps.md).
 //! Function, type and global indices of the original module are preserved (new items are appended), so names,
 //! DWARF and tables stay valid. The pass must not change anything else; a module importing none of those
 //! functions is returned unchanged.

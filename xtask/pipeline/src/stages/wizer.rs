@@ -15,7 +15,7 @@
 //! - **randomness:** a fixed, public byte cycle. Re-seeding per instance is the module's job: the `_initialize`
 //!   of the output is the Go export `gowasm_resume` (go/witpkg), which wit-component's start function runs at
 //!   every instantiation; it re-seeds the runtime's generators from the host's `random_get`. Values drawn during
-//!   package init stay as recorded (ARCHITECTURE.md, "Pre-initialized variants").
+//!   package init stay as recorded (docs/design/snapshots.md).
 //!
 //! Goroutines parked at the snapshot (the runtime's background sweeper and scavenger, the user's) are plain data in linear
 //! memory on wasm (one thread, Go stacks in linear memory, registers in globals), so they resume as they were.
@@ -42,7 +42,7 @@ const INITIALIZE: &str = "_initialize";
 /// Fuel for `_initialize`: Go 1.26's start-up and the faulty component's init use about 0.9 million units;
 /// this is ~1,000× that.
 const INIT_FUEL: u64 = 1_000_000_000;
-/// The wall clock during the snapshot: 2026-01-01T00:00:00Z.
+/// The wall clock during the snapshot: one fixed instant, so every snapshot holds the same time.
 const SNAPSHOT_WALL_CLOCK: Duration = Duration::from_secs(1_767_225_600);
 /// The bytes `random_get` cycles through during the snapshot (public by design: re-seeded per instance).
 const SNAPSHOT_RANDOM: &[u8] = b"gowasm wizer snapshot: not a secret, re-seeded by gowasm_resume per instance";

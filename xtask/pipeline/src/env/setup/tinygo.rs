@@ -1,7 +1,7 @@
-//! Installing the pinned TinyGo (`cargo xtask setup tinygo`) from the registries this machine reaches. The pipeline
+//! Installing the pinned TinyGo (`cargo xtask setup tinygo`) from the package registries the project reaches. The pipeline
 //! only reads the install (`crate::env::tinygo`: where it is, how it runs); this module is the only writer.
 //!
-//! No registry ships a TinyGo binary, so it is assembled (ARCHITECTURE.md, "TinyGo"):
+//! No registry ships a TinyGo binary, so it is assembled (docs/design/tinygo.md):
 //! 1. Debian packages, pinned: LLVM/Clang/lld 19 (TinyGo links LLVM through cgo and runs `clang-19`/`wasm-ld`),
 //!    the prebuilt wasm32 compiler-rt builtins and wasi-libc.
 //! 2. The TinyGo source from the Go module proxy (`go mod download -json`, checksummed by the sum database), copied
@@ -126,7 +126,7 @@ fn install(sh: &Shell, dir: &Path, toolchain: &GoToolchain) -> Result<()> {
         seeded,
     };
     let text = format!(
-        "# Written by `cargo xtask setup tinygo`: what this TinyGo was assembled from (see xtask/src/setup/tinygo.rs).\n{}",
+        "# Written by `cargo xtask setup tinygo`: what this TinyGo was assembled from (see xtask/pipeline/src/env/setup/tinygo.rs).\n{}",
         toml::to_string(&record)?
     );
     util::write_atomic(&dir.join("install.toml"), text.as_bytes())
