@@ -126,7 +126,10 @@ pub fn failed_run(root: &Path, outcome: &scheduler::Outcome) -> anyhow::Error {
         manifest.failures = outcome
             .failures
             .iter()
-            .map(|f| FailedArtifact { what: f.what.clone(), error: f.error.chain().map(|c| c.to_string()).collect() })
+            .map(|f| FailedArtifact {
+                what: f.what.to_string(),
+                error: f.error.chain().map(|c| c.to_string()).collect(),
+            })
             .collect();
         let staging = stage(&partial, &outcome.products, &manifest)?;
         replace(&staging, &partial)?;
@@ -136,7 +139,7 @@ pub fn failed_run(root: &Path, outcome: &scheduler::Outcome) -> anyhow::Error {
         Ok(n) => format!("the {n} that passed are in {} (its manifest.json lists the failures)", partial.display()),
         Err(err) => format!("the ones that passed could not be kept: {err:#}"),
     };
-    let retry: Vec<String> = outcome.failures.iter().map(|f| f.what.clone()).collect();
+    let retry: Vec<String> = outcome.failures.iter().map(|f| f.what.to_string()).collect();
     anyhow::anyhow!(
         "{}\ntarget/dist was left as it was; {kept}.\nTo re-run, fix the cause and run `cargo xtask dist` again: every step that passed is fresh and \
          skipped, so only the failed ones run ({}). `cargo xtask check --component <name> --variant <variant>` \

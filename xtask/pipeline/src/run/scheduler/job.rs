@@ -7,8 +7,8 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail, ensure};
 use xshell::Shell;
 
-use super::made::Levels;
-use super::{Failure, Options, Product, Shared, Until, WindowCount};
+use super::made::{Levels, Output};
+use super::{Failed, Failure, Options, Product, Shared, Until, WindowCount};
 use crate::model::{Component, Job, Part, Post, Variant, Workspace, paths};
 use crate::run::keys;
 use crate::run::progress::{self, Progress};
@@ -44,15 +44,17 @@ fn run_job_steps(
     state: &mut JobState,
 ) -> (Vec<Product>, Vec<Failure>) {
     let Job { component, build, posts, .. } = job;
-    let label = format!("{} {}", component.name, build.name);
     let core_hash = match build_core(sh, ws, job, shared, state) {
         Ok(hash) => hash,
-        Err(error) => return (Vec::new(), vec![Failure { what: label, artifacts: posts.len(), error }]),
+        Err(error) => {
+            let what = Failed::Build { component: component.name.clone(), build: build.name };
+            return (Vec::new(), vec![Failure { what, artifacts: posts.len(), error }]);
+        }
     };
     let (mut products, mut failures) = (Vec::new(), Vec::new());
     for &post in posts {
         let variant = Variant { build: build.clone(), post };
-        let what = format!("{} {}", component.name, variant.name());
+        let what = Failed::Variant { component: component.name.clone(), variant: variant.clone() };
         match run_post(sh, ws, job, &variant, &core_hash, state, shared, options) {
             Ok(product) => products.push(product),
             Err(error) => failures.push(Failure { what, artifacts: 1, error }),
@@ -70,7 +72,14 @@ struct JobState {
     started: usize,
     /// The raw variant's check passed in this run (checked, or its stamp fresh), with what its stress counted:
     /// the strip variant is the same program and takes it instead of a stress of its own.
-    raw_passed: Option<Option<WindowCount>>,
+    raw_passed: Option<Passed>,
+}
+
+/// A check that passed (in this run, or recorded by a fresh stamp), with what its stress counted of the guarded
+/// window (none for a component whose checks have no stress).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Passed {
+    window: Option<WindowCount>,
 }
 
 impl JobState {
@@ -115,7 +124,8 @@ fn run_post(
     let label = format!("{} {}", component.name, build.name);
     let post = variant.post;
     let src = Sources::embedded();
-    let (module, module_hash) = post_process(sh, ws, component, variant, core_hash, state, shared)?;
+    let Output { path: module, sha256: module_hash } =
+        post_process(sh, ws, component, variant, core_hash, state, shared)?;
     let mut product = Product {
         component: component.clone(),
         variant: variant.clone(),
@@ -160,7 +170,7 @@ fn run_post(
         // section byte for byte): the same program, so raw's passed stress stands for it.
         let raw = Variant { build: build.clone(), post: Post::Raw };
         let stressed_as = match (post, state.raw_passed) {
-            (Post::Strip, Some(window)) => Some((format!("{} {}", component.name, raw.name()), window)),
+            (Post::Strip, Some(passed)) => Some((format!("{} {}", component.name, raw.name()), passed)),
             _ => None,
         };
         if stressed_as.is_some() {
@@ -180,9 +190,9 @@ fn run_post(
         };
         if let Some(repeat) = options.repeat {
             check::check_repeatedly(&ws.root, suite, &check::Target { stressed_as: None, ..target }, repeat)?;
-        } else if let Some(window) = read_stamp(&stamp, &key) {
+        } else if let Some(passed) = read_stamp(&stamp, &key) {
             status::step("Fresh", format!("{label}-{}: checked", post.name()));
-            product.window = window;
+            product.window = passed.window;
         } else {
             let host = shared.host.as_ref().expect("a host exists for checking runs");
             let verdict = check::check_component(host, &ws.root, suite, &target)?;
@@ -190,29 +200,29 @@ fn run_post(
                 shared.progress.account("stress", &component.name, took);
             }
             product.window = match &stressed_as {
-                Some((_, window)) => *window,
+                Some((_, raw)) => raw.window,
                 None => verdict.window.map(|t| WindowCount { answered: t.total(), floor: t.sizing.floor() }),
             };
-            util::write_atomic(&stamp, stamp_text(&key, product.window).as_bytes())?;
+            util::write_atomic(&stamp, stamp_text(&key, Passed { window: product.window }).as_bytes())?;
         }
         if post == Post::Raw && options.repeat.is_none() {
-            state.raw_passed = Some(product.window);
+            state.raw_passed = Some(Passed { window: product.window });
         }
     }
     Ok(product)
 }
 
 /// A check's stamp: the key it passed with, then what its stress saw of the guarded window (`window N floor F`).
-fn stamp_text(key: &str, window: Option<WindowCount>) -> String {
-    match window {
+fn stamp_text(key: &str, passed: Passed) -> String {
+    match passed.window {
         Some(w) => format!("{key}\nwindow {} floor {}\n", w.answered, w.floor),
         None => format!("{key}\n"),
     }
 }
 
-/// `Some(window)` when `stamp` records a pass with `key`; `None` (check again) otherwise, also for a stamp that is
-/// not exactly what [`stamp_text`] writes (truncated, altered).
-fn read_stamp(stamp: &Path, key: &str) -> Option<Option<WindowCount>> {
+/// The pass `stamp` records with `key`; `None` (check again) otherwise, also for a stamp that is not exactly what
+/// [`stamp_text`] writes (truncated, altered).
+fn read_stamp(stamp: &Path, key: &str) -> Option<Passed> {
     let text = String::from_utf8(util::read(stamp).ok()?).ok()?;
     let mut lines = text.lines();
     if lines.next()? != key {
@@ -227,7 +237,8 @@ fn read_stamp(stamp: &Path, key: &str) -> Option<Option<WindowCount>> {
             _ => return None,
         },
     };
-    (stamp_text(key, window) == text).then_some(window)
+    let passed = Passed { window };
+    (stamp_text(key, passed) == text).then_some(passed)
 }
 
 /// A composition made or verified fresh, and the name and SHA-256 of each part that went into it.
@@ -251,17 +262,17 @@ fn compose_parts(
     let _step = state.step(shared, format!("compose {label}"));
     let mut parts = Vec::new();
     for part in &component.parts {
-        let (path, digest) = match part {
+        let made = match part {
             Part::Component(name) => shared.made.wait(name, variant)?,
             Part::File(file) => {
                 let path = ws.root.join(file);
                 let bytes = util::read(&path).with_context(|| format!("failed to read the part {}", file.display()))?;
-                (path, util::sha256_hex(&bytes))
+                Output { path, sha256: util::sha256_hex(&bytes) }
             }
         };
-        parts.push((part.name(), path, digest));
+        parts.push((part.name(), made));
     }
-    let named: Vec<(String, String)> = parts.iter().map(|(n, _, d)| (n.clone(), d.clone())).collect();
+    let named: Vec<(String, String)> = parts.iter().map(|(name, made)| (name.clone(), made.sha256.clone())).collect();
     let key = keys::compose(Sources::embedded(), own_hash, &named);
     let out = paths::composed(&ws.work, component, variant);
     let start = Instant::now();
@@ -269,9 +280,9 @@ fn compose_parts(
         let own = util::read(&paths::component(&ws.work, component, variant))?;
         ensure!(util::sha256_hex(&own) == own_hash, "the component of {label} changed while this run was using it");
         let mut inputs = Vec::new();
-        for (name, path, digest) in &parts {
-            let bytes = util::read(path)?;
-            ensure!(util::sha256_hex(&bytes) == *digest, "the part `{name}` changed while {label} was composed");
+        for (name, made) in &parts {
+            let bytes = util::read(&made.path)?;
+            ensure!(util::sha256_hex(&bytes) == made.sha256, "the part `{name}` changed while {label} was composed");
             inputs.push((name.as_str(), bytes));
         }
         let inputs: Vec<compose::Input> =
@@ -294,7 +305,7 @@ fn compose_parts(
     Ok(Composition { path: out, sha256: digest, parts: named })
 }
 
-/// Produces the module of one post-processing level; returns its path and SHA-256.
+/// Produces the module of one post-processing level.
 fn post_process(
     sh: &Shell,
     ws: &Workspace,
@@ -303,7 +314,7 @@ fn post_process(
     core_hash: &str,
     state: &mut JobState,
     shared: &Shared,
-) -> Result<(PathBuf, String)> {
+) -> Result<Output> {
     match state.levels.get(&variant.post) {
         Some(Ok(done)) => return Ok(done.clone()),
         Some(Err(failed)) => bail!("the {} level failed earlier in this run: {failed}", variant.post.name()),
@@ -324,7 +335,7 @@ fn make_level(
     core_hash: &str,
     state: &mut JobState,
     shared: &Shared,
-) -> Result<(PathBuf, String)> {
+) -> Result<Output> {
     let src = Sources::embedded();
     let label = format!("{} {}", component.name, variant.name());
     let _step = (variant.post != Post::Raw).then(|| state.step(shared, format!("{} {label}", variant.post.name())));
@@ -351,7 +362,7 @@ fn make_level(
         Post::Opt => {
             let (wasm_opt, version) = shared.wasm_opt.as_ref().expect("wasm-opt was located for optimized jobs");
             let stripped_variant = Variant { build: variant.build.clone(), post: Post::Strip };
-            let (stripped, stripped_hash) =
+            let Output { path: stripped, sha256: stripped_hash } =
                 post_process(sh, ws, component, &stripped_variant, core_hash, state, shared)?;
             let key = keys::opt(src, &stripped_hash, version);
             let (digest, was_fresh) = fresh_or(&out, &key, || {
@@ -366,7 +377,8 @@ fn make_level(
         }
         Post::Wizer => {
             let opt_variant = Variant { build: variant.build.clone(), post: Post::Opt };
-            let (opt, opt_hash) = post_process(sh, ws, component, &opt_variant, core_hash, state, shared)?;
+            let Output { path: opt, sha256: opt_hash } =
+                post_process(sh, ws, component, &opt_variant, core_hash, state, shared)?;
             let key = keys::wizer(src, &opt_hash);
             let (digest, _) = fresh_or(&out, &key, || {
                 status::step("Snapshotting", format!("{label} (wizer: `_initialize` at build time)"));
@@ -388,7 +400,7 @@ fn make_level(
             digest
         }
     };
-    Ok((out, digest))
+    Ok(Output { path: out, sha256: digest })
 }
 
 fn size(path: &Path) -> u64 {

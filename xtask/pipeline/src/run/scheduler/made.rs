@@ -7,11 +7,31 @@ use std::sync::{Condvar, Mutex};
 
 use anyhow::{Result, anyhow, bail, ensure};
 
-use super::{Failure, Product};
+use super::{Failed, Failure, Product};
 use crate::model::{Job, Post, Variant};
 
-/// What one level of a job made (a path and its SHA-256), or why it failed.
-pub(super) type LevelMade = std::result::Result<(PathBuf, String), String>;
+/// A file a step made (or verified fresh), and the SHA-256 its record holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Output {
+    pub(super) path: PathBuf,
+    pub(super) sha256: String,
+}
+
+/// What one level of a job made, or why it failed.
+pub(super) type LevelMade = std::result::Result<Output, String>;
+
+/// A job of a run, by what it builds: a component and one of its builds.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) struct JobId {
+    pub(super) component: String,
+    pub(super) build: &'static str,
+}
+
+impl JobId {
+    pub(super) fn of(job: &Job) -> Self {
+        JobId { component: job.component.name.clone(), build: job.build.name }
+    }
+}
 
 /// What each level of one finished job made.
 pub(super) type Levels = BTreeMap<Post, LevelMade>;
@@ -22,16 +42,16 @@ pub(super) type Levels = BTreeMap<Post, LevelMade>;
 /// worker when a composed job asks, and the wait always ends.
 #[derive(Default)]
 pub(super) struct Made {
-    /// (component, build) → level → (component path, SHA-256), or why it failed.
-    jobs: Mutex<BTreeMap<(String, &'static str), Levels>>,
+    /// What each finished job made at each level (its component, or its composition), or why it failed.
+    jobs: Mutex<BTreeMap<JobId, Levels>>,
     finished: Condvar,
-    /// The (component, build) pairs some job of this run makes.
-    planned: Vec<(String, &'static str)>,
+    /// The jobs of this run.
+    planned: Vec<JobId>,
 }
 
 impl Made {
-    /// Nothing made yet, by a run whose jobs make the (component, build) pairs `planned`.
-    pub(super) fn new(planned: Vec<(String, &'static str)>) -> Self {
+    /// Nothing made yet, by a run of the jobs `planned`.
+    pub(super) fn new(planned: Vec<JobId>) -> Self {
         Made { planned, ..Made::default() }
     }
 
@@ -42,23 +62,28 @@ impl Made {
             let made = products
                 .iter()
                 .find(|p| p.variant.post == post)
-                .and_then(|p| Some((p.component_path.clone()?, p.component_sha256.clone()?)));
+                .and_then(|p| Some(Output { path: p.component_path.clone()?, sha256: p.component_sha256.clone()? }));
             // A failure names the variant, or the build when its compile (or a panic) took every level down.
-            let build = format!("{} {}", job.component.name, job.build.name);
-            let variant = format!("{build}-{}", post.name());
             let failed = || {
-                let failure = failures.iter().find(|f| f.what == variant || f.what == build);
+                let took_it = |f: &&Failure| match &f.what {
+                    Failed::Build { component, build } => *component == job.component.name && *build == job.build.name,
+                    Failed::Variant { component, variant } => {
+                        *component == job.component.name && variant.build == job.build && variant.post == post
+                    }
+                    Failed::Worker => false,
+                };
+                let failure = failures.iter().find(took_it);
                 failure.map_or_else(|| "it was not componentized".to_string(), |f| format!("{:#}", f.error))
             };
             levels.insert(post, made.ok_or_else(failed));
         }
-        self.jobs.lock().unwrap().insert((job.component.name.clone(), job.build.name), levels);
+        self.jobs.lock().unwrap().insert(JobId::of(job), levels);
         self.finished.notify_all();
     }
 
     /// The component `part` made for `variant`, once its job has finished.
-    pub(super) fn wait(&self, part: &str, variant: &Variant) -> Result<(PathBuf, String)> {
-        let key = (part.to_string(), variant.build.name);
+    pub(super) fn wait(&self, part: &str, variant: &Variant) -> Result<Output> {
+        let key = JobId { component: part.to_string(), build: variant.build.name };
         ensure!(self.planned.contains(&key), "no job of this run makes `{part}` {} (a bug)", variant.build.name);
         let mut jobs = self.jobs.lock().unwrap();
         loop {

@@ -25,7 +25,7 @@ use crate::model::{Component, Job, Stress, Variant, Workspace};
 use crate::stages::check;
 use crate::{status, suite};
 use job::run_job;
-use made::Made;
+use made::{JobId, Made};
 
 /// How far each job goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -154,8 +154,7 @@ pub fn run_all(sh: &Shell, ws: &Workspace, jobs: Vec<Job>, options: &Options) ->
         }
     }
     let planned = Progress::planned(&jobs, options.until >= Until::Componentize, options.until >= Until::Check);
-    let planned_jobs = jobs.iter().map(|j| (j.component.name.clone(), j.build.name)).collect();
-    let made = Made::new(planned_jobs);
+    let made = Made::new(jobs.iter().map(JobId::of).collect());
     let shared = Shared { toolchains, tinygo, wasm_opt, host, suites, progress: Progress::new(planned), made };
 
     let queue = Mutex::new(jobs.iter().cloned().enumerate().collect::<VecDeque<_>>());
@@ -171,7 +170,7 @@ pub fn run_all(sh: &Shell, ws: &Workspace, jobs: Vec<Job>, options: &Options) ->
                 let sh = match Shell::new() {
                     Ok(sh) => sh,
                     Err(err) => {
-                        let failure = Failure { what: "a worker".into(), artifacts: 0, error: anyhow!(err) };
+                        let failure = Failure { what: Failed::Worker, artifacts: 0, error: anyhow!(err) };
                         return results.lock().unwrap().push((usize::MAX, (Vec::new(), vec![failure])));
                     }
                 };
@@ -188,7 +187,7 @@ pub fn run_all(sh: &Shell, ws: &Workspace, jobs: Vec<Job>, options: &Options) ->
                             .or_else(|| panic.downcast_ref::<&str>().copied())
                             .unwrap_or("a panic");
                         let error = anyhow!("the pipeline panicked (a bug): {message}");
-                        let what = format!("{} {}", job.component.name, job.build.name);
+                        let what = Failed::Build { component: job.component.name.clone(), build: job.build.name };
                         (Vec::new(), vec![Failure { what, artifacts: job.posts.len(), error }])
                     });
                     shared.made.publish(&job, &outcome.0, &outcome.1);
@@ -251,11 +250,33 @@ pub struct Outcome {
     pub selected: usize,
 }
 
-/// One failed step: what failed (`hasher tinygo-o2-strip`, or a whole build when its compile failed), how many
-/// artifacts it took down, and the error with its whole cause chain.
+/// What a failure took down.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failed {
+    /// Every level of a build (its compile failed, or the job panicked).
+    Build { component: String, build: &'static str },
+    /// One variant.
+    Variant { component: String, variant: Variant },
+    /// A worker that could not start.
+    Worker,
+}
+
+impl std::fmt::Display for Failed {
+    /// `hasher go1.26` for a build, `hasher go1.26-opt` for a variant: what a person types to select it again.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failed::Build { component, build } => write!(f, "{component} {build}"),
+            Failed::Variant { component, variant } => write!(f, "{component} {}", variant.name()),
+            Failed::Worker => f.write_str("a worker"),
+        }
+    }
+}
+
+/// One failed step: what failed (one variant, or a whole build when its compile failed), how many artifacts it
+/// took down, and the error with its whole cause chain.
 #[derive(Debug)]
 pub struct Failure {
-    pub what: String,
+    pub what: Failed,
     pub artifacts: usize,
     pub error: anyhow::Error,
 }

@@ -12,17 +12,18 @@ use crate::util;
 /// as a person reads it.
 #[test]
 fn a_failed_run_reports_every_failure_with_its_causes() {
-    let failure = |what: &str, artifacts, error: anyhow::Error| Failure { what: what.to_string(), artifacts, error };
+    let failure = |what, artifacts, error: anyhow::Error| Failure { what, artifacts, error };
+    let variant = model::select_variants(&["go1.26-opt".to_string()]).unwrap().remove(0);
     let outcome = Outcome {
         products: Vec::new(),
         failures: vec![
             failure(
-                "hasher tinygo-o2",
+                Failed::Build { component: "hasher".into(), build: "tinygo-o2" },
                 3,
                 anyhow::anyhow!("exit status 1\nmain.go:3: undefined: x").context("go build failed for tinygo-o2"),
             ),
             failure(
-                "textkit go1.26-opt",
+                Failed::Variant { component: "textkit".into(), variant },
                 1,
                 anyhow::anyhow!("trap").context("stress: call #3").context("check failed for textkit go1.26-opt"),
             ),
