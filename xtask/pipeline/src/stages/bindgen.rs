@@ -205,9 +205,10 @@ pub fn default_go_mod() -> String {
 }
 
 /// The files that give a build by each pinned Go release after `GO_LINE` that release's GODEBUG defaults instead
-/// of the go line's (docs/design/variants.md, "GODEBUG defaults per Go line"): `godebug_go1NN.go` with `//go:debug default=go1.NN` under a
-/// build tag that holds for that release only (the newest: for it and later ones). `releases` are the pinned
-/// lines (`toolchain::all_pinned`'s keys); relative path and contents, in release order.
+/// of the go line's (docs/design/variants.md, "GODEBUG defaults per Go line"): `godebug_go1NN.go` with
+/// `//go:debug default=go1.NN` under a build tag that holds for that release only (the newest: for it and later
+/// ones). `releases` are the pinned lines (`toolchain::all_pinned`'s keys); relative path and contents, in release
+/// order.
 pub fn godebug_files<'a>(releases: impl IntoIterator<Item = &'a str>) -> Vec<(PathBuf, String)> {
     let minor = |line: &str| line.strip_prefix("1.").and_then(|m| m.parse::<u32>().ok());
     let oldest = minor(GO_LINE).expect("GO_LINE is 1.N");
@@ -225,7 +226,7 @@ pub fn godebug_files<'a>(releases: impl IntoIterator<Item = &'a str>) -> Vec<(Pa
             let text = format!(
                 "//go:build {tag}\n\n\
                  // A Go 1.{m} build runs with Go 1.{m}'s GODEBUG defaults, not the go line's ({GO_LINE}): \
-                 docs/design/variants.md, \"GODEBUG defaults per Go line\".\n\n\
+                 ARCHITECTURE.md, \"GODEBUG\".\n\n\
                  //go:debug default=go1.{m}\n\npackage main\n"
             );
             (PathBuf::from(format!("godebug_go1{m}.go")), text)
