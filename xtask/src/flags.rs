@@ -22,7 +22,7 @@ pub(crate) enum Command {
     Build(Build),
     /// Build, then wrap each core module into a component (WIT metadata + WASI preview1 reactor adapter)
     Componentize(Componentize),
-    /// Build and componentize, then call every export in the wasmtime host against a native Rust reference
+    /// Build and componentize, then run each artifact in the wasmtime host: its typed suite, its declarative cases
     Check(Check),
     /// Build → componentize → check everything, then write target/dist/<component>/<variant>.wasm + manifest.json
     Dist(Dist),

@@ -46,8 +46,11 @@ pub fn build(sh: &Shell, root: &Path, component: &Component) -> Result<PathBuf> 
 /// Runs the suite `binary` on `request`'s component, handing it `compiled` (the component compiled for the checks'
 /// host); the verdict, or the suite's error with its causes.
 pub fn run(binary: &Path, request: &Request, compiled: &Compiled) -> Result<Verdict> {
-    let precompiled = request.component.with_extension("wasm.cwasm");
-    let outcome = request.component.with_extension("wasm.outcome.json");
+    // Beside the component, named as the run's temporary files are, so that a killed run's are swept by the next
+    // (`records::remove_orphans`); this check removes its own when the suite is done.
+    let name = request.component.file_name().and_then(|n| n.to_str()).context("a component file has a name")?;
+    let precompiled = request.component.with_file_name(format!(".{name}.suite.tmp.cwasm"));
+    let outcome = request.component.with_file_name(format!(".{name}.suite.tmp.json"));
     let _ = std::fs::remove_file(&outcome);
     let bytes = compiled.serialize().map_err(anyhow::Error::from).context("failed to serialize the component")?;
     util::write_atomic(&precompiled, &bytes)?;
