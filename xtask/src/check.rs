@@ -5,7 +5,8 @@
 use std::path::Path;
 
 use anyhow::{Result, ensure};
-use pipeline::model::{self, Stress, Workspace};
+use pipeline::model::{Stress, Workspace};
+use pipeline::run;
 use pipeline::run::scheduler::{self, Options, Until};
 use pipeline::stages::check::Repeat;
 use xshell::Shell;
@@ -24,7 +25,7 @@ impl flags::Check {
             calls_64k: self.stress_64k,
             calls_1m: self.stress_1m,
         };
-        let jobs = model::select(root, &self.selection.into())?;
+        let jobs = run::plan(root, &self.selection.into())?.jobs;
         ensure!(self.repeat >= 1, "--repeat takes a count of at least 1");
         let repeat = (self.repeat > 1 || self.entropy).then_some(Repeat { runs: self.repeat, entropy: self.entropy });
         let options = Options { until: Until::Check, stress, repeat };

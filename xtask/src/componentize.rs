@@ -4,7 +4,8 @@
 use std::path::Path;
 
 use anyhow::Result;
-use pipeline::model::{self, Workspace};
+use pipeline::model::Workspace;
+use pipeline::run;
 use pipeline::run::scheduler::{self, Options, Until};
 use xshell::Shell;
 
@@ -14,7 +15,7 @@ impl flags::Componentize {
     pub(crate) fn run(self, sh: &Shell, root: &Path) -> Result<()> {
         // One writer per checkout: a second run waits here, saying for whom (lock.rs).
         let _lock = pipeline::run::lock::acquire(root)?;
-        let jobs = model::select(root, &self.selection.into())?;
+        let jobs = run::plan(root, &self.selection.into())?.jobs;
         scheduler::run(sh, &Workspace::new(root), jobs, &Options::until(Until::Componentize))?;
         Ok(())
     }

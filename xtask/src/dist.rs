@@ -26,7 +26,7 @@ impl flags::Dist {
         }
         let selection = model::Selection { shard: self.shard, ..self.selection.into() };
         let shipped = dist::ship(sh, root, &selection)?;
-        eprint!("{}", dist::sizes::table(&shipped.products)?);
+        eprint!("{}", dist::sizes::table(&shipped.products, &shipped.manifest.left_out)?);
         let (count, took) = (shipped.manifest.artifacts.len(), status::elapsed(start.elapsed()));
         status::step("Finished", format!("dist of {count} artifacts in {took} (target/dist)"));
         if self.verify_reproducible {

@@ -42,14 +42,15 @@ pub(crate) enum Command {
     Publish(Publish),
 }
 
-/// Which components and variants a task works on. With no filter, all of them.
+/// Which components and variants a task works on. With no filter, all of them, less the builds a component leaves
+/// out (its component.toml's `[leave-out]`, or builds older than its go.mod's go line), each said with its reason.
 #[derive(Debug, Args, Clone, Default)]
 pub(crate) struct Selection {
     /// Only this component (a directory name under go/); repeat for several
     #[arg(long = "component", value_name = "NAME")]
     pub(crate) components: Vec<String>,
     /// Only this variant: a full name (go1.25-greentea-opt) or a build (go1.26: its raw, strip, opt and opt-wizer);
-    /// repeatable
+    /// repeatable. Naming a build that a component named with --component leaves out fails with the reason
     #[arg(long = "variant", value_name = "NAME")]
     pub(crate) variants: Vec<String>,
 }

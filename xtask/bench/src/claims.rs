@@ -431,6 +431,7 @@ mod tests {
                 sha_hw_available: true,
             },
             variants: Vec::new(),
+            left_out: Vec::new(),
             concurrency: None,
             floor: None,
             peer: None,

@@ -36,6 +36,9 @@ pub(crate) struct Report {
     pub(crate) tools: BTreeMap<String, String>,
     pub(crate) native: Native,
     pub(crate) variants: Vec<VariantReport>,
+    /// The builds of the selection a component does not ship, with the reason: not measured.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) left_out: Vec<pipeline::model::LeftOut>,
     pub(crate) concurrency: Option<Concurrency>,
     /// The floor's empty call (a trivial non-Go component, `floor.rs`), measured beside the artifacts'.
     #[serde(default)]

@@ -56,8 +56,8 @@ pub fn run(sh: &Shell, root: &Path, options: &Options) -> Result<()> {
     if options.claims && mode == Mode::Quick {
         bail!("--claims needs a full run (drop --quick): the committed numbers come from enough samples");
     }
-    let artifacts = artifacts(sh, root, options.selection.clone())?;
-    let report = measure(sh, root, mode, options.command.clone(), &artifacts)?;
+    let (artifacts, left_out) = artifacts(sh, root, options.selection.clone())?;
+    let report = Report { left_out, ..measure(sh, root, mode, options.command.clone(), &artifacts)? };
     let out = root.join("target/bench");
     let written = report::write(&out, &report)?;
     for path in &written {
@@ -80,10 +80,11 @@ struct Artifact {
     module: Option<PathBuf>,
 }
 
-/// The selected artifacts from target/dist; when any is missing or stale there, the selection is built and
-/// checked (fresh steps are skipped) and measured from target/wasm, and target/dist is left as it is.
-fn artifacts(sh: &Shell, root: &Path, selection: model::Selection) -> Result<Vec<Artifact>> {
-    let jobs = model::select(root, &selection)?;
+/// The selected artifacts from target/dist, and the builds of the selection its components leave out; when any
+/// artifact is missing or stale there, the selection is built and checked (fresh steps are skipped) and measured
+/// from target/wasm, and target/dist is left as it is.
+fn artifacts(sh: &Shell, root: &Path, selection: model::Selection) -> Result<(Vec<Artifact>, Vec<model::LeftOut>)> {
+    let model::Plan { jobs, left_out } = pipeline::run::plan(root, &selection)?;
     // A composed component's parts come with it as dependency jobs: they are not what was asked for.
     let wanted: Vec<(model::Component, model::Variant)> = jobs
         .iter()
@@ -122,8 +123,8 @@ fn artifacts(sh: &Shell, root: &Path, selection: model::Selection) -> Result<Vec
         }
         Ok(Ok(out))
     };
-    match find()? {
-        Ok(found) => Ok(found),
+    let found = match find()? {
+        Ok(found) => found,
         Err(why) => {
             status::step(
                 "Building",
@@ -145,9 +146,10 @@ fn artifacts(sh: &Shell, root: &Path, selection: model::Selection) -> Result<Vec
                         module: Some(p.module),
                     })
                 })
-                .collect()
+                .collect::<Result<_>>()?
         }
-    }
+    };
+    Ok((found, left_out))
 }
 
 fn measure(sh: &Shell, root: &Path, mode: Mode, command: String, artifacts: &[Artifact]) -> Result<Report> {
@@ -339,6 +341,7 @@ fn measure(sh: &Shell, root: &Path, mode: Mode, command: String, artifacts: &[Ar
         tools,
         native,
         variants,
+        left_out: Vec::new(),
         concurrency,
         floor,
         peer,

@@ -230,6 +230,9 @@ fn markdown(report: &Report) -> String {
     if let Some(peer) = &report.peer {
         out.push_str(&peer_table(report, peer));
     }
+    for left in &report.left_out {
+        let _ = writeln!(out, "\n{} `{}` is left out of this run: {}.", left.component, left.build, left.reason);
+    }
 
     let _ = writeln!(out, "\n## Size and start-up, every artifact\n");
     out.push_str(
@@ -497,5 +500,22 @@ mod tests {
         let report: Report = serde_json::from_str(include_str!("../tests/fixtures/report.json")).unwrap();
         expect_test::expect_file!["../tests/fixtures/report.md"].assert_eq(&markdown(&report));
         expect_test::expect_file!["../tests/fixtures/chart.svg"].assert_eq(&chart::svg(&report));
+    }
+
+    /// A build a component leaves out is named with its reason before the figures, and nowhere else.
+    #[test]
+    fn a_left_out_build_is_said_with_its_reason() {
+        let mut report: Report = serde_json::from_str(include_str!("../tests/fixtures/report.json")).unwrap();
+        let before = markdown(&report);
+        report.left_out.push(pipeline::model::LeftOut {
+            component: "hasher".into(),
+            build: "tinygo".into(),
+            reason: "a dependency TinyGo lacks".into(),
+        });
+        let after = markdown(&report);
+        let line = "\nhasher `tinygo` is left out of this run: a dependency TinyGo lacks.\n";
+        assert_eq!(after.matches(line).count(), 1, "{after}");
+        assert!(after.find(line) < after.find("## Size and start-up"));
+        assert_eq!(after.replacen(line, "", 1), before);
     }
 }

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use xshell::{Shell, cmd};
 
 use crate::env::toolchain::GoToolchain;
-use crate::model::{Post, paths};
+use crate::model::{LeftOut, Post, paths};
 use crate::run::scheduler::Product;
 use crate::stages::{adapter, gobuild, postprocess, wizer};
 use crate::versions;
@@ -21,6 +21,10 @@ pub struct Manifest {
     /// Only in a shard's manifest (`dist --shard`): which shard of which selection it is, for `dist --merge`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shard: Option<ShardRecord>,
+    /// The builds of the selection a component does not ship, and why (its `[leave-out]`, its go.mod's go line,
+    /// or a part it is composed with).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub left_out: Vec<LeftOut>,
     /// Only in `target/dist-partial/manifest.json`, the passing part of a failed run: what failed and why.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub failures: Vec<FailedArtifact>,
@@ -158,7 +162,7 @@ pub fn of(products: &[Product]) -> Result<Manifest> {
             guarded_window: p.window.map(|w| GuardedWindow { answered: w.answered, floor: w.floor }),
         });
     }
-    Ok(Manifest { artifacts, shard: None, failures: Vec::new(), source: None })
+    Ok(Manifest { artifacts, shard: None, left_out: Vec::new(), failures: Vec::new(), source: None })
 }
 
 /// The tools that made one artifact (its manifest entry's `tools`): its Go, the in-process crates, the adapter.

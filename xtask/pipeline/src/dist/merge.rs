@@ -24,6 +24,7 @@ pub fn merge(root: &Path, dirs: &[PathBuf], out: &Path) -> Result<usize> {
     let mut merged: BTreeMap<(usize, usize), (Artifact, PathBuf, Vec<u8>)> = BTreeMap::new();
     let mut shards: Vec<(ShardRecord, PathBuf)> = Vec::new();
     let mut source: Option<Option<Source>> = None;
+    let mut left_out: Vec<Vec<model::LeftOut>> = Vec::new();
     for dir in dirs {
         let path = dir.join("manifest.json");
         let text = std::fs::read_to_string(&path).with_context(|| format!("failed to read {}", path.display()))?;
@@ -39,6 +40,7 @@ pub fn merge(root: &Path, dirs: &[PathBuf], out: &Path) -> Result<usize> {
             format!("{} is not a shard's manifest (made by `cargo xtask dist --shard I/N`)", path.display())
         })?;
         shards.push((shard, dir.clone()));
+        left_out.push(manifest.left_out);
         match &source {
             None => source = Some(manifest.source.clone()),
             Some(earlier) => anyhow::ensure!(
@@ -97,24 +99,34 @@ pub fn merge(root: &Path, dirs: &[PathBuf], out: &Path) -> Result<usize> {
             merged.insert(key, (artifact, dir.clone(), bytes));
         }
     }
-    complete(root, &shards, &merged, &components, &variants)?;
+    let plan = complete(root, &shards, &merged, &components, &variants)?;
+    for (said, (_, dir)) in left_out.iter().zip(&shards) {
+        anyhow::ensure!(
+            *said == plan.left_out,
+            "{} records other builds left out than this checkout's components do: shards of one dist come from one \
+             checkout",
+            dir.display()
+        );
+    }
     let count = merged.len();
     let (artifacts, mut contents): (Vec<Artifact>, Vec<Vec<u8>>) = merged.into_values().map(|(a, _, b)| (a, b)).unzip();
-    let manifest = Manifest { artifacts, shard: None, failures: Vec::new(), source: source.flatten() };
+    let manifest =
+        Manifest { artifacts, shard: None, left_out: plan.left_out, failures: Vec::new(), source: source.flatten() };
     // The bytes that were verified are the ones written.
     let staging = stage_with(out, &manifest, |i, dest| util::write_atomic(dest, &std::mem::take(&mut contents[i])))?;
     replace(&staging, out)?;
     Ok(count)
 }
 
-/// Whether the shards are shards 1..=N of one selection, each once, and together hold all of its artifacts.
+/// Whether the shards are shards 1..=N of one selection, each once, and together hold all of its artifacts; the
+/// plan of that selection.
 fn complete(
     root: &Path,
     shards: &[(ShardRecord, PathBuf)],
     merged: &BTreeMap<(usize, usize), (Artifact, PathBuf, Vec<u8>)>,
     components: &[String],
     variants: &[String],
-) -> Result<()> {
+) -> Result<model::Plan> {
     let (first, first_dir) = &shards[0];
     for (shard, dir) in shards {
         anyhow::ensure!(
@@ -143,7 +155,8 @@ fn complete(
     let selection =
         model::Selection { components: first.components.clone(), variants: first.variants.clone(), shard: None };
     let mut missing = Vec::new();
-    for job in model::select(root, &selection)? {
+    let plan = model::plan(root, &selection)?;
+    for job in &plan.jobs {
         for post in &job.posts {
             let variant = model::Variant { build: job.build.clone(), post: *post }.name();
             let key = (
@@ -161,5 +174,5 @@ fn complete(
         missing.len(),
         missing.join(", ")
     );
-    Ok(())
+    Ok(plan)
 }

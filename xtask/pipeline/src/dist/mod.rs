@@ -36,7 +36,7 @@ pub struct Shipped {
 /// A run with failures ships nothing there: the error lists every failure, and what passed is kept in
 /// target/dist-partial/.
 pub fn ship(sh: &Shell, root: &Path, selection: &Selection) -> Result<Shipped> {
-    let jobs = model::select(root, selection)?;
+    let model::Plan { jobs, left_out } = run::plan(root, selection)?;
     env::setup::ensure(sh, root)?;
     staging::remove_orphaned_staging(root)?;
     let ws = Workspace::new(root);
@@ -46,6 +46,7 @@ pub fn ship(sh: &Shell, root: &Path, selection: &Selection) -> Result<Shipped> {
     }
     let products = outcome.products;
     let mut manifest = manifest::of(&products)?;
+    manifest.left_out = left_out;
     manifest.source = Source::of(sh, root);
     manifest.shard = selection.shard.map(|s| ShardRecord {
         index: s.index,

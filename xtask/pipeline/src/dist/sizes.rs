@@ -1,18 +1,20 @@
 //! The size table a dist prints: per component and build, the module's and the component's bytes at each
-//! post-processing level.
+//! post-processing level, and the builds a component left out.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use anyhow::Result;
 
+use crate::model::LeftOut;
 use crate::run::scheduler::Product;
 
 /// (module bytes, component bytes) per post-processing level.
 type SizesByPost = BTreeMap<&'static str, (u64, u64)>;
 
-/// The size table: per component and build, module and component bytes at each post-processing level.
-pub fn table(products: &[Product]) -> Result<String> {
+/// The size table: per component and build, module and component bytes at each post-processing level; then each
+/// build of the selection a component left out, with the reason.
+pub fn table(products: &[Product], left_out: &[LeftOut]) -> Result<String> {
     let mut out = String::new();
     // Keyed by (component, position of the build in the matrix, build name) to print in matrix order.
     let mut rows: BTreeMap<(String, usize, String), SizesByPost> = BTreeMap::new();
@@ -48,6 +50,9 @@ pub fn table(products: &[Product]) -> Result<String> {
             cell(sizes, "opt", |s| s.1),
             cell(sizes, "opt-wizer", |s| s.1),
         );
+    }
+    for left in left_out {
+        let _ = writeln!(out, "  {:<10} {:<18} left out: {}", left.component, left.build, left.reason);
     }
     out.push('\n');
     Ok(out)

@@ -60,6 +60,56 @@ fn a_failed_variant_is_reported_and_the_passing_ones_are_kept() {
     std::fs::remove_dir_all(&tmp).unwrap();
 }
 
+/// A component that leaves TinyGo out (`[leave-out]`) and whose go.mod needs Go 1.25 ships the rest of the
+/// selection, and the run's manifest says what it left out and why; naming it with one of those builds fails
+/// before anything is built.
+#[test]
+#[ignore = "slow tier: builds components with Go (`cargo xtask test` runs it)"]
+fn a_dist_ships_without_the_builds_a_component_leaves_out_and_says_why() {
+    let tmp = crate::testing::hasher_workspace("left-out");
+    std::fs::rename(tmp.join("go/hasher"), tmp.join("go/lean")).unwrap();
+    // Without the hasher's typed suite (its crate is the checkout's): its declarative cases check it.
+    std::fs::write(
+        tmp.join("go/lean/component.toml"),
+        "world = \"hasher\"\nwit = \"wit/hasher.wit\"\n[leave-out]\n\"tinygo*\" = \"stands for a dependency TinyGo lacks\"\n",
+    )
+    .unwrap();
+    let go_mod = std::fs::read_to_string(tmp.join("go/lean/go.mod")).unwrap();
+    std::fs::write(tmp.join("go/lean/go.mod"), go_mod.replace("\ngo 1.24\n", "\ngo 1.25\n")).unwrap();
+    let sh = Shell::new().unwrap();
+    let variants = |names: &[&str]| names.iter().map(|n| n.to_string()).collect::<Vec<_>>();
+    let named = model::Selection {
+        components: vec!["lean".into()],
+        variants: variants(&["go1.26-raw", "tinygo-raw"]),
+        shard: None,
+    };
+    let refused = format!("{:#}", super::ship(&sh, &tmp, &named).err().expect("naming a left-out build fails"));
+    assert_eq!(
+        refused,
+        "`lean` leaves out tinygo: stands for a dependency TinyGo lacks (go/lean/component.toml, go.mod)"
+    );
+    assert!(!tmp.join("target/wasm").exists(), "a refused selection built something");
+
+    let selection = model::Selection { variants: variants(&["go1.24-raw", "go1.26-raw", "tinygo-raw"]), ..named };
+    let selection = model::Selection { components: Vec::new(), ..selection };
+    let shipped = super::ship(&sh, &tmp, &selection).unwrap();
+    let manifest: Manifest =
+        serde_json::from_slice(&std::fs::read(tmp.join("target/dist/manifest.json")).unwrap()).unwrap();
+    let table = super::sizes::table(&shipped.products, &manifest.left_out).unwrap();
+    std::fs::remove_dir_all(&tmp).unwrap();
+    let shipped_variants: Vec<&str> = manifest.artifacts.iter().map(|a| a.variant.as_str()).collect();
+    assert_eq!(shipped_variants, ["go1.26-raw"]);
+    let said: Vec<(&str, &str)> = manifest.left_out.iter().map(|l| (l.build.as_str(), l.reason.as_str())).collect();
+    assert_eq!(
+        said,
+        [
+            ("go1.24", "go.mod says go 1.25, newer than Go 1.24 (the go command refuses to build it)"),
+            ("tinygo", "stands for a dependency TinyGo lacks"),
+        ]
+    );
+    assert!(table.contains("lean       tinygo             left out: stands for a dependency TinyGo lacks"), "{table}");
+}
+
 /// Shards merge into what one dist of their selection ships: artifacts in matrix order whatever the order of
 /// the shards, a variant in two shards kept once. A tampered artifact, two different entries for one variant,
 /// a partial dist, a missing shard, shards of different selections and an entry with a foreign path are each
@@ -95,7 +145,7 @@ fn shards_merge_in_matrix_order_and_conflicts_are_refused() {
                 guarded_window: Some(GuardedWindow { answered: 300, floor: 100 }),
             });
         }
-        let manifest = Manifest { artifacts, shard, failures: Vec::new(), source: None };
+        let manifest = Manifest { artifacts, shard, left_out: Vec::new(), failures: Vec::new(), source: None };
         std::fs::write(dir.join("manifest.json"), manifest.to_json().unwrap()).unwrap();
         dir
     };
@@ -170,6 +220,7 @@ fn target_dist_is_kept_only_when_every_artifact_verifies() {
     let manifest = Manifest {
         artifacts: vec![artifact("a", "v1", b"one"), artifact("a", "v2", b"two")],
         shard: None,
+        left_out: Vec::new(),
         failures: Vec::new(),
         source: None,
     };

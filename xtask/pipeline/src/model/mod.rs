@@ -9,13 +9,15 @@ use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 
 pub mod evidence;
+mod leave_out;
 mod matrix;
 pub mod paths;
 mod selection;
 mod stress;
 
+pub use leave_out::{LeftOut, go_line};
 pub use matrix::{Build, Post, Variant, builds, select_variants, variants};
-pub use selection::{Job, Selection, Shard, select};
+pub use selection::{Job, Plan, Selection, Shard, plan, select};
 pub use stress::{Sizing, Stress};
 
 /// Where a run reads sources and writes intermediate products.
@@ -69,6 +71,9 @@ struct ComponentConfig {
     /// byte lists): bench reports its figures beside the seed's and CLAIMS.md judges the claims on it.
     #[serde(default, rename = "seed-table")]
     seed_table: bool,
+    /// Builds the component does not ship (a build's name, or a prefix ending in `*`), each with its reason.
+    #[serde(default, rename = "leave-out")]
+    leave_out: std::collections::BTreeMap<String, String>,
 }
 
 /// Something a component is composed with (`compose` in its component.toml).
@@ -113,6 +118,9 @@ pub struct Component {
     pub suite: Option<PathBuf>,
     /// Whether it runs the seed table's workload (`seed-table` in its component.toml).
     pub seed_table: bool,
+    /// The builds it does not ship, in matrix order, with their reasons: its `[leave-out]`, the builds older than
+    /// its go.mod's go line, and what the parts it is composed with leave out.
+    pub left_out: Vec<LeftOut>,
 }
 
 impl Component {
@@ -158,7 +166,17 @@ impl Component {
             );
         }
         let world = config.world.unwrap_or_else(|| name.to_string());
-        Ok(Self { name: name.to_string(), dir, wit, world, parts, suite, seed_table: config.seed_table })
+        let go_mod = std::fs::read_to_string(root.join(&dir).join("go.mod")).unwrap_or_default();
+        let left_out = leave_out::join(
+            leave_out::from_config(&config_path, name, &config.leave_out)?,
+            leave_out::from_go_line(name, &go_mod),
+        );
+        Ok(Self { name: name.to_string(), dir, wit, world, parts, suite, seed_table: config.seed_table, left_out })
+    }
+
+    /// Why it does not ship `build`, if it does not.
+    pub fn leaves_out(&self, build: &Build) -> Option<&str> {
+        leave_out::reason(&self.left_out, build)
     }
 
     /// The workspace components it is composed with, by name.
@@ -194,7 +212,19 @@ fn order_by_parts(components: Vec<Component>) -> Result<Vec<Component>> {
             let names: Vec<_> = left.iter().map(|c| c.name.as_str()).collect();
             bail!("the compositions of {} form a cycle: each is composed with another of them", names.join(", "));
         };
-        ordered.push(left.remove(next));
+        let mut component = left.remove(next);
+        // A composition cannot ship a build one of its parts does not make.
+        let inherited: Vec<LeftOut> = component
+            .component_parts()
+            .flat_map(|part| ordered.iter().find(|o| o.name == part).expect("parts come first").left_out.iter())
+            .map(|l| LeftOut {
+                component: component.name.clone(),
+                build: l.build.clone(),
+                reason: format!("its part `{}` leaves it out: {}", l.component, l.reason),
+            })
+            .collect();
+        component.left_out = leave_out::join(std::mem::take(&mut component.left_out), inherited);
+        ordered.push(component);
     }
     Ok(ordered)
 }
@@ -402,6 +432,54 @@ mod tests {
             dependencies += jobs.iter().filter(|j| j.starts_with("dep ")).count();
         }
         assert_eq!(dependencies, 2);
+        std::fs::remove_dir_all(&tmp).unwrap();
+    }
+
+    /// A component's `[leave-out]` and its go.mod's go line take builds out of every selection, and a composition
+    /// of it loses them too; each is listed with its reason, and naming the component and such a build is refused.
+    #[test]
+    fn builds_a_component_leaves_out_are_no_jobs_and_say_why() {
+        let wit = "world = \"w\"\nwit = \"wit/w.wit\"\n";
+        let leaves = format!("{wit}[leave-out]\n\"tinygo*\" = \"uses reflect.Value.Call\"\n");
+        let composed = format!("{wit}compose = [\"lean\"]\n");
+        let tmp = config_workspace("leave", &[("lean", &leaves), ("newer", wit), ("both", &composed)]);
+        std::fs::write(tmp.join("go/newer/go.mod"), "module m\n\ngo 1.26.0\n").unwrap();
+        let plan_of = |components: &[&str], variants: &[&str]| {
+            let selection = Selection {
+                components: components.iter().map(|c| c.to_string()).collect(),
+                variants: variants.iter().map(|v| v.to_string()).collect(),
+                shard: None,
+            };
+            plan(&tmp, &selection)
+        };
+        let all = plan_of(&[], &[]).unwrap();
+        let jobs = |name: &str| -> Vec<&str> {
+            all.jobs.iter().filter(|j| j.component.name == name).map(|j| j.build.name).collect()
+        };
+        assert!(!jobs("lean").iter().any(|b| b.starts_with("tinygo")), "{:?}", jobs("lean"));
+        assert_eq!(jobs("lean").len(), 10);
+        assert_eq!(jobs("both"), jobs("lean"));
+        assert_eq!(
+            jobs("newer"),
+            ["go1.26", "go1.26-nogreentea", "go1.26-jsonv2", "go1.27", "go1.27-nogreentea", "go1.27-nojsonv2"]
+        );
+        let said: Vec<String> =
+            all.left_out.iter().map(|l| format!("{} {}: {}", l.component, l.build, l.reason)).collect();
+        assert!(said.contains(&"lean tinygo-o2: uses reflect.Value.Call".to_string()), "{said:?}");
+        assert!(said.contains(&"both tinygo: its part `lean` leaves it out: uses reflect.Value.Call".to_string()));
+        assert!(said.contains(&"newer go1.25-greentea: go.mod says go 1.26.0, newer than Go 1.25 (the go command refuses to build it)".to_string()));
+        assert_eq!(
+            all.left_out.iter().filter(|l| l.build.starts_with("tinygo")).count(),
+            3 * 2,
+            "each component, the two TinyGo builds of the default selection (the experimental ones are not selected)"
+        );
+        // Named together: refused. A build named for every component: left out where it must be, made elsewhere.
+        let err = plan_of(&["lean"], &["tinygo-opt"]).unwrap_err().to_string();
+        assert_eq!(err, "`lean` leaves out tinygo: uses reflect.Value.Call (go/lean/component.toml, go.mod)");
+        assert!(plan_of(&["newer"], &["go1.24"]).unwrap_err().to_string().contains("go.mod says go 1.26.0"));
+        let tinygo = plan_of(&[], &["tinygo-raw"]).unwrap();
+        assert!(tinygo.jobs.is_empty(), "newer's go line is past TinyGo's: {:?}", tinygo.jobs);
+        assert_eq!(tinygo.left_out.len(), 3);
         std::fs::remove_dir_all(&tmp).unwrap();
     }
 

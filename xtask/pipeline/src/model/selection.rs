@@ -3,9 +3,9 @@
 
 use std::path::Path;
 
-use anyhow::Result;
+use anyhow::{Result, bail};
 
-use super::{Build, Component, Post, builds, discover, select_components, select_variants};
+use super::{Build, Component, LeftOut, Post, builds, discover, select_components, select_variants};
 
 /// Which components and variants a run works on; empty lists mean all (the experimental builds left out).
 #[derive(Debug, Clone, Default)]
@@ -59,25 +59,58 @@ impl Job {
     }
 }
 
+/// What a selection makes: its jobs, and the (component, build) pairs it would name but the component leaves out.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub jobs: Vec<Job>,
+    /// Of the whole selection, before sharding: every shard of it records the same list.
+    pub left_out: Vec<LeftOut>,
+}
+
 /// The jobs a selection names, in matrix order (a component after those it is composed with), preceded by the
 /// [`Job::dependency`] jobs of the composed components' parts that the selection (or its shard) leaves out.
 pub fn select(root: &Path, selection: &Selection) -> Result<Vec<Job>> {
+    Ok(plan(root, selection)?.jobs)
+}
+
+/// [`select`]'s jobs and what the components leave out of the selection. A build a component leaves out is no
+/// job; a selection that names both the component (`--component`) and the build or one of its variants
+/// (`--variant`) is refused with the reason, since it asked for exactly what cannot be made.
+pub fn plan(root: &Path, selection: &Selection) -> Result<Plan> {
     let components = select_components(root, &selection.components)?;
     let variants = select_variants(&selection.variants)?;
     let mut jobs = Vec::new();
+    let mut left_out = Vec::new();
     for component in &components {
         for build in builds() {
             let posts: Vec<Post> = variants.iter().filter(|v| v.build == build).map(|v| v.post).collect();
-            if !posts.is_empty() {
-                jobs.push(Job::new(component.clone(), build, posts));
+            if posts.is_empty() {
+                continue;
             }
+            let Some(reason) = component.leaves_out(&build) else {
+                jobs.push(Job::new(component.clone(), build, posts));
+                continue;
+            };
+            let named = |wanted: &[String], name: &str| wanted.iter().any(|w| w == name);
+            let variant_named = named(&selection.variants, build.name)
+                || posts.iter().any(|p| named(&selection.variants, &format!("{}-{}", build.name, p.name())));
+            if named(&selection.components, &component.name) && variant_named {
+                bail!(
+                    "`{}` leaves out {}: {reason} (go/{}/component.toml, go.mod)",
+                    component.name,
+                    build.name,
+                    component.name
+                );
+            }
+            let entry = component.left_out.iter().find(|l| l.build == build.name).expect("it leaves it out");
+            left_out.push(entry.clone());
         }
     }
     let jobs = match selection.shard {
         Some(shard) => shard.pick(jobs),
         None => jobs,
     };
-    with_dependencies(root, jobs)
+    Ok(Plan { jobs: with_dependencies(root, jobs)?, left_out })
 }
 
 /// `jobs` preceded by a dependency job for every (part, build) a composed job needs that no job makes, in

@@ -160,6 +160,7 @@ fn hasher_dist(dir: &Path) -> (Vec<u8>, Artifact) {
     let manifest = Manifest {
         artifacts: vec![artifact],
         shard: None,
+        left_out: Vec::new(),
         failures: Vec::new(),
         source: Some(Source { commit: "0123456789abcdef0123456789abcdef01234567".into(), dirty: false }),
     };

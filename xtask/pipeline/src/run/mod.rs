@@ -8,3 +8,19 @@ pub mod lock;
 pub mod progress;
 pub mod records;
 pub mod scheduler;
+
+use std::path::Path;
+
+use anyhow::Result;
+
+use crate::model::{self, Plan, Selection};
+use crate::status;
+
+/// The plan of `selection` ([`model::plan`]), saying for each build a component leaves out that it does and why.
+pub fn plan(root: &Path, selection: &Selection) -> Result<Plan> {
+    let plan = model::plan(root, selection)?;
+    for left in &plan.left_out {
+        status::step("Left out", format!("{} {}: {}", left.component, left.build, left.reason));
+    }
+    Ok(plan)
+}

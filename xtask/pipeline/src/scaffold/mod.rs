@@ -82,7 +82,11 @@ pub fn scaffold(sh: &Shell, root: &Path, name: &str, world: Option<&str>) -> Res
         format!(
             "# A component of the pipeline: this Go module implements one WIT world.\n\
              # world: the world's name; wit: the WIT file (or directory) holding it, relative to the repository root.\n\
-             world = \"{world_name}\"\nwit = \"{}\"\n",
+             world = \"{world_name}\"\nwit = \"{}\"\n\
+             # Builds it does not ship, each with the reason the manifest records (a build's name, or a prefix\n\
+             # ending in *); builds older than go.mod's go line are left out without being named here.\n\
+             # [leave-out]\n\
+             # \"tinygo*\" = \"a dependency calls reflect.Value.Call, which TinyGo lacks\"\n",
             wit_rel.display()
         ),
     ));

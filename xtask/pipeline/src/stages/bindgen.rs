@@ -352,6 +352,7 @@ mod tests {
             parts: Vec::new(),
             suite: None,
             seed_table: false,
+            left_out: Vec::new(),
         };
         let err = format!("{:#}", wit::load_world(&root, &component).unwrap_err());
         std::fs::remove_dir_all(&root).unwrap();
