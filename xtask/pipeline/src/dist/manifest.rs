@@ -11,6 +11,7 @@ use xshell::{Shell, cmd};
 use crate::env::toolchain::GoToolchain;
 use crate::model::{LeftOut, Post, paths};
 use crate::run::scheduler::Product;
+use crate::stages::gobuild::modules::{self, GoModule};
 use crate::stages::{adapter, gobuild, postprocess, wizer};
 use crate::versions;
 
@@ -101,6 +102,14 @@ pub struct Artifact {
     /// TinyGo build (floor 0), whose collector never calls out: the collections inside `cabi_realloc` it saw.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub guarded_window: Option<GuardedWindow>,
+    /// The Go modules its own Go module links (its main module aside), as its build's compiler resolves them:
+    /// path, version, go.sum hash, replacement ([`with_modules`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub go_modules: Vec<GoModule>,
+    /// The user's settings for fetching and verifying modules (GOPROXY, GOPRIVATE, GONOSUMDB, …) that reached its
+    /// build, credentials redacted; none when the go tool's defaults were used.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub module_env: BTreeMap<String, String>,
 }
 
 /// An artifact's guarded-window evidence, as the manifest records it.
@@ -160,9 +169,28 @@ pub fn of(products: &[Product]) -> Result<Manifest> {
                 .map(|(name, sha256)| ComposedPart { name: name.clone(), sha256: sha256.clone() })
                 .collect(),
             guarded_window: p.window.map(|w| GuardedWindow { answered: w.answered, floor: w.floor }),
+            go_modules: Vec::new(),
+            module_env: BTreeMap::new(),
         });
     }
     Ok(Manifest { artifacts, shard: None, left_out: Vec::new(), failures: Vec::new(), source: None })
+}
+
+/// Fills each artifact's `go_modules` (listed once per component and build, which all its variants share) and
+/// `module_env`; `products` are the ones `manifest` was made of, in its order.
+pub fn with_modules(sh: &Shell, root: &Path, manifest: &mut Manifest, products: &[Product]) -> Result<()> {
+    let module_env = modules::module_env();
+    let mut listed: BTreeMap<(String, &str), Vec<GoModule>> = BTreeMap::new();
+    for (artifact, p) in manifest.artifacts.iter_mut().zip(products) {
+        let key = (p.component.name.clone(), p.variant.build.name);
+        if !listed.contains_key(&key) {
+            let list = modules::linked(sh, root, &p.component, &p.variant.build, &p.toolchain, p.tinygo.as_ref())?;
+            listed.insert(key.clone(), list);
+        }
+        artifact.go_modules = listed[&key].clone();
+        artifact.module_env = module_env.clone();
+    }
+    Ok(())
 }
 
 /// The tools that made one artifact (its manifest entry's `tools`): its Go, the in-process crates, the adapter.

@@ -46,6 +46,7 @@ pub fn ship(sh: &Shell, root: &Path, selection: &Selection) -> Result<Shipped> {
     }
     let products = outcome.products;
     let mut manifest = manifest::of(&products)?;
+    manifest::with_modules(sh, root, &mut manifest, &products)?;
     manifest.left_out = left_out;
     manifest.source = Source::of(sh, root);
     manifest.shard = selection.shard.map(|s| ShardRecord {

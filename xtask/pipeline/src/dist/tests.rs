@@ -110,6 +110,72 @@ fn a_dist_ships_without_the_builds_a_component_leaves_out_and_says_why() {
     assert!(table.contains("lean       tinygo             left out: stands for a dependency TinyGo lacks"), "{table}");
 }
 
+/// A scaffolded component whose Go code calls a third-party module from the module proxy ships through `dist`
+/// on a Go and a TinyGo build, and each artifact's manifest entry lists the module with its go.sum hash (and the
+/// bindings' runtime, replaced by its directory); vendored (`go mod vendor`), it builds with `-mod=vendor` and lists
+/// the same modules.
+#[test]
+#[ignore = "slow tier: fetches a module from the Go module proxy and builds with Go and TinyGo (`cargo xtask test` runs it)"]
+fn a_component_using_a_third_party_module_ships_and_its_manifest_lists_the_modules() {
+    let tmp = std::env::temp_dir().join(format!("xtask-modules-{}", std::process::id()));
+    let root = crate::testing::root();
+    crate::util::copy_dir(&root.join("go/witpkg"), &tmp.join("go/witpkg"));
+    std::fs::copy(root.join("go/toolchains.toml"), tmp.join("go/toolchains.toml")).unwrap();
+    std::fs::create_dir_all(tmp.join("wit")).unwrap();
+    let sh = Shell::new().unwrap();
+    crate::scaffold::scaffold(&sh, &tmp, "texty", None).unwrap();
+    let dir = tmp.join("go/texty");
+    std::fs::write(
+        dir.join("export_wit_world/texty.go"),
+        "// Package export_wit_world implements the exports of the `texty` world.\npackage export_wit_world\n\n\
+         import (\n\t\"golang.org/x/text/cases\"\n\t\"golang.org/x/text/language\"\n)\n\n\
+         // Greet greets name, lower-cased by golang.org/x/text.\nfunc Greet(name string) string {\n\
+         \treturn \"Hello, \" + cases.Lower(language.Und).String(name) + \"!\"\n}\n",
+    )
+    .unwrap();
+    {
+        let _cwd = sh.push_dir(&dir);
+        let go = crate::env::tools::GO.locate().unwrap();
+        xshell::cmd!(sh, "{go} get golang.org/x/text@v0.21.0").env("GOFLAGS", "-mod=mod").run().unwrap();
+    }
+    let selection = model::Selection {
+        components: vec!["texty".into()],
+        variants: vec!["go1.26-raw".into(), "tinygo-raw".into()],
+        shard: None,
+    };
+    let text = |manifest: &Manifest| -> Vec<String> {
+        manifest
+            .artifacts
+            .iter()
+            .map(|a| {
+                let modules: Vec<String> = a
+                    .go_modules
+                    .iter()
+                    .map(|m| format!("{} {} {}", m.path, m.version, m.replace.as_deref().unwrap_or(&m.sum)))
+                    .collect();
+                format!("{} {}: {}", a.variant, a.env["GOFLAGS"], modules.join(", "))
+            })
+            .collect()
+    };
+    let shipped = super::ship(&sh, &tmp, &selection).unwrap();
+    let modules = "go.bytecodealliance.org/pkg v0.2.2 ../witpkg, \
+                   golang.org/x/text v0.21.0 h1:zyQAAkrwaneQ066sspRyJaG9VNi/YJ1NfzcGB3hZ/qo=";
+    assert_eq!(
+        text(&shipped.manifest),
+        [format!("go1.26-raw -mod=readonly: {modules}"), format!("tinygo-raw -mod=readonly: {modules}")]
+    );
+    {
+        let _cwd = sh.push_dir(&dir);
+        let go = crate::env::tools::GO.locate().unwrap();
+        xshell::cmd!(sh, "{go} mod vendor").run().unwrap();
+    }
+    let vendored = model::Selection { variants: vec!["go1.26-raw".into()], ..selection };
+    let shipped = super::ship(&sh, &tmp, &vendored).unwrap();
+    let _ = xshell::cmd!(sh, "chmod -R u+w {tmp}").quiet().run();
+    std::fs::remove_dir_all(&tmp).unwrap();
+    assert_eq!(text(&shipped.manifest), [format!("go1.26-raw -mod=vendor: {modules}")]);
+}
+
 /// Shards merge into what one dist of their selection ships: artifacts in matrix order whatever the order of
 /// the shards, a variant in two shards kept once. A tampered artifact, two different entries for one variant,
 /// a partial dist, a missing shard, shards of different selections and an entry with a foreign path are each
@@ -143,6 +209,8 @@ fn shards_merge_in_matrix_order_and_conflicts_are_refused() {
                 env: BTreeMap::new(),
                 composed_of: Vec::new(),
                 guarded_window: Some(GuardedWindow { answered: 300, floor: 100 }),
+                go_modules: Vec::new(),
+                module_env: BTreeMap::new(),
             });
         }
         let manifest = Manifest { artifacts, shard, left_out: Vec::new(), failures: Vec::new(), source: None };
@@ -216,6 +284,8 @@ fn target_dist_is_kept_only_when_every_artifact_verifies() {
         env: BTreeMap::new(),
         composed_of: Vec::new(),
         guarded_window: None,
+        go_modules: Vec::new(),
+        module_env: BTreeMap::new(),
     };
     let manifest = Manifest {
         artifacts: vec![artifact("a", "v1", b"one"), artifact("a", "v2", b"two")],

@@ -121,6 +121,8 @@ pub struct Component {
     /// The builds it does not ship, in matrix order, with their reasons: its `[leave-out]`, the builds older than
     /// its go.mod's go line, and what the parts it is composed with leave out.
     pub left_out: Vec<LeftOut>,
+    /// Whether it vendors its modules (`vendor/modules.txt`): the build then uses `-mod=vendor`.
+    pub vendored: bool,
 }
 
 impl Component {
@@ -171,7 +173,18 @@ impl Component {
             leave_out::from_config(&config_path, name, &config.leave_out)?,
             leave_out::from_go_line(name, &go_mod),
         );
-        Ok(Self { name: name.to_string(), dir, wit, world, parts, suite, seed_table: config.seed_table, left_out })
+        let vendored = root.join(&dir).join("vendor/modules.txt").is_file();
+        Ok(Self {
+            name: name.to_string(),
+            dir,
+            wit,
+            world,
+            parts,
+            suite,
+            seed_table: config.seed_table,
+            left_out,
+            vendored,
+        })
     }
 
     /// Why it does not ship `build`, if it does not.

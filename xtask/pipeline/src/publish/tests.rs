@@ -154,6 +154,8 @@ fn hasher_dist(dir: &Path) -> (Vec<u8>, Artifact) {
         env: [("GOOS".to_string(), "wasip1".to_string())].into(),
         composed_of: Vec::new(),
         guarded_window: Some(GuardedWindow { answered: 101, floor: 100 }),
+        go_modules: Vec::new(),
+        module_env: Default::default(),
     };
     std::fs::create_dir_all(dir.join(&component.name)).unwrap();
     std::fs::write(dir.join(&artifact.path), &bytes).unwrap();

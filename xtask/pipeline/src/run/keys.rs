@@ -43,7 +43,7 @@ pub fn build(
 ) -> Result<String> {
     let mut hasher = Sha256::new();
     hasher.update(b"go build\0");
-    hasher.update(src.of(&["xtask/pipeline/src/stages/gobuild.rs", "xtask/pipeline/src/env/tinygo.rs"]).as_bytes());
+    hasher.update(src.of(&["xtask/pipeline/src/stages/gobuild/mod.rs", "xtask/pipeline/src/env/tinygo.rs"]).as_bytes());
     hasher.update(gobuild::compiler_version(build, toolchain, tinygo).as_bytes());
     if let Some(tinygo) = tinygo.filter(|_| build.tinygo.is_some()) {
         // What TinyGo links besides its own code: the seeded wasi-libc and compiler-rt, the LLVM packages.

@@ -14,11 +14,16 @@ use std::path::Path;
 use anyhow::Result;
 
 use crate::model::{self, Plan, Selection};
+use crate::stages::gobuild;
 use crate::status;
 
-/// The plan of `selection` ([`model::plan`]), saying for each build a component leaves out that it does and why.
+/// The plan of `selection` ([`model::plan`]), saying for each build a component leaves out that it does and why,
+/// and for each flag of the user's GOFLAGS the builds leave out, why.
 pub fn plan(root: &Path, selection: &Selection) -> Result<Plan> {
     let plan = model::plan(root, selection)?;
+    for (flag, why) in gobuild::dropped_goflags(&gobuild::user_goflags()) {
+        status::warn(format!("GOFLAGS `{flag}` is left out of the builds: {why}"));
+    }
     for left in &plan.left_out {
         status::step("Left out", format!("{} {}: {}", left.component, left.build, left.reason));
     }

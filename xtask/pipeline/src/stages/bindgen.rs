@@ -353,6 +353,7 @@ mod tests {
             suite: None,
             seed_table: false,
             left_out: Vec::new(),
+            vendored: false,
         };
         let err = format!("{:#}", wit::load_world(&root, &component).unwrap_err());
         std::fs::remove_dir_all(&root).unwrap();

@@ -82,7 +82,7 @@ pub fn go_vet(sh: &Shell, go: &std::path::Path, dir: &std::path::Path, packages:
         .env("GOOS", "wasip1")
         .env("GOARCH", "wasm")
         .env("GOTOOLCHAIN", "local")
-        .env("GOFLAGS", "-mod=readonly")
+        .env("GOFLAGS", super::gobuild::goflags(dir.join("vendor/modules.txt").is_file(), ""))
         .run()
         .with_context(|| format!("go vet failed in {}", dir.display()))
 }

@@ -1,7 +1,9 @@
 //! The build stage: compiles a component's Go module for `GOOS=wasip1 GOARCH=wasm` as a c-shared reactor, for one
 //! build variant (`<work>/<component>/<build>/core.wasm`). It runs `go` (or, for TinyGo builds,
 //! `tinygo -target=wasip1`) and nothing else; its flags and environment are the whole of what it does, so they
-//! are its cache key (`keys::build`) and are recorded in the manifest.
+//! are its cache key (`keys::build`) and are recorded in the manifest, with the Go modules it links ([`modules`]).
+
+pub mod modules;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -54,12 +56,83 @@ pub fn build_env(
     tinygo: Option<&TinyGo>,
     component: &Component,
 ) -> Vec<(&'static str, String)> {
-    match (build.tinygo, tinygo) {
-        (Some(_), Some(tinygo)) => {
-            tinygo.env(Some(&component.name)).into_iter().filter(|(k, _)| *k != "PATH").collect()
-        }
+    run_env(build, toolchain, tinygo, component).into_iter().filter(|(k, _)| *k != "PATH").collect()
+}
+
+/// [`build_env`] with PATH (TinyGo finds its Go there), and the component's GOFLAGS ([`goflags`]).
+pub(crate) fn run_env(
+    build: &Build,
+    toolchain: &GoToolchain,
+    tinygo: Option<&TinyGo>,
+    component: &Component,
+) -> Vec<(&'static str, String)> {
+    let mut env = match (build.tinygo, tinygo) {
+        (Some(_), Some(tinygo)) => tinygo.env(Some(&component.name)),
         _ => go_build_env(build, toolchain),
+    };
+    let flags = goflags(component.vendored, &user_goflags());
+    for (key, value) in &mut env {
+        if *key == "GOFLAGS" {
+            *value = flags.clone();
+        }
     }
+    env
+}
+
+/// The GOFLAGS a build runs with: `-mod=vendor` for a component that vendors its modules (`vendor/modules.txt`),
+/// else `-mod=readonly` (go.mod and go.sum are what is built, never updated), then the flags of the user's GOFLAGS
+/// (`user`) that keep a build reproducible: `-tags`, `-modcacherw`, `-p`. Their others are left out
+/// ([`dropped_goflags`] says which): `-mod` is the pipeline's to choose, and the rest either repeats a flag every
+/// build has or could change the bytes in ways the pipeline does not vouch for.
+pub fn goflags(vendored: bool, user: &str) -> String {
+    let mut flags = vec![if vendored { "-mod=vendor" } else { "-mod=readonly" }.to_string()];
+    flags.extend(user.split_whitespace().filter(|f| kept_goflag(f)).map(String::from));
+    flags.join(" ")
+}
+
+fn kept_goflag(flag: &str) -> bool {
+    let name = flag.trim_start_matches('-').split('=').next().unwrap_or_default();
+    matches!(name, "tags" | "modcacherw" | "p") && flag.contains('=') == (name != "modcacherw")
+}
+
+/// The flags of the user's GOFLAGS a build leaves out, each with the reason; what a run says once. A flag every
+/// build has already (`-trimpath`, `-buildvcs=false`) is not among them.
+pub fn dropped_goflags(user: &str) -> Vec<(String, &'static str)> {
+    let ours = go_build_flags();
+    user.split_whitespace()
+        .filter(|f| !kept_goflag(f) && !ours.iter().any(|o| o == f))
+        .map(|f| {
+            let why = if f.starts_with("-mod=") || f.starts_with("--mod=") {
+                "the build uses -mod=readonly (-mod=vendor with a vendor directory), so that go.mod and go.sum are \
+                 what is built"
+            } else {
+                "not known to keep the build reproducible (kept: -tags=…, -modcacherw, -p=…)"
+            };
+            (f.to_string(), why)
+        })
+        .collect()
+}
+
+/// The user's GOFLAGS: the environment's, or else the one `go env -w` wrote (the go command's own precedence).
+pub fn user_goflags() -> String {
+    std::env::var("GOFLAGS").ok().or_else(|| go_env_value(&go_env_file(), "GOFLAGS")).unwrap_or_default()
+}
+
+/// The file `go env -w` writes: `$GOENV`, else `go/env` in the user's configuration directory.
+pub(crate) fn go_env_file() -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os("GOENV") {
+        return Some(PathBuf::from(path));
+    }
+    let config = std::env::var_os("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| Path::new(&home).join(".config")))?;
+    Some(config.join("go/env"))
+}
+
+/// `key`'s value in the `go env -w` file, if it sets one.
+pub(crate) fn go_env_value(file: &Option<PathBuf>, key: &str) -> Option<String> {
+    let text = std::fs::read_to_string(file.as_ref()?).ok()?;
+    text.lines().find_map(|line| line.strip_prefix(key)?.strip_prefix('=')).map(String::from)
 }
 
 /// The compiler's own version line (recorded in the manifest and part of the build key).
@@ -107,11 +180,12 @@ pub fn build(
     let tmp = dir.join(format!(".core.{}.tmp.wasm", std::process::id()));
 
     let _cwd = sh.push_dir(root.join(&component.dir));
-    let (program, mut env) = match (build.tinygo, tinygo) {
-        (None, _) => (toolchain.go.clone(), go_build_env(build, toolchain)),
-        (Some(_), Some(tinygo)) => (tinygo.path.clone(), tinygo.env(Some(&component.name))),
+    let program = match (build.tinygo, tinygo) {
+        (None, _) => toolchain.go.clone(),
+        (Some(_), Some(tinygo)) => tinygo.path.clone(),
         (Some(_), None) => bail!("the {} variants need TinyGo: run `cargo xtask setup tinygo`", build.name),
     };
+    let mut env = run_env(build, toolchain, tinygo, component);
     if let (Some(gocache), None) = (&ws.gocache, build.tinygo) {
         env.push(("GOCACHE", gocache.display().to_string()));
     }
@@ -183,6 +257,33 @@ fn world_mismatch(component_dir: &Path, stderr: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The pipeline chooses `-mod`; of the user's GOFLAGS only what keeps a build reproducible is kept, and each
+    /// flag left out is named with its reason.
+    #[test]
+    fn the_users_goflags_are_merged_where_they_keep_the_build_reproducible() {
+        assert_eq!(goflags(false, ""), "-mod=readonly");
+        assert_eq!(goflags(true, ""), "-mod=vendor");
+        let user = "-mod=mod -tags=netgo,osusergo -buildvcs=false -modcacherw -p=2 -race -tags";
+        assert_eq!(goflags(false, user), "-mod=readonly -tags=netgo,osusergo -modcacherw -p=2");
+        let dropped: Vec<(String, &str)> = dropped_goflags(user);
+        let names: Vec<&str> = dropped.iter().map(|(f, _)| f.as_str()).collect();
+        assert_eq!(names, ["-mod=mod", "-race", "-tags"], "-buildvcs=false: every build has it already");
+        assert!(dropped[0].1.contains("go.mod and go.sum are what is built"), "{}", dropped[0].1);
+        assert!(dropped[1].1.starts_with("not known to keep the build reproducible"));
+    }
+
+    #[test]
+    fn the_go_env_file_is_read_as_go_env_w_writes_it() {
+        let file = std::env::temp_dir().join(format!("xtask-goenv-{}", std::process::id()));
+        std::fs::write(&file, "GOFLAGS=-tags=a -p=1\nGOPROXY=https://u:p@proxy.example\nGOPROXYX=no\n").unwrap();
+        let found = Some(file.clone());
+        assert_eq!(go_env_value(&found, "GOFLAGS").as_deref(), Some("-tags=a -p=1"));
+        assert_eq!(go_env_value(&found, "GOPROXY").as_deref(), Some("https://u:p@proxy.example"));
+        assert_eq!(go_env_value(&found, "GOSUMDB"), None);
+        std::fs::remove_file(file).unwrap();
+        assert_eq!(go_env_value(&None, "GOFLAGS"), None);
+    }
 
     /// A copy of go/hasher and go/witpkg in a temporary root, with one Go file broken.
     #[test]
