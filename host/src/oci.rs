@@ -298,20 +298,33 @@ fn wasm_layer(manifest: &OciImageManifest) -> Result<&OciDescriptor> {
 
 /// A registry error, said as "unreachable" when no connection could be made, as a failed handshake when TLS refused
 /// the registry's certificate.
+/// `err` of a request to `registry`, said plainly when the cause is one a user can act on ([`connection_problem`]).
 fn unreachable_or(err: oci_client::errors::OciDistributionError, registry: &str) -> anyhow::Error {
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&err);
+    connection_problem(&err, registry).unwrap_or_else(|| anyhow::Error::new(err))
+}
+
+/// Why a request to `registry` could not be made, when the cause is one a user can act on: a registry that
+/// answered TLS in plain HTTP, one behind a private CA, one that cannot be reached; `None` for an answer.
+pub fn connection_problem(err: &oci_client::errors::OciDistributionError, registry: &str) -> Option<anyhow::Error> {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
     while let Some(e) = source {
         if let Some(tls) = e.downcast_ref::<rustls::Error>() {
-            return anyhow::anyhow!(
+            if matches!(tls, rustls::Error::InvalidMessage(rustls::InvalidMessage::InvalidContentType)) {
+                return Some(anyhow::anyhow!(
+                    "the registry {registry} answered in plain HTTP, not TLS ({tls}): a registry on loopback that \
+                     serves plain HTTP needs --plain-http"
+                ));
+            }
+            return Some(anyhow::anyhow!(
                 "the registry {registry} failed the TLS handshake: {tls} (a registry behind a private CA: give its \
                  certificate with --ca-file)"
-            );
+            ));
         }
         let io = e.downcast_ref::<std::io::Error>();
         if let Some(io) = io
             && matches!(io.kind(), std::io::ErrorKind::ConnectionRefused | std::io::ErrorKind::TimedOut)
         {
-            return anyhow::anyhow!("the registry {registry} is unreachable: {io}");
+            return Some(anyhow::anyhow!("the registry {registry} is unreachable: {io}"));
         }
         // An io::Error's `source` skips the error it wraps (where rustls's verdict sits): descend into it instead.
         source = match io {
@@ -320,10 +333,8 @@ fn unreachable_or(err: oci_client::errors::OciDistributionError, registry: &str)
         };
     }
     let text = err.to_string();
-    if text.contains("error sending request") || text.contains("connect") {
-        return anyhow::anyhow!("the registry {registry} is unreachable: {text}");
-    }
-    anyhow::Error::new(err)
+    (text.contains("error sending request") || text.contains("connect"))
+        .then(|| anyhow::anyhow!("the registry {registry} is unreachable: {text}"))
 }
 
 impl Host {
@@ -366,6 +377,31 @@ mod tests {
         }
         let err = client("ghcr.io", true, None).err().expect("plain HTTP to ghcr.io was allowed");
         assert!(err.to_string().contains("only for a registry on a loopback address"), "{err}");
+    }
+
+    /// A registry that speaks plain HTTP, asked over TLS: the error says so and names the flag.
+    #[test]
+    fn a_plain_http_registry_asked_over_tls_names_the_flag() {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let registry = format!("127.0.0.1:{}", listener.local_addr().unwrap().port());
+        let server = std::thread::spawn(move || {
+            // oci-client may retry: answer every connection of this test the way a plain HTTP server does.
+            listener.set_nonblocking(false).unwrap();
+            for stream in listener.incoming().take(4) {
+                let Ok(mut stream) = stream else { break };
+                let mut hello = [0u8; 512];
+                let _ = stream.read(&mut hello);
+                let _ = stream.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+            }
+        });
+        let reference = format!("{registry}/gowasm/hasher@sha256:{}", "ab".repeat(32));
+        let cache = std::env::temp_dir().join(format!("host-oci-plain-{}", std::process::id()));
+        let err = format!("{:#}", fetch(&reference, &FetchOptions::default(), &cache).unwrap_err());
+        assert!(err.contains(&format!("the registry {registry} answered in plain HTTP, not TLS")), "{err}");
+        assert!(err.contains("needs --plain-http"), "{err}");
+        drop(server);
+        let _ = std::fs::remove_dir_all(&cache);
     }
 
     #[test]

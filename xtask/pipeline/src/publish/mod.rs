@@ -200,13 +200,27 @@ impl Target<'_> {
         text.parse().with_context(|| format!("`{text}` is not an OCI reference"))
     }
 
+    /// `err` of a request to the registry, said plainly where the connection is the cause.
+    fn explain(&self, err: oci_client::errors::OciDistributionError) -> anyhow::Error {
+        host::oci::connection_problem(&err, self.registry).unwrap_or_else(|| anyhow::Error::new(err))
+    }
+
     /// Pushes a blob unless the registry has it; returns its descriptor.
     async fn blob(&self, media_type: &str, bytes: &[u8]) -> Result<Value> {
         let digest = format!("sha256:{}", util::sha256_hex(bytes));
         let reference = self.reference(&digest)?;
         self.client.store_auth_if_needed(self.registry, self.auth).await;
-        if !self.client.blob_exists(&reference, &digest).await.unwrap_or(false) {
-            self.client.push_blob(&reference, bytes.to_vec(), &digest).await.context("failed to push a blob")?;
+        let exists = match self.client.blob_exists(&reference, &digest).await {
+            Ok(exists) => exists,
+            // A registry that cannot be spoken to says why here; one that merely answers no is pushed to.
+            Err(err) => match host::oci::connection_problem(&err, self.registry) {
+                Some(problem) => return Err(problem.context("failed to push a blob")),
+                None => false,
+            },
+        };
+        if !exists {
+            let pushed = self.client.push_blob(&reference, bytes.to_vec(), &digest).await;
+            pushed.map_err(|e| self.explain(e)).context("failed to push a blob")?;
         }
         Ok(json!({ "mediaType": media_type, "digest": digest, "size": bytes.len() }))
     }
@@ -218,6 +232,7 @@ impl Target<'_> {
         self.client
             .push_manifest_raw(&reference, body.to_vec(), content_type)
             .await
+            .map_err(|e| self.explain(e))
             .with_context(|| format!("failed to push the manifest {tag_or_digest}"))?;
         Ok(format!("sha256:{}", util::sha256_hex(body)))
     }

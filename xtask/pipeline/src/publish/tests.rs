@@ -210,6 +210,10 @@ fn published_artifacts_are_pulled_back_by_oras_and_loaded_by_the_host_by_digest(
     let _ = std::fs::remove_dir_all(&tmp);
     let (bytes, artifact) = hasher_dist(&tmp.join("dist"));
     let repository = format!("{}/gowasm/plugins", registry.address);
+    // The loopback registry speaks plain HTTP: asked over TLS, the error says so and names the flag.
+    let tls = Options { repository: repository.clone(), dist: Some(tmp.join("dist")), ..Options::default() };
+    let err = format!("{:#}", super::publish(&crate::testing::root(), &tls).unwrap_err());
+    assert!(err.contains("answered in plain HTTP, not TLS") && err.contains("needs --plain-http"), "{err}");
     let published = publish(&repository, &tmp.join("dist"));
     let [one] = published.as_slice() else { panic!("published {published:?}") };
     assert_eq!(one.tags, ["hasher-go1.26-raw", "hasher-go1.26-raw-0123456789ab"]);

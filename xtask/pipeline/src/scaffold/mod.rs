@@ -235,8 +235,12 @@ fn from_world(
                 text.push_str(&format!("returns = {}\n", toml_string(returns)));
             }
         }
-        for (call, expect) in &stubs.cases {
-            text.push_str(&format!("\n[[case]]\ncall = {}\nexpect = {}\n", toml_string(call), toml_string(expect)));
+        for case in &stubs.cases {
+            let (key, value) = match &case.expect {
+                stubs::Expect::Returns(value) => ("expect", value),
+                stubs::Expect::Fails(text) => ("error", text),
+            };
+            text.push_str(&format!("\n[[case]]\ncall = {}\n{key} = {}\n", toml_string(&case.call), toml_string(value)));
         }
         text
     });

@@ -26,11 +26,32 @@ use wit_parser::{Function, FunctionKind, InterfaceId, Resolve, TypeDefKind, Worl
 pub struct Stubs {
     /// Go files, relative to go/<name>/, not yet formatted.
     pub files: Vec<(PathBuf, String)>,
-    /// Declarative cases: (WAVE call, expected WAVE result), for up to two exports whose values WAVE prints
-    /// unambiguously.
-    pub cases: Vec<(String, String)>,
+    /// Declarative cases, for up to two exports whose values WAVE prints unambiguously.
+    pub cases: Vec<Case>,
     /// Answers for the imports: (import name, default WAVE result or `None` for a function without one).
     pub answers: Vec<(String, Option<String>)>,
+}
+
+/// A declarative case: a WAVE call and what it must do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Case {
+    pub call: String,
+    pub expect: Expect,
+}
+
+/// What a case's call must do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Expect {
+    /// Return this WAVE value.
+    Returns(String),
+    /// Fail with an error containing this text (a stub that cannot make up its result panics with it).
+    Fails(String),
+}
+
+/// What the stub of a function returning a handle to the imported resource `resource` panics with: a value only
+/// the host can give.
+pub fn handle_stub_message(resource: &str) -> String {
+    format!("return a `{resource}` your code got from the host (a stub cannot make one up)")
 }
 
 /// The import path of the generated code's runtime types, as wit-bindgen-go writes it.
@@ -98,7 +119,15 @@ pub fn generate(resolve: &Resolve, world: WorldId, world_file: &str) -> Result<S
         let world_cases: Vec<_> = world_funcs.iter().filter_map(|f| writer.case(None, f)).collect();
         cases.splice(0..0, world_cases);
     }
-    cases.truncate(2);
+    // Two cases of default results show the form; every stub that fails on purpose keeps its case.
+    let mut returning = 0;
+    cases.retain(|case| match case.expect {
+        Expect::Fails(_) => true,
+        Expect::Returns(_) => {
+            returning += 1;
+            returning <= 2
+        }
+    });
     Ok(Stubs { files, cases, answers })
 }
 
@@ -194,7 +223,20 @@ impl Writer<'_> {
             }
             let mut results = Vec::new();
             let mut values = Vec::new();
-            if let Some(ty) = func.result {
+            // A handle to an imported resource comes only from the host: such a stub panics, saying so.
+            let host_only = func.result.and_then(|ty| self.imported_handle(ty));
+            if let Some(ty) = func.result
+                && host_only.is_some()
+            {
+                match self.anonymous_tuple(ty) {
+                    Some(types) => {
+                        for ty in types {
+                            results.push(self.go_type(ty, &mut imports)?);
+                        }
+                    }
+                    None => results.push(self.go_type(ty, &mut imports)?),
+                }
+            } else if let Some(ty) = func.result {
                 match self.anonymous_tuple(ty) {
                     Some(types) => {
                         for ty in types {
@@ -214,7 +256,9 @@ impl Writer<'_> {
             };
             writeln!(body, "\n// {name} implements `{}`. TODO: replace the default result with real code.", func.name)?;
             writeln!(body, "func {receiver}{name}({}) {results} {{", params.join(", "))?;
-            if !values.is_empty() {
+            if let Some(resource) = &host_only {
+                writeln!(body, "\tpanic({:?})", format!("{}: {}", func.name, handle_stub_message(resource)))?;
+            } else if !values.is_empty() {
                 writeln!(body, "\treturn {}", values.join(", "))?;
             }
             writeln!(body, "}}")?;

@@ -288,8 +288,11 @@ fn the_stubs_of_every_plain_data_type_are_as_the_snapshot_says() {
         text.push_str(&format!("==> {}\n{go}\n", path.display()));
     }
     text.push_str("==> cases\n");
-    for (call, expect) in &stubs.cases {
-        text.push_str(&format!("{call} = {expect}\n"));
+    for case in &stubs.cases {
+        match &case.expect {
+            super::stubs::Expect::Returns(value) => text.push_str(&format!("{} = {value}\n", case.call)),
+            super::stubs::Expect::Fails(error) => text.push_str(&format!("{} fails with {error}\n", case.call)),
+        }
     }
     text.push_str("==> answers\n");
     for (call, returns) in &stubs.answers {
@@ -360,11 +363,13 @@ label: func(name: string) -> option<string>;
 
 interface gallery {
   use shapes.{canvas};
+  use files.{file};
   resource frame {
 constructor(c: borrow<canvas>);
 take: static func(c: canvas) -> frame;
   }
   count: func() -> u32;
+  latest: func(n: u32) -> option<file>;
 }
 
 world res {
@@ -392,7 +397,14 @@ world res {
     }
     let gallery = std::fs::read_to_string(tmp.join("go/res/export_t_res_gallery/gallery.go")).unwrap();
     assert!(gallery.contains("func MakeFrame(c *export_t_res_shapes.Canvas) *Frame {"), "{gallery}");
+    // A handle to the imported `file` comes only from the host: the stub panics saying so, a case expects it.
+    let message = "latest: return a `file` your code got from the host (a stub cannot make one up)";
+    assert!(gallery.contains(&format!("\tpanic({message:?})")), "{gallery}");
     let checks = std::fs::read_to_string(tmp.join("go/res/checks.toml")).unwrap();
+    assert!(
+        checks.contains("call = 't:res/gallery@1.0.0#latest(0)'\nerror = 'return a `file` your code got from the host"),
+        "{checks}"
+    );
     assert!(checks.contains("call = 't:res/files@1.0.0#exists'\nreturns = 'false'"), "{checks}");
     assert!(!checks.contains("#open"), "an import returning a handle cannot be answered:\n{checks}");
     let result = build_and_check(&sh, &tmp, "res");

@@ -2,24 +2,44 @@
 //! their defaults, and an answer for every imported function, all in WAVE.
 
 use anyhow::Result;
-use wit_parser::{Function, FunctionKind, Type, TypeDefKind};
+use wit_parser::{Function, FunctionKind, Handle, Type, TypeDefKind};
 
-use super::Writer;
+use super::{Case, Expect, Writer, handle_stub_message};
 
 impl Writer<'_> {
     /// A declarative case calling `func` with default arguments and expecting its default result, when WAVE
-    /// prints every value involved one way only (no floats, chars or unit results).
-    pub(super) fn case(&self, iface: Option<&str>, func: &Function) -> Option<(String, String)> {
+    /// prints every value involved one way only (no floats, chars or unit results); or, for a function returning a
+    /// handle to an imported resource, expecting its stub's error.
+    pub(super) fn case(&self, iface: Option<&str>, func: &Function) -> Option<Case> {
         let args: Option<Vec<_>> = func.params.iter().map(|p| self.wave_default(p.ty)).collect();
-        let result = match func.result {
-            Some(ty) => self.wave_default(ty)?,
-            None => return None,
+        let result = func.result?;
+        let expect = match self.imported_handle(result) {
+            Some(resource) => Expect::Fails(handle_stub_message(&resource)),
+            None => Expect::Returns(self.wave_default(result)?),
         };
         let name = match iface {
             Some(iface) => format!("{iface}#{}", func.name),
             None => func.name.clone(),
         };
-        Some((format!("{name}({})", args?.join(", ")), result))
+        Some(Case { call: format!("{name}({})", args?.join(", ")), expect })
+    }
+
+    /// The name of an imported resource whose handle a value of `ty` holds, if any: such a value comes only from
+    /// the host.
+    pub(super) fn imported_handle(&self, ty: Type) -> Option<String> {
+        let Type::Id(id) = ty else { return None };
+        let inner = |t: &Type| self.imported_handle(*t);
+        match &self.resolve.types[id].kind {
+            TypeDefKind::Handle(Handle::Own(r) | Handle::Borrow(r)) if !self.owned_by_export(*r) => {
+                Some(self.resolve.types[*r].name.clone().unwrap_or_default())
+            }
+            TypeDefKind::Record(r) => r.fields.iter().find_map(|f| inner(&f.ty)),
+            TypeDefKind::Variant(v) => v.cases.iter().filter_map(|c| c.ty.as_ref()).find_map(inner),
+            TypeDefKind::Tuple(t) => t.types.iter().find_map(inner),
+            TypeDefKind::Option(t) | TypeDefKind::List(t) | TypeDefKind::Type(t) => inner(t),
+            TypeDefKind::Result(r) => r.ok.iter().chain(&r.err).find_map(inner),
+            _ => None,
+        }
     }
 
     /// The answer the host gives to calls of the imported `func`: its default result, in WAVE. `None` for a
