@@ -1,12 +1,13 @@
 //! `dist`: build → post-process → componentize → check every selected (component, variant), then ship
-//! `target/dist/<component>/<variant>.wasm` and `target/dist/manifest.json` ([`manifest`], the contract other
-//! tools read). Everything is assembled in a staging directory and swapped into place at the end ([`staging`]), so
+//! `target/dist/<component>/<variant>.wasm`, its SBOM ([`sbom`]) and `target/dist/manifest.json` ([`manifest`],
+//! the contract other tools read). Everything is assembled in a staging directory and swapped into place at the end ([`staging`]), so
 //! target/dist is always either the previous complete result or the new complete one, never a mix or a
 //! half-written file; [`merge`] joins CI's shards, [`reproducible`] builds everything again and compares.
 
 pub mod manifest;
 pub mod merge;
 pub mod reproducible;
+pub mod sbom;
 pub mod sizes;
 pub mod staging;
 

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 
 use super::manifest::{FailedArtifact, Manifest};
+use super::sbom;
 use crate::model::paths;
 use crate::run::scheduler::{self, Product};
 use crate::{status, util};
@@ -21,6 +22,7 @@ pub fn already_published(dist: &Path, manifest: &Manifest, verified: &[PathBuf])
         return Ok(false);
     }
     let mut expected: Vec<PathBuf> = manifest.artifacts.iter().map(|a| dist.join(&a.path)).collect();
+    expected.extend(manifest.artifacts.iter().map(|a| dist.join(sbom::path_of(a))));
     expected.push(dist.join("manifest.json"));
     let mut present = util::files_under(dist)?;
     present.sort();
@@ -29,6 +31,10 @@ pub fn already_published(dist: &Path, manifest: &Manifest, verified: &[PathBuf])
         return Ok(false);
     }
     for (i, artifact) in manifest.artifacts.iter().enumerate() {
+        let sbom = std::fs::read(dist.join(sbom::path_of(artifact))).unwrap_or_default();
+        if sbom != sbom::spdx(artifact, manifest.source.as_ref()).as_bytes() {
+            return Ok(false);
+        }
         let path = dist.join(&artifact.path);
         if verified.get(i).is_some_and(|v| same_file(v, &path)) {
             continue;
@@ -98,6 +104,8 @@ pub fn stage_with(
             let dir = dest.parent().expect("an artifact's path has a directory");
             std::fs::create_dir_all(dir).with_context(|| format!("failed to create {}", dir.display()))?;
             place(i, &dest)?;
+            let sbom = sbom::spdx(artifact, manifest.source.as_ref());
+            util::write_atomic(&staging.join(sbom::path_of(artifact)), sbom.as_bytes())?;
         }
         util::write_atomic(&staging.join("manifest.json"), manifest.to_json()?.as_bytes())
     })();

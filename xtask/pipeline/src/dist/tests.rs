@@ -112,7 +112,7 @@ fn a_dist_ships_without_the_builds_a_component_leaves_out_and_says_why() {
 
 /// A scaffolded component whose Go code calls a third-party module from the module proxy ships through `dist`
 /// on a Go and a TinyGo build, and each artifact's manifest entry lists the module with its go.sum hash (and the
-/// bindings' runtime, replaced by its directory); vendored (`go mod vendor`), it builds with `-mod=vendor` and lists
+/// bindings' runtime, replaced by its directory), as its SBOM does (SPDX's validator accepts it); vendored (`go mod vendor`), it builds with `-mod=vendor` and lists
 /// the same modules.
 #[test]
 #[ignore = "slow tier: fetches a module from the Go module proxy and builds with Go and TinyGo (`cargo xtask test` runs it)"]
@@ -164,6 +164,21 @@ fn a_component_using_a_third_party_module_ships_and_its_manifest_lists_the_modul
         text(&shipped.manifest),
         [format!("go1.26-raw -mod=readonly: {modules}"), format!("tinygo-raw -mod=readonly: {modules}")]
     );
+    // Each SBOM beside its artifact lists the module, and SPDX's own validator accepts it.
+    let validator = crate::env::setup::ensure_spdx_tools(&sh).unwrap();
+    for artifact in &shipped.manifest.artifacts {
+        let sbom = tmp.join("target/dist").join(super::sbom::path_of(artifact));
+        let text = std::fs::read_to_string(&sbom).unwrap();
+        assert!(text.contains("pkg:golang/golang.org/x/text@v0.21.0"), "{text}");
+        let pyspdxtools = validator.join("bin/pyspdxtools");
+        let said = xshell::cmd!(sh, "python3 {pyspdxtools} --infile {sbom}")
+            .env("PYTHONPATH", &validator)
+            .ignore_status()
+            .output()
+            .unwrap();
+        let out = format!("{}{}", String::from_utf8_lossy(&said.stdout), String::from_utf8_lossy(&said.stderr));
+        assert!(said.status.success() && !out.contains("invalid"), "{}: {out}", sbom.display());
+    }
     {
         let _cwd = sh.push_dir(&dir);
         let go = crate::env::tools::GO.locate().unwrap();
@@ -266,8 +281,8 @@ fn shards_merge_in_matrix_order_and_conflicts_are_refused() {
     std::fs::remove_dir_all(&tmp).unwrap();
 }
 
-/// A no-op dist keeps target/dist only when it holds exactly the manifest and its artifacts, each read back:
-/// a tampered, missing or extra file there makes it publish again.
+/// A no-op dist keeps target/dist only when it holds exactly the manifest, its artifacts and their SBOMs, each
+/// read back: a tampered, missing or extra file there makes it publish again.
 #[test]
 fn target_dist_is_kept_only_when_every_artifact_verifies() {
     let dir = std::env::temp_dir().join(format!("xtask-published-{}", std::process::id()));
@@ -301,7 +316,14 @@ fn target_dist_is_kept_only_when_every_artifact_verifies() {
     write("a/v1.wasm", b"one");
     write("a/v2.wasm", b"two");
     write("manifest.json", manifest.to_json().unwrap().as_bytes());
+    assert!(!already_published(&dir, &manifest, &[]).unwrap(), "the SBOMs are missing");
+    for artifact in &manifest.artifacts {
+        write(&super::sbom::path_of(artifact), super::sbom::spdx(artifact, None).as_bytes());
+    }
     assert!(already_published(&dir, &manifest, &[]).unwrap());
+    write("a/v1.spdx.json", b"{}");
+    assert!(!already_published(&dir, &manifest, &[]).unwrap(), "a changed SBOM was trusted");
+    write("a/v1.spdx.json", super::sbom::spdx(&manifest.artifacts[0], None).as_bytes());
     write("a/v2.wasm", b"twO");
     assert!(!already_published(&dir, &manifest, &[]).unwrap(), "a tampered artifact was trusted");
     write("a/v2.wasm", b"two");

