@@ -2,7 +2,8 @@
 //! artifacts (the CNCF TAG Runtime layout: config `application/vnd.wasm.config.v0+json` naming the component's
 //! imports and exports, one `application/wasm` layer), in-process with `oci-client`. Each is tagged
 //! `<component>-<variant>` and `<component>-<variant>-<release>`, annotated with what manifest.json records, and
-//! has an in-toto statement with SLSA provenance v1 attached as a referrer (the registry's referrers API, or the
+//! has an in-toto statement with SLSA provenance v1 and its SBOM (`application/spdx+json`, the dist's
+//! `<variant>.spdx.json`) attached as referrers (the registry's referrers API, or the
 //! OCI 1.1 fallback tag `sha256-<digest>` where the registry has none, as distribution 2.8 has not). Every
 //! artifact is read back and checked against the dist's manifest before it is pushed; what was published is
 //! recorded in `target/publish/<registry>_<repository>.json` (references and digests).
@@ -20,13 +21,15 @@ use serde_json::{Value, json};
 
 use host::oci::{WASM_CONFIG_MEDIA_TYPE, WASM_LAYER_MEDIA_TYPE};
 
-use crate::dist::{Artifact, Manifest, Source};
+use crate::dist::{self, Artifact, Manifest, Source};
 use crate::model::{self, Selection, paths};
 use crate::{status, util};
 
 const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
 const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
 const OCI_EMPTY: &str = "application/vnd.oci.empty.v1+json";
+/// The media type (and artifact type) of the SBOM referrer.
+const SPDX_JSON: &str = "application/spdx+json";
 /// The media type (and artifact type) of the provenance referrer.
 pub const IN_TOTO: &str = "application/vnd.in-toto+json";
 const SLSA_PROVENANCE: &str = "https://slsa.dev/provenance/v1";
@@ -46,6 +49,8 @@ pub struct Published {
     pub sha256: String,
     /// The provenance referrer's manifest digest.
     pub provenance: String,
+    /// The SBOM referrer's manifest digest (the dist's `<variant>.spdx.json`).
+    pub sbom: String,
 }
 
 /// What to publish, and where.
@@ -106,10 +111,18 @@ pub fn publish(root: &Path, options: &Options) -> Result<PathBuf> {
             artifact.bytes,
             artifact.sha256
         );
+        let sbom_path = dist.join(dist::sbom::path_of(artifact));
+        let sbom = util::read(&sbom_path)?;
+        ensure!(
+            sbom == dist::sbom::spdx(artifact, manifest.source.as_ref()).as_bytes(),
+            "{} is not the SBOM of {} as dist writes it: run `cargo xtask dist` again",
+            sbom_path.display(),
+            artifact.path
+        );
         let label = format!("{} {}", artifact.component, artifact.variant);
         status::step("Publishing", format!("{label} ({} bytes)", bytes.len()));
         let one = runtime
-            .block_on(push_artifact(&target, artifact, &bytes, &version, manifest.source.as_ref()))
+            .block_on(push_artifact(&target, artifact, &bytes, &sbom, &version, manifest.source.as_ref()))
             .with_context(|| format!("failed to publish {label} to {}", options.repository))?;
         status::step("Published", format!("{label} → {} ({})", one.reference, one.tags.join(", ")));
         published.push(one);
@@ -238,11 +251,12 @@ impl Target<'_> {
     }
 }
 
-/// Pushes one artifact, its tags and its provenance referrer.
+/// Pushes one artifact, its tags, and its provenance and SBOM referrers.
 async fn push_artifact(
     target: &Target<'_>,
     artifact: &Artifact,
     bytes: &[u8],
+    sbom: &[u8],
     version: &str,
     source: Option<&Source>,
 ) -> Result<Published> {
@@ -272,7 +286,8 @@ async fn push_artifact(
     let subject = json!({ "mediaType": OCI_MANIFEST, "digest": digest, "size": body.len() });
     let reference = format!("{}/{}@{digest}", target.registry, target.repository);
     let provenance = provenance(artifact, &reference, &tags, source);
-    let provenance = push_referrer(target, &subject, &canonical(&provenance)).await?;
+    let provenance = push_referrer(target, &subject, &Referrer::provenance(), &canonical(&provenance)).await?;
+    let sbom = push_referrer(target, &subject, &Referrer::sbom(&format!("{name}.spdx.json")), sbom).await?;
     Ok(Published {
         component: artifact.component.clone(),
         variant: artifact.variant.clone(),
@@ -281,6 +296,7 @@ async fn push_artifact(
         manifest_digest: digest,
         sha256: artifact.sha256.clone(),
         provenance,
+        sbom,
     })
 }
 
@@ -389,18 +405,34 @@ fn provenance(artifact: &Artifact, reference: &str, tags: &[String], source: Opt
     })
 }
 
-/// Pushes the provenance as a referrer of `subject` and makes it discoverable; returns its manifest digest.
-async fn push_referrer(target: &Target<'_>, subject: &Value, statement: &[u8]) -> Result<String> {
-    let layer = target.blob(IN_TOTO, statement).await?;
+/// A document attached to an artifact as a referrer: its artifact (and layer) media type and its annotations.
+struct Referrer {
+    media_type: &'static str,
+    annotations: Value,
+}
+
+impl Referrer {
+    fn provenance() -> Self {
+        Referrer { media_type: IN_TOTO, annotations: json!({ "in-toto.io/predicate-type": SLSA_PROVENANCE }) }
+    }
+
+    fn sbom(name: &str) -> Self {
+        Referrer { media_type: SPDX_JSON, annotations: json!({ "org.opencontainers.image.title": name }) }
+    }
+}
+
+/// Pushes `document` as a referrer of `subject` and makes it discoverable; returns its manifest digest.
+async fn push_referrer(target: &Target<'_>, subject: &Value, kind: &Referrer, document: &[u8]) -> Result<String> {
+    let layer = target.blob(kind.media_type, document).await?;
     let empty = target.blob(OCI_EMPTY, b"{}").await?;
     let manifest = json!({
         "schemaVersion": 2,
         "mediaType": OCI_MANIFEST,
-        "artifactType": IN_TOTO,
+        "artifactType": kind.media_type,
         "config": empty,
         "layers": [layer],
         "subject": subject,
-        "annotations": { "in-toto.io/predicate-type": SLSA_PROVENANCE },
+        "annotations": kind.annotations,
     });
     let body = canonical(&manifest);
     let digest = format!("sha256:{}", util::sha256_hex(&body));
@@ -428,8 +460,8 @@ async fn push_referrer(target: &Target<'_>, subject: &Value, statement: &[u8]) -
         "mediaType": OCI_MANIFEST,
         "digest": digest,
         "size": body.len(),
-        "artifactType": IN_TOTO,
-        "annotations": { "in-toto.io/predicate-type": SLSA_PROVENANCE },
+        "artifactType": kind.media_type,
+        "annotations": kind.annotations,
     }));
     let index = json!({ "schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": manifests });
     target.manifest(&tag, OCI_INDEX, &canonical(&index)).await?;

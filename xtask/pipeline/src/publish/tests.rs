@@ -167,6 +167,8 @@ fn hasher_dist(dir: &Path) -> (Vec<u8>, Artifact) {
         source: Some(Source { commit: "0123456789abcdef0123456789abcdef01234567".into(), dirty: false }),
     };
     std::fs::write(dir.join("manifest.json"), serde_json::to_string_pretty(&manifest).unwrap()).unwrap();
+    let sbom = crate::dist::sbom::spdx(&manifest.artifacts[0], manifest.source.as_ref());
+    std::fs::write(dir.join(crate::dist::sbom::path_of(&manifest.artifacts[0])), sbom).unwrap();
     (bytes, manifest.artifacts.into_iter().next().unwrap())
 }
 
@@ -252,6 +254,14 @@ fn published_artifacts_are_pulled_back_by_oras_and_loaded_by_the_host_by_digest(
         serde_json::from_slice(&oras(&tmp, &["discover", "--format", "json", &one.reference]).unwrap()).unwrap();
     let text = referrers.to_string();
     assert!(text.contains(&one.provenance) && text.contains(IN_TOTO), "oras discover: {text}");
+    // The SBOM is a referrer too, and oras pulls back the bytes dist wrote beside the artifact.
+    assert!(text.contains(&one.sbom) && text.contains(SPDX_JSON), "oras discover: {text}");
+    let sbom_manifest: Value =
+        serde_json::from_slice(&oras(&tmp, &["manifest", "fetch", &format!("{repository}@{}", one.sbom)]).unwrap())
+            .unwrap();
+    let sbom_layer = sbom_manifest["layers"][0]["digest"].as_str().unwrap();
+    let sbom = oras(&tmp, &["blob", "fetch", &format!("{repository}@{sbom_layer}"), "--output", "-"]).unwrap();
+    assert_eq!(sbom, std::fs::read(tmp.join("dist").join(crate::dist::sbom::path_of(&artifact))).unwrap());
     let provenance = format!("{repository}@{}", one.provenance);
     let statement_manifest: Value =
         serde_json::from_slice(&oras(&tmp, &["manifest", "fetch", &provenance]).unwrap()).unwrap();
