@@ -23,6 +23,7 @@ pub(crate) enum Command {
     /// Build, then wrap each core module into a component (WIT metadata + WASI preview1 reactor adapter)
     Componentize(Componentize),
     /// Build and componentize, then run each artifact in the wasmtime host: its typed suite, its declarative cases
+    /// and the generic stress made from its WIT
     Check(Check),
     /// Build → componentize → check everything, then write target/dist/<component>/<variant>.wasm + manifest.json
     Dist(Dist),
@@ -101,10 +102,11 @@ pub(crate) struct Check {
     /// lowered and counts those collections, with a quarter of this floor
     #[arg(long, value_name = "N", default_value_t = pipeline::model::Stress::FULL.sizing.floor())]
     pub(crate) stress_floor: u64,
-    /// The most calls with 64 KiB inputs the stress may make (on one instance)
+    /// The most calls with 64 KiB inputs each stress may make (the typed suite's and the generic one, each on one
+    /// instance; the generic stress scales it to its own sizes)
     #[arg(long, value_name = "N", default_value_t = pipeline::model::Stress::FULL.calls_64k)]
     pub(crate) stress_64k: usize,
-    /// The most calls with 1 MiB inputs the stress may make (on one instance)
+    /// The most calls with 1 MiB inputs each stress may make (likewise)
     #[arg(long, value_name = "N", default_value_t = pipeline::model::Stress::FULL.calls_1m)]
     pub(crate) stress_1m: usize,
     /// Run each check N times (a fresh host and instance each, the guest's randomness seeded 1..N), even if it

@@ -96,12 +96,16 @@ pub struct Artifact {
     /// component's core module), then each part, by name, with the SHA-256 of what that part ships.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub composed_of: Vec<ComposedPart>,
-    /// What the check's stress saw of the guarded window (`gowasm:harden/window`), for a component whose suite
-    /// has a stress: the calls of Go's runtime answered inside `cabi_realloc`/`cabi_post_*` — each a trap
+    /// What the typed suite's stress saw of the guarded window (`gowasm:harden/window`), for a component whose
+    /// suite has a stress: the calls of Go's runtime answered inside `cabi_realloc`/`cabi_post_*` — each a trap
     /// without the hardening pass — and the floor each sized phase of the stress had to reach (0: none). On a
-    /// TinyGo build (floor 0), whose collector never calls out: the collections inside `cabi_realloc` it saw.
+    /// TinyGo build, whose collector never calls out: the collections inside `cabi_realloc` it saw.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub guarded_window: Option<GuardedWindow>,
+    /// The same for the generic stress (made from the WIT alone), which every component has unless its
+    /// checks.toml turns it off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generic_window: Option<GuardedWindow>,
     /// The Go modules its own Go module links (its main module aside), as its build's compiler resolves them:
     /// path, version, go.sum hash, replacement ([`with_modules`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -169,6 +173,7 @@ pub fn of(products: &[Product]) -> Result<Manifest> {
                 .map(|(name, sha256)| ComposedPart { name: name.clone(), sha256: sha256.clone() })
                 .collect(),
             guarded_window: p.window.map(|w| GuardedWindow { answered: w.answered, floor: w.floor }),
+            generic_window: p.generic.map(|w| GuardedWindow { answered: w.answered, floor: w.floor }),
             go_modules: Vec::new(),
             module_env: BTreeMap::new(),
         });

@@ -224,6 +224,7 @@ fn shards_merge_in_matrix_order_and_conflicts_are_refused() {
                 env: BTreeMap::new(),
                 composed_of: Vec::new(),
                 guarded_window: Some(GuardedWindow { answered: 300, floor: 100 }),
+                generic_window: Some(GuardedWindow { answered: 120, floor: 100 }),
                 go_modules: Vec::new(),
                 module_env: BTreeMap::new(),
             });
@@ -299,6 +300,7 @@ fn target_dist_is_kept_only_when_every_artifact_verifies() {
         env: BTreeMap::new(),
         composed_of: Vec::new(),
         guarded_window: None,
+        generic_window: None,
         go_modules: Vec::new(),
         module_env: BTreeMap::new(),
     };

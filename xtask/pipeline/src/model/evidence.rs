@@ -14,3 +14,9 @@ pub const COLLECTOR_EXPORT: &str = "gowasm:harden/collector@0.1.0#collections-in
 /// `gowasm:harden/stress.collect-in-realloc`: has the collector run inside `cabi_realloc` every N lowered bytes; both
 /// flavours of the runtime glue define it (go/witpkg/wit/runtime/runtime.go).
 pub const COLLECT_EXPORT: &str = "gowasm:harden/stress@0.1.0#collect-in-realloc";
+
+/// Whether an export is one of those the harden pass adds (not the world's: nothing a check calls as the
+/// component's own).
+pub fn is_added(export: &str) -> bool {
+    export.starts_with("gowasm:harden/")
+}

@@ -20,7 +20,7 @@ pub struct LeftOut {
 }
 
 /// Whether `pattern` (a `[leave-out]` key: a build's name, or a prefix ending in `*`) names `build`.
-fn names(pattern: &str, build: &str) -> bool {
+pub fn names(pattern: &str, build: &str) -> bool {
     match pattern.strip_suffix('*') {
         Some(prefix) => build.starts_with(prefix),
         None => pattern == build,

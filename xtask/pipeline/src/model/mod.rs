@@ -15,7 +15,7 @@ pub mod paths;
 mod selection;
 mod stress;
 
-pub use leave_out::{LeftOut, go_line};
+pub use leave_out::{LeftOut, go_line, names as names_build};
 pub use matrix::{Build, Post, Variant, builds, select_variants, variants};
 pub use selection::{Job, Plan, Selection, Shard, plan, select};
 pub use stress::{Sizing, Stress};

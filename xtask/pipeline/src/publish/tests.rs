@@ -154,6 +154,7 @@ fn hasher_dist(dir: &Path) -> (Vec<u8>, Artifact) {
         env: [("GOOS".to_string(), "wasip1".to_string())].into(),
         composed_of: Vec::new(),
         guarded_window: Some(GuardedWindow { answered: 101, floor: 100 }),
+        generic_window: Some(GuardedWindow { answered: 102, floor: 100 }),
         go_modules: Vec::new(),
         module_env: Default::default(),
     };

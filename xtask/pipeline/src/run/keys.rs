@@ -58,11 +58,13 @@ pub fn build(
     for (k, v) in gobuild::build_env(build, toolchain, tinygo, component) {
         hasher.update(format!("{k}={v}\0").as_bytes());
     }
-    // The component's Go module, not the files only the pipeline reads (its config, declarative checks and the
-    // crate of its typed suite).
+    // The component's Go module, not the files only the pipeline reads (its config, declarative checks, the
+    // corpora they name and the crate of its typed suite).
     let mut not_go: Vec<_> =
         [model::CONFIG_FILE, check::DECLARATIVE_FILE].iter().map(|f| ws.root.join(&component.dir).join(f)).collect();
     not_go.extend(component.suite.as_ref().map(|dir| ws.root.join(dir)));
+    let dir = ws.root.join(&component.dir);
+    not_go.extend(check::check_inputs(&dir)?.into_iter().map(|file| dir.join(file)));
     for dir in [ws.root.join(&component.dir), ws.root.join("go/witpkg")] {
         hash_files(&mut hasher, &ws.root, &dir, &not_go)?;
     }
@@ -133,8 +135,13 @@ pub fn check(
     component_hash: &str,
     stress: Stress,
 ) -> Result<String> {
-    let checks = ws.root.join(&component.dir).join(check::DECLARATIVE_FILE);
-    let checks = if checks.is_file() { util::sha256_hex(&util::read(&checks)?) } else { "none".to_string() };
+    let dir = ws.root.join(&component.dir);
+    let checks = dir.join(check::DECLARATIVE_FILE);
+    let mut checks = if checks.is_file() { util::sha256_hex(&util::read(&checks)?) } else { "none".to_string() };
+    // The files checks.toml names (the generic stress's corpora) are inputs as much as checks.toml itself.
+    for file in check::check_inputs(&dir)? {
+        checks.push_str(&format!(" {}={}", file.display(), util::sha256_hex(&util::read(&dir.join(&file))?)));
+    }
     let code = [
         "xtask/pipeline/src/stages/check.rs",
         "xtask/pipeline/src/stages/check",

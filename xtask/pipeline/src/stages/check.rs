@@ -1,16 +1,19 @@
 //! The check stage: runs one component in the real wasmtime host — its typed suite, if its component.toml names
-//! one (a crate of Rust checks beside its Go code, run as a process of its own: [`typed`]), then the declarative
-//! cases of its checks.toml ([`declarative`]); a component with neither is instantiated. It compiles the
-//! component file once for both, writes nothing that outlives the check, and returns what the typed suite
-//! measured; the scheduler records the verdict.
+//! one (a crate of Rust checks beside its Go code, run as a process of its own: [`typed`]), the declarative cases
+//! of its checks.toml ([`declarative`]), then the generic stress every component gets from its WIT alone
+//! (`generic`, unless checks.toml turns it off with a reason). It compiles the component file once for all three,
+//! writes nothing that outlives the check, and returns what the stresses measured; the scheduler records it.
 
 mod declarative;
+mod generic;
+mod stand_ins;
 pub mod typed;
 
 #[cfg(test)]
 mod tests;
 
 pub use declarative::{FILE as DECLARATIVE_FILE, probe_call};
+pub use generic::Outcome as Generic;
 
 use std::cell::OnceCell;
 use std::path::Path;
@@ -45,9 +48,9 @@ impl Target<'_> {
 }
 
 /// Checks one artifact in `host` (the checks' host, `suite::check_config`): the typed suite (`suite`: its built
-/// binary, when the component has one), then the declarative cases of the component's checks.toml (under
-/// `root`). The error names the component, the variant and what failed.
-pub fn check_component(host: &Host, root: &Path, suite: Option<&Path>, target: &Target) -> Result<Verdict> {
+/// binary, when the component has one), the declarative cases of the component's checks.toml (under `root`), then
+/// the generic stress. The error names the component, the variant and what failed.
+pub fn check_component(host: &Host, root: &Path, suite: Option<&Path>, target: &Target) -> Result<Checked> {
     let start = Instant::now();
     let label = target.label();
     status::step("Checking", &label);
@@ -78,15 +81,42 @@ pub fn check_component(host: &Host, root: &Path, suite: Option<&Path>, target: &
     };
     let dir = root.join(&target.component.dir);
     let cases = declarative::run(host, &dir, &component, &label, suite.is_none()).with_context(what)?;
-    if suite.is_none() && cases == 0 {
+    let settings = declarative::stress_settings(&dir).with_context(what)?;
+    let generic = match target.stressed_as.filter(|_| !settings.is_off()) {
+        Some(other) => {
+            status::step("Stress", format!("{label}: generic: not repeated: the same program as {other}"));
+            None
+        }
+        None => {
+            let stress = target.stress.for_variant(target.variant);
+            let build = target.variant.build.name;
+            generic::run(host, &dir, &settings, &component()?, &label, build, stress).with_context(what)?
+        }
+    };
+    if suite.is_none() && cases == 0 && generic.is_none() && target.stressed_as.is_none() {
         status::warn(format!(
-            "{}: no typed suite and no cases in {}: only instantiation was checked",
+            "{}: no typed suite, no cases in {} and no generic stress: only instantiation was checked",
             target.component.name,
             declarative::FILE
         ));
     }
+
     status::step("Checked", format!("{label} in {}", status::elapsed(start.elapsed())));
-    Ok(verdict)
+    Ok(Checked { verdict, generic })
+}
+
+/// The files of a component's checks.toml that its check reads besides it (the generic stress's corpora),
+/// relative to the component's directory: inputs of the check's key.
+pub fn check_inputs(component_dir: &Path) -> Result<Vec<std::path::PathBuf>> {
+    let settings = declarative::stress_settings(component_dir)?;
+    Ok(settings.files().into_iter().map(Path::to_path_buf).collect())
+}
+
+/// What a passing check measured: the typed suite's verdict (the default without a suite) and the generic
+/// stress's outcome (none where it is off or repeated by `stressed_as`).
+pub struct Checked {
+    pub verdict: Verdict,
+    pub generic: Option<Generic>,
 }
 
 /// `check --repeat`: run each check several times, ignoring the stamps of earlier passes.
@@ -108,8 +138,8 @@ pub fn check_repeatedly(root: &Path, suite: Option<&Path>, target: &Target, repe
         let host = Host::new(&suite::check_config(seed))?;
         let what = seed.map_or("entropy".to_string(), |s| format!("seed {s}"));
         match check_component(&host, root, suite, target) {
-            Ok(verdict) => {
-                if let Some(peak) = verdict.stress_peak {
+            Ok(checked) => {
+                if let Some(peak) = checked.verdict.stress_peak {
                     *peaks.entry(peak).or_default() += 1;
                 }
                 status::step("Run", format!("{label} {run}/{} ({what}): passed", repeat.runs));

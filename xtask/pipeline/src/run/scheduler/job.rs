@@ -106,6 +106,7 @@ impl JobRun<'_> {
             composed_of: Vec::new(),
             wasm_opt: post.is_optimized().then(|| shared.wasm_opt.as_ref().map(|(_, v)| v.clone())).flatten(),
             window: None,
+            generic: None,
         };
         let mut component_hash = String::new();
         if options.until >= Until::Componentize {
@@ -161,20 +162,26 @@ impl JobRun<'_> {
             } else if let Some(passed) = read_stamp(&stamp, &key) {
                 status::step("Fresh", format!("{label}-{}: checked", post.name()));
                 product.window = passed.window;
+                product.generic = passed.generic;
             } else {
                 let host = shared.host.as_ref().expect("a host exists for checking runs");
-                let verdict = check::check_component(host, &ws.root, suite, &target)?;
+                let check::Checked { verdict, generic } = check::check_component(host, &ws.root, suite, &target)?;
                 if let Some(took) = verdict.stress_time {
                     shared.progress.account("stress", &component.name, took);
                 }
-                product.window = match &stressed_as {
-                    Some((_, raw)) => raw.window,
-                    None => verdict.window.map(|t| WindowCount { answered: t.total(), floor: t.sizing.floor() }),
+                if let Some(generic) = &generic {
+                    shared.progress.account("generic stress", &component.name, generic.time);
+                }
+                let count = |t: crate::suite::Tally| WindowCount { answered: t.total(), floor: t.sizing.floor() };
+                (product.window, product.generic) = match &stressed_as {
+                    Some((_, raw)) => (raw.window, raw.generic),
+                    None => (verdict.window.map(count), generic.map(|g| count(g.tally))),
                 };
-                util::write_atomic(&stamp, stamp_text(&key, Passed { window: product.window }).as_bytes())?;
+                let passed = Passed { window: product.window, generic: product.generic };
+                util::write_atomic(&stamp, stamp_text(&key, passed).as_bytes())?;
             }
             if post == Post::Raw && options.repeat.is_none() {
-                self.state.raw_passed = Some(Passed { window: product.window });
+                self.state.raw_passed = Some(Passed { window: product.window, generic: product.generic });
             }
         }
         Ok(product)
@@ -338,11 +345,13 @@ struct JobState {
     raw_passed: Option<Passed>,
 }
 
-/// A check that passed (in this run, or recorded by a fresh stamp), with what its stress counted of the guarded
-/// window (none for a component whose checks have no stress).
+/// A check that passed (in this run, or recorded by a fresh stamp), with what its stresses counted of the guarded
+/// window: the typed suite's (none for a component whose suite has no stress) and the generic one's (none where
+/// checks.toml turns it off).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Passed {
     window: Option<WindowCount>,
+    generic: Option<WindowCount>,
 }
 
 impl JobState {
@@ -353,12 +362,16 @@ impl JobState {
     }
 }
 
-/// A check's stamp: the key it passed with, then what its stress saw of the guarded window (`window N floor F`).
+/// A check's stamp: the key it passed with, then what its stresses saw of the guarded window, a line each
+/// (`window N floor F`, `generic N floor F`).
 fn stamp_text(key: &str, passed: Passed) -> String {
-    match passed.window {
-        Some(w) => format!("{key}\nwindow {} floor {}\n", w.answered, w.floor),
-        None => format!("{key}\n"),
+    let mut text = format!("{key}\n");
+    for (what, count) in [("window", passed.window), ("generic", passed.generic)] {
+        if let Some(w) = count {
+            text.push_str(&format!("{what} {} floor {}\n", w.answered, w.floor));
+        }
     }
+    text
 }
 
 /// The pass `stamp` records with `key`; `None` (check again) otherwise, also for a stamp that is not exactly what
@@ -369,16 +382,19 @@ fn read_stamp(stamp: &Path, key: &str) -> Option<Passed> {
     if lines.next()? != key {
         return None;
     }
-    let window = match lines.next() {
-        None => None,
-        Some(line) => match line.split(' ').collect::<Vec<_>>().as_slice() {
-            ["window", answered, "floor", floor] => {
-                Some(WindowCount { answered: answered.parse().ok()?, floor: floor.parse().ok()? })
-            }
+    let mut passed = Passed { window: None, generic: None };
+    for line in lines {
+        let (what, answered, floor) = match line.split(' ').collect::<Vec<_>>().as_slice() {
+            [what, answered, "floor", floor] => (*what, answered.parse().ok()?, floor.parse().ok()?),
             _ => return None,
-        },
-    };
-    let passed = Passed { window };
+        };
+        let slot = match what {
+            "window" => &mut passed.window,
+            "generic" => &mut passed.generic,
+            _ => return None,
+        };
+        *slot = Some(WindowCount { answered, floor });
+    }
     (stamp_text(key, passed) == text).then_some(passed)
 }
 

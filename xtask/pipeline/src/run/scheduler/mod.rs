@@ -72,6 +72,8 @@ pub struct Product {
     pub wasm_opt: Option<String>,
     /// What the check's stress saw of the guarded window (when the run checked and the suite has a stress).
     pub window: Option<WindowCount>,
+    /// What the generic stress saw of it (when the run checked and checks.toml does not turn it off).
+    pub generic: Option<WindowCount>,
 }
 
 /// How many calls the guarded window answered during an artifact's stress (on a TinyGo build: how many times its

@@ -14,12 +14,13 @@ use host::wasmtime::component::{Component, Val};
 use host::{Host, Sandbox};
 use serde::Deserialize;
 
+use super::stand_ins::{is_wasi, stub_resource_imports};
 use crate::status;
 
 /// The file name, inside the component's directory.
 pub const FILE: &str = "checks.toml";
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Checks {
     #[serde(rename = "case", default)]
@@ -27,6 +28,9 @@ struct Checks {
     /// How the host answers the component's imports.
     #[serde(rename = "answer", default)]
     answers: Vec<Answer>,
+    /// The generic stress's settings.
+    #[serde(default)]
+    stress: super::generic::Settings,
 }
 
 /// How the host answers calls of one import: `call` is the import's name (`write`, `log#write` or
@@ -77,6 +81,11 @@ fn load(component_dir: &Path) -> Result<Option<Checks>> {
     Ok(Some(checks))
 }
 
+/// The generic stress's settings (`[stress]`; the defaults without checks.toml).
+pub fn stress_settings(component_dir: &Path) -> Result<super::generic::Settings> {
+    Ok(load(component_dir)?.map(|c| c.stress).unwrap_or_default())
+}
+
 /// The first case expected to succeed: the call `bench` makes to time a component's first result.
 pub fn probe_call(component_dir: &Path) -> Result<Option<String>> {
     Ok(load(component_dir)?.and_then(|c| c.cases.into_iter().find(|c| c.expect.is_some())).map(|c| c.call))
@@ -92,7 +101,7 @@ pub fn run(
     label: &str,
     instantiate: bool,
 ) -> Result<usize> {
-    let checks = load(component_dir)?.unwrap_or(Checks { cases: Vec::new(), answers: Vec::new() });
+    let checks = load(component_dir)?.unwrap_or_default();
     // With answers, the cases run in a host of their own whose linker gives them; its engine is the same
     // configuration's, so the compiled component moves to it serialized instead of being compiled again.
     let mut answering;
@@ -133,95 +142,6 @@ pub fn run(
     Ok(checks.cases.len())
 }
 
-/// WAVE has no values for handles, so imports that involve a resource cannot be answered: with answers, each
-/// imported resource the host lacks gets a stand-in type and each unanswered function that takes or returns a
-/// handle (or is a resource's method) fails when called, naming it and saying that it needs a typed host. Plain
-/// functions without an answer are left to linking, which names them.
-fn stub_resource_imports(
-    host: &mut Host,
-    component: &Component,
-    answered: &[(ExportPath, ComponentFunc, Vec<Parsed>)],
-) -> Result<()> {
-    use host::wasmtime::component::ResourceType;
-    use host::wasmtime::component::types::ComponentItem;
-    struct Unanswerable;
-    let engine = host.engine().clone();
-    // Resource types in the order imports introduce them; a later import of the same type is a `use` of it.
-    let mut introduced: Vec<ResourceType> = Vec::new();
-    for (name, item) in component.component_type().imports(&engine) {
-        let ComponentItem::ComponentInstance(instance) = item.ty else { continue };
-        let members: Vec<_> = instance.exports(&engine).collect();
-        if !members.iter().any(|(_, m)| matches!(m.ty, ComponentItem::Resource(_))) {
-            continue;
-        }
-        if is_wasi(name) {
-            for (_, member) in &members {
-                if let ComponentItem::Resource(ty) = member.ty
-                    && !introduced.contains(&ty)
-                {
-                    introduced.push(ty);
-                }
-            }
-        }
-        // WASI is the host's (under this or a semver-compatible version), and so is any interface the linker
-        // holds; only interfaces it lacks get stand-ins.
-        if is_wasi(name) || host.linker_mut().clone().root().func_new(name, |_, _, _, _| Ok(())).is_err() {
-            continue;
-        }
-        let mut linker = host.linker_mut().clone();
-        let mut scope = match linker.instance(name) {
-            Ok(scope) => scope,
-            Err(_) => continue,
-        };
-        for (member, item) in &members {
-            match &item.ty {
-                // A resource this interface `use`s from another is defined there, not here.
-                ComponentItem::Resource(ty) if !introduced.contains(ty) => {
-                    introduced.push(*ty);
-                    let _ = scope.resource(member, ResourceType::host::<Unanswerable>(), |_, _| Ok(()));
-                }
-                ComponentItem::ComponentFunc(func) => {
-                    let path = ExportPath { interface: Some(name.to_string()), function: member.to_string() };
-                    let involves_handle = member.starts_with('[')
-                        || func.params().any(|(_, t)| holds_handle(&t))
-                        || func.results().any(|t| holds_handle(&t));
-                    if involves_handle && !answered.iter().any(|(p, _, _)| *p == path) {
-                        let message = format!(
-                            "the import `{path}` involves a resource handle, which {FILE} cannot answer: check \
-                             this call from a typed suite (a bindgen! host)"
-                        );
-                        let _ =
-                            scope.func_new(member, move |_, _, _, _| Err(host::wasmtime::Error::msg(message.clone())));
-                    }
-                }
-                _ => {}
-            }
-        }
-        *host.linker_mut() = linker;
-    }
-    Ok(())
-}
-
-/// Whether an interface name is WASI's.
-fn is_wasi(interface: &str) -> bool {
-    interface.starts_with("wasi:")
-}
-
-/// Whether a value of `ty` holds a resource handle anywhere (a `list<own<r>>`, a `result<r, e>`…).
-fn holds_handle(ty: &host::wasmtime::component::Type) -> bool {
-    use host::wasmtime::component::Type;
-    match ty {
-        Type::Own(_) | Type::Borrow(_) => true,
-        Type::List(list) => holds_handle(&list.ty()),
-        Type::Option(option) => holds_handle(&option.ty()),
-        Type::Result(result) => result.ok().iter().chain(result.err().iter()).any(holds_handle),
-        Type::Record(record) => record.fields().any(|f| holds_handle(&f.ty)),
-        Type::Tuple(tuple) => tuple.types().any(|t| holds_handle(&t)),
-        Type::Variant(variant) => variant.cases().any(|c| c.ty.as_ref().is_some_and(holds_handle)),
-        _ => false,
-    }
-}
-
 /// One answer, parsed against its import's signature.
 struct Parsed {
     /// The arguments it answers (`None`: any).
@@ -245,7 +165,8 @@ fn define_answers(host: &mut Host, component: &Component, answers: &[Answer]) ->
             None => by_import.push((path, ty, vec![parsed])),
         }
     }
-    stub_resource_imports(host, component, &by_import)?;
+    let answered: Vec<ExportPath> = by_import.iter().map(|(p, _, _)| p.clone()).collect();
+    stub_resource_imports(host, component, &answered)?;
     for (path, _ty, parsed) in by_import {
         let name = path.to_string();
         let answer = move |_: host::wasmtime::StoreContextMut<'_, host::State>,
