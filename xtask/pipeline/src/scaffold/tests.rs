@@ -68,7 +68,11 @@ fn a_new_component_ships_without_edits_and_names_are_guarded() {
     let jobs = vec![Job::new(component, build, vec![Post::Raw])];
     let products = scheduler::run(&sh, &Workspace::new(&tmp), jobs, &Options::until(Until::Check));
     std::fs::remove_dir_all(&tmp).unwrap();
-    assert_eq!(products.unwrap().len(), 1);
+    let products = products.unwrap();
+    assert_eq!(products.len(), 1);
+    // The greeting takes a string: the generic stress sized both its phases by the window.
+    let generic = products[0].generic.expect("the generic stress ran");
+    assert!(generic.floor == 100 && generic.answered >= 2 * generic.floor, "{generic:?}");
 }
 
 /// An empty project of its own for one test (`tag` names it): the bindings' runtime, the toolchain pins and
@@ -81,18 +85,82 @@ fn scratch_project(tag: &str) -> std::path::PathBuf {
     tmp
 }
 
-/// Builds `name` in `root` for go1.26 (raw) through the check; returns the error text on failure.
-fn build_and_check(sh: &Shell, root: &Path, name: &str) -> Result<(), String> {
+/// Builds `name` in `root` for go1.26 (raw) through the check; returns what the generic stress counted (it runs
+/// on every scaffold), or the error text on failure.
+fn build_and_check(sh: &Shell, root: &Path, name: &str) -> Result<scheduler::WindowCount, String> {
     let component = model::select_components(root, &[name.to_string()]).unwrap().remove(0);
     let build = model::builds().into_iter().find(|b| b.name == "go1.26").unwrap();
     let jobs = vec![Job::new(component, build, vec![Post::Raw])];
     match scheduler::run(sh, &Workspace::new(root), jobs, &Options::until(Until::Check)) {
         Ok(products) => {
             assert_eq!(products.len(), 1);
-            Ok(())
+            Ok(products[0].generic.expect("the generic stress ran"))
         }
         Err(err) => Err(format!("{err:#}")),
     }
+}
+
+/// The generic stress on a user's world, from its WIT alone: it passes the scaffold's stubs, then catches what a
+/// user's Go code does wrong — an export that keeps state it does not declare, one that panics on made-up input —
+/// and takes checks.toml's word for each (`stateful`, a corpus), and refuses to be turned off without a reason.
+#[test]
+#[ignore = "slow tier: builds components with Go (`cargo xtask test` runs it)"]
+fn the_generic_stress_stresses_a_users_world_and_names_what_it_finds() {
+    let tmp = scratch_project("generic");
+    let wit = "package t:gen@1.0.0;
+
+world gen {
+  record item { name: string, tags: list<string>, weight: option<f64> }
+  export echo: func(data: list<u8>) -> list<u8>;
+  export items: func(batch: list<item>, separator: string) -> list<list<string>>;
+  export next: func(label: string) -> u32;
+  export fragile: func(text: string) -> u32;
+}
+";
+    std::fs::write(tmp.join("wit/gen.wit"), wit).unwrap();
+    let sh = Shell::new().unwrap();
+    scaffold(&sh, &tmp, "gen", Some("gen")).unwrap();
+    let generic = build_and_check(&sh, &tmp, "gen").unwrap();
+    // Two phases sized by the window, each reaching the floor.
+    assert!(generic.floor == 100 && generic.answered >= 2 * generic.floor, "{generic:?}");
+
+    let world_go = tmp.join("go/gen/export_wit_world/gen.go");
+    let stubs = std::fs::read_to_string(&world_go).unwrap();
+    let checks_path = tmp.join("go/gen/checks.toml");
+    let checks = std::fs::read_to_string(&checks_path).unwrap();
+    let counter = stubs.replace(
+        "func Next(label string) uint32 {\n\treturn 0",
+        "var calls uint32\n\nfunc Next(label string) uint32 {\n\tcalls++\n\treturn calls",
+    );
+    assert_ne!(counter, stubs, "the stub of `next` is as expected:\n{stubs}");
+    std::fs::write(&world_go, &counter).unwrap();
+    let err = build_and_check(&sh, &tmp, "gen").unwrap_err();
+    assert!(err.contains("`next` answered the same 64 KiB arguments differently on two calls"), "{err}");
+    assert!(err.contains("list it under `[stress] stateful` in checks.toml"), "{err}");
+    std::fs::write(&checks_path, format!("{checks}\n[stress]\nstateful = [\"next\"]\n")).unwrap();
+    build_and_check(&sh, &tmp, "gen").unwrap();
+
+    // An export that accepts only a JSON list of numbers: made-up text makes it panic, a corpus grown to size
+    // satisfies it.
+    let fragile = counter.replace(
+        "func Fragile(text string) uint32 {\n\treturn 0",
+        "func Fragile(text string) uint32 {\n\tif !strings.HasPrefix(text, \"[1\") || !strings.HasSuffix(text, \"]\") {\n\t\tpanic(\"not a list of ones\")\n\t}\n\treturn uint32(strings.Count(text, \"1\"))",
+    );
+    let fragile = fragile.replacen("package export_wit_world\n", "package export_wit_world\n\nimport \"strings\"\n", 1);
+    assert!(fragile.contains("panic("), "the stub of `fragile` is as expected:\n{counter}");
+    std::fs::write(&world_go, fragile).unwrap();
+    let err = build_and_check(&sh, &tmp, "gen").unwrap_err();
+    assert!(err.contains("the generic stress called `fragile` with made-up arguments of 1 KiB and it failed"), "{err}");
+    assert!(err.contains("Go panic: not a list of ones"), "{err}");
+    std::fs::write(tmp.join("go/gen/ones.txt"), "1").unwrap();
+    let corpus = "[[stress.input]]\ncall = \"fragile\"\ncorpus = \"ones.txt\"\nprefix = \"[\"\nseparator = \",\"\nsuffix = \"]\"\n";
+    std::fs::write(&checks_path, format!("{checks}\n[stress]\nstateful = [\"next\"]\n{corpus}")).unwrap();
+    build_and_check(&sh, &tmp, "gen").unwrap();
+
+    std::fs::write(&checks_path, format!("{checks}\n[stress]\noff = \" \"\n")).unwrap();
+    let err = build_and_check(&sh, &tmp, "gen").unwrap_err();
+    assert!(err.contains("`[stress] off` needs a reason"), "{err}");
+    std::fs::remove_dir_all(&tmp).unwrap();
 }
 
 /// `new --world` with the rich textkit world (records, variants, enums, flags, option, result, tuples,
@@ -406,6 +474,11 @@ world res {
         "{checks}"
     );
     assert!(checks.contains("call = 't:res/files@1.0.0#exists'\nreturns = 'false'"), "{checks}");
+    // The generic stress leaves that stub out, saying why.
+    assert!(
+        checks.contains("[[stress.skip]]\ncall = 't:res/gallery@1.0.0#latest'\nreason = \"a stub that fails until"),
+        "{checks}"
+    );
     assert!(!checks.contains("#open"), "an import returning a handle cannot be answered:\n{checks}");
     let result = build_and_check(&sh, &tmp, "res");
     std::fs::remove_dir_all(&tmp).unwrap();
