@@ -60,6 +60,44 @@ fn a_failed_variant_is_reported_and_the_passing_ones_are_kept() {
     std::fs::remove_dir_all(&tmp).unwrap();
 }
 
+/// A component whose code one toolchain cannot build (here a file only TinyGo compiles, calling what does not
+/// exist, as a dependency using what TinyGo lacks would) fails that build alone: one error naming the component,
+/// the build and the compiler's own cause, and the other toolchain's artifact is kept in target/dist-partial/.
+#[test]
+#[ignore = "slow tier: builds components with Go and TinyGo (`cargo xtask test` runs it)"]
+fn a_build_that_fails_on_one_toolchain_only_keeps_the_others() {
+    let tmp = crate::testing::hasher_workspace("one-toolchain");
+    // Without the hasher's typed suite (its crate is the checkout's): its declarative cases check it.
+    std::fs::write(tmp.join("go/hasher/component.toml"), "world = \"hasher\"\nwit = \"wit/hasher.wit\"\n").unwrap();
+    std::fs::write(
+        tmp.join("go/hasher/tinygo_only.go"),
+        "//go:build tinygo\n\npackage main\n\nvar _ = callsWhatTinyGoLacks()\n",
+    )
+    .unwrap();
+    let sh = Shell::new().unwrap();
+    let component = model::discover(&tmp).unwrap().remove(0);
+    let jobs: Vec<Job> = model::builds()
+        .into_iter()
+        .filter(|b| b.name == "go1.26" || b.name == "tinygo")
+        .map(|build| Job::new(component.clone(), build, vec![Post::Raw]))
+        .collect();
+    assert_eq!(jobs.len(), 2);
+    let options = scheduler::Options { stress: Stress::fixed(20, 2), ..scheduler::Options::until(Until::Check) };
+    let outcome = scheduler::run_all(&sh, &crate::testing::workspace_of(&tmp), jobs, &options).unwrap();
+    let err = failed_run(&tmp, &outcome).to_string();
+    assert!(err.starts_with("1 of 2 artifacts failed (1 passed):\n  1. hasher tinygo\n"), "{err}");
+    assert!(err.contains("tinygo build failed for hasher (variant tinygo)"), "{err}");
+    assert!(err.contains("callsWhatTinyGoLacks"), "the compiler's own cause: {err}");
+    let partial: Manifest =
+        serde_json::from_slice(&std::fs::read(tmp.join("target/dist-partial/manifest.json")).unwrap()).unwrap();
+    assert_eq!(partial.artifacts.len(), 1);
+    assert_eq!(partial.artifacts[0].variant, "go1.26-raw");
+    assert!(tmp.join("target/dist-partial").join(&partial.artifacts[0].path).is_file());
+    assert_eq!(partial.failures.len(), 1);
+    assert_eq!(partial.failures[0].what, "hasher tinygo");
+    std::fs::remove_dir_all(&tmp).unwrap();
+}
+
 /// A component that leaves TinyGo out (`[leave-out]`) and whose go.mod needs Go 1.25 ships the rest of the
 /// selection, and the run's manifest says what it left out and why; naming it with one of those builds fails
 /// before anything is built.
